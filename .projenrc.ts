@@ -1,0 +1,56 @@
+import { awscdk, javascript } from 'projen';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cachefleet',
+  description:
+    'ElastiCache-style CacheCluster, ReplicationGroup and ParameterGroup constructs that deploy self-managed Redis, Valkey and Memcached fleets on EC2 (AWS CDK) and Docker (CDK for Terraform).',
+  author: 'cachefleet',
+  authorAddress: 'cachefleet@users.noreply.github.com',
+  repositoryUrl: 'https://github.com/cachefleet/cachefleet.git',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  keywords: ['cdk', 'cdktf', 'redis', 'valkey', 'memcached', 'elasticache', 'sentinel'],
+
+  cdkVersion: '2.189.1',
+  constructsVersion: '10.5.1',
+  // ts-jest refuses TypeScript 7; jsii and TypeScript move together.
+  jsiiVersion: '~6.0.0',
+  typescriptVersion: '~6.0.0',
+  // Without it projen asks npm for a non-existent `@types/node@ts6.0`.
+  minNodeVersion: '20.9.0',
+
+  // zod validates props inside core only; no zod type appears in a public signature.
+  bundledDeps: ['zod'],
+  peerDeps: ['cdktf@^0.21.0', '@cdktf/provider-docker@^12.0.3'],
+  devDeps: ['ioredis@^5'],
+
+  // No remote here: no releases, no GitHub workflows, no dependency-upgrade workflows.
+  release: false,
+  github: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+
+  typecheckTests: true,
+  jestOptions: {
+    // CI runs `jest --ci`; snapshots change only through `npx projen test:update`.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      setupFilesAfterEnv: ['<rootDir>/test/setup-jest.ts'],
+      testTimeout: 30_000,
+    },
+  },
+  gitignore: ['/.tmp/'],
+  npmignoreEnabled: true,
+});
+
+// The main job: what the example fleets are. The README's first quick-start command runs it.
+project.addTask('main', {
+  description: 'Plans the example fleets and prints their nodes, zones, addresses and ports',
+  exec: 'ts-node --project examples/tsconfig.json examples/fleets.ts',
+});
+
+// The node agent is a shell program shipped as-is beside the compiled library.
+project.npmignore?.include('/src/agent/cachefleet-node');
+
+project.synth();
