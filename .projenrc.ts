@@ -38,6 +38,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     jestConfig: {
       setupFilesAfterEnv: ['<rootDir>/test/setup-jest.ts'],
       testTimeout: 30_000,
+      // Behaviour tests mostly wait on servers; each test file has its own 127.0.0.x range.
+      maxWorkers: 2,
     },
   },
   gitignore: ['/.tmp/'],

@@ -1,0 +1,267 @@
+import { CacheEngine, EngineType } from './engine';
+import { ValidationError } from './errors';
+import { resolveParameters } from './parameters/resolve';
+import { Persistence } from './persistence';
+import { INTERNAL_USERS, LIMITS, ValidatedFleet } from './validation';
+
+/** What runs on a slot. */
+export type NodeService = 'redis' | 'sentinel' | 'memcached';
+
+/** The role a slot starts with; the live role of a data node is Sentinel's to change. */
+export type SlotRole = 'primary' | 'replica' | 'memcached' | 'sentinel';
+
+/** One node of the fleet: a machine (EC2 slot) or a container. */
+export interface NodeSlot {
+  /** The slot's name, stable for its lifetime: `node-0`, `node-1`, …, `sentinel-0`. */
+  readonly name: string;
+  /** The slot's position in the plan. */
+  readonly index: number;
+  /** The role the slot starts with. */
+  readonly role: SlotRole;
+  /** The shard the slot belongs to (0 while cluster mode is not supported). */
+  readonly shard: number;
+  /** Which of the flavor's zones (subnets) the slot lives in. */
+  readonly zoneIndex: number;
+  /** The slot's fixed address, announced by the engine and by Sentinel. */
+  readonly address: string;
+  /** The engine's port on this slot, when it runs a data node. */
+  readonly enginePort?: number;
+  /** Sentinel's port on this slot, when it runs a sentinel. */
+  readonly sentinelPort?: number;
+  /** The processes the slot runs. */
+  readonly services: NodeService[];
+}
+
+/** How Sentinel watches a replication group. */
+export interface SentinelPlan {
+  /** The name the sentinels monitor the primary under (`SENTINEL get-master-addr-by-name`). */
+  readonly masterName: string;
+  /** How many sentinels must agree that the primary is down. */
+  readonly quorum: number;
+  /** How long the primary must be unreachable before a sentinel thinks it down. */
+  readonly downAfterMillis: number;
+  /** Sentinel's failover timeout. */
+  readonly failoverTimeoutMillis: number;
+  /** How many replicas resynchronize with a new primary at once. */
+  readonly parallelSyncs: number;
+  /** The sentinels' `address:port`s. */
+  readonly endpoints: string[];
+}
+
+/** The ACL users of a Redis or Valkey fleet. */
+export interface FleetUsers {
+  /** The user clients authenticate as. */
+  readonly application: string;
+  /** The user sentinels authenticate as. */
+  readonly sentinel: string;
+  /** The user replicas authenticate to their primary as. */
+  readonly replication: string;
+}
+
+/** Everything about a fleet that its flavors deploy and its renderers write. */
+export interface FleetPlan {
+  /** The fleet's name: lower-case letters, digits and hyphens. */
+  readonly name: string;
+  /** A Memcached set, a single Redis/Valkey node, or a replication group. */
+  readonly kind: 'memcached' | 'standalone' | 'replication';
+  /** The engine and version. */
+  readonly engine: CacheEngine;
+  /** The engine port on every data node. */
+  readonly port: number;
+  /** Every slot: data nodes first, then sentinel-only slots. */
+  readonly slots: NodeSlot[];
+  /** How Sentinel watches the group, when failover is on. */
+  readonly sentinel?: SentinelPlan;
+  /** The persistence of Redis/Valkey data nodes (none for Memcached). */
+  readonly persistence: Persistence;
+  /** The engine's parameters as config directives, in a stable order. */
+  readonly engineParameters: Array<[string, string]>;
+  /** The share of memory kept from the engine (`maxmemory`, `-m`) for the OS, forks and buffers. */
+  readonly reservedMemoryPercent: number;
+  /** The ACL users (Redis and Valkey). */
+  readonly users: FleetUsers;
+}
+
+/**
+ * Sentinel's timings. Detection is what failover time is made of: 1.5 s of silence, then an
+ * election and a promotion that take about a second, keeps failover within verification.md's
+ * target (p50 <= 3 s, max <= 6 s) while riding out a busy machine's pauses.
+ */
+export const SENTINEL_DEFAULTS = {
+  quorum: 2,
+  count: 3,
+  downAfterMillis: 1500,
+  failoverTimeoutMillis: 10_000,
+  parallelSyncs: 1,
+} as const;
+
+/**
+ * Writes stop on a primary that can no longer see any replica for 10 s, which bounds what an
+ * isolated primary can accept (Jepsen's 2013 split brain). Only with two or more replicas: with a
+ * single replica, losing that replica would stop all writes.
+ */
+export const MIN_REPLICAS_DEFAULTS = { toWrite: 1, maxLagSeconds: 10, fromReplicas: 2 } as const;
+
+/** Where a slot sits, for the flavor to give it an address. */
+export interface SlotPosition {
+  /** The slot's position in the plan. */
+  readonly index: number;
+  /** The zone (subnet) the slot is in. */
+  readonly zoneIndex: number;
+  /** How many slots of the plan come before it in the same zone. */
+  readonly indexInZone: number;
+}
+
+/** What a flavor tells the planner beside the validated props. */
+export interface PlanRequest {
+  /** The fleet's name (see `fleetName`). */
+  readonly name: string;
+  /** The validated props. */
+  readonly fleet: ValidatedFleet;
+  /** How many zones (subnets) the flavor spreads slots over. */
+  readonly zoneCount: number;
+  /** The fixed address of the slot at a position. */
+  readonly addressOf: (position: SlotPosition) => string;
+}
+
+/**
+ * A fleet name from a construct id: lower-case letters, digits and hyphens, starting with a letter,
+ * at most 40 characters. It names the Sentinel master and the flavors' resources.
+ */
+export function fleetName(id: string): string {
+  const name = id
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .replace(/-+$/, '')
+    .slice(0, 40)
+    .replace(/-+$/, '');
+  return name || 'cache';
+}
+
+/** Decides every slot, role, zone, address and port of a fleet, and its resolved parameters. */
+export function planFleet(request: PlanRequest): FleetPlan {
+  const { fleet, zoneCount } = request;
+  if (!Number.isInteger(zoneCount) || zoneCount < 1) {
+    throw new ValidationError('zones', zoneCount, 'must be at least one zone (subnet) to place nodes in');
+  }
+  const engine = fleet.engine;
+  const memcached = engine.engineType === EngineType.MEMCACHED;
+  const kind: FleetPlan['kind'] = memcached ? 'memcached' : fleet.construct === 'CacheCluster' ? 'standalone' : 'replication';
+
+  const perZone = new Array<number>(zoneCount).fill(0);
+  const place = (index: number, zoneIndex: number): { zoneIndex: number; address: string } => {
+    const position = { index, zoneIndex, indexInZone: perZone[zoneIndex]++ };
+    return { zoneIndex, address: request.addressOf(position) };
+  };
+
+  const sentinelCount = fleet.failover ? SENTINEL_DEFAULTS.count : 0;
+  const slots: NodeSlot[] = [];
+  for (let index = 0; index < fleet.dataNodes; index++) {
+    const runsSentinel = index < sentinelCount;
+    slots.push({
+      name: `node-${index}`,
+      index,
+      role: memcached ? 'memcached' : index === 0 ? 'primary' : 'replica',
+      shard: 0,
+      ...place(index, index % zoneCount),
+      enginePort: fleet.port,
+      sentinelPort: runsSentinel ? LIMITS.sentinelPort : undefined,
+      services: memcached ? ['memcached'] : runsSentinel ? ['redis', 'sentinel'] : ['redis'],
+    });
+  }
+  // Fewer than three data nodes: sentinel-only slots make the odd count a majority needs,
+  // placed in the least used zone so that one zone's loss leaves a majority where possible.
+  for (let extra = 0; fleet.dataNodes + extra < sentinelCount; extra++) {
+    const index = slots.length;
+    const zoneIndex = perZone.indexOf(Math.min(...perZone));
+    slots.push({
+      name: `sentinel-${extra}`,
+      index,
+      role: 'sentinel',
+      shard: 0,
+      ...place(index, zoneIndex),
+      sentinelPort: LIMITS.sentinelPort,
+      services: ['sentinel'],
+    });
+  }
+
+  const sentinels = slots.filter((slot) => slot.sentinelPort !== undefined);
+  const persistence = memcached ? Persistence.none() : choosePersistence(fleet);
+  const parameters = resolveParameters(engine.parameterGroupFamily, fleet.parameterGroup?.parameters ?? {});
+  return {
+    name: request.name,
+    kind,
+    engine,
+    port: fleet.port,
+    slots,
+    sentinel: fleet.failover
+      ? {
+        masterName: request.name,
+        quorum: SENTINEL_DEFAULTS.quorum,
+        downAfterMillis: SENTINEL_DEFAULTS.downAfterMillis,
+        failoverTimeoutMillis: SENTINEL_DEFAULTS.failoverTimeoutMillis,
+        parallelSyncs: SENTINEL_DEFAULTS.parallelSyncs,
+        endpoints: sentinels.map((slot) => `${slot.address}:${slot.sentinelPort}`),
+      }
+      : undefined,
+    persistence,
+    engineParameters: memcached ? parameters.engine : withReplicationSafety(parameters, fleet.dataNodes - 1),
+    reservedMemoryPercent: parameters.reservedMemoryPercent,
+    users: {
+      application: fleet.authUsername,
+      sentinel: INTERNAL_USERS.sentinel,
+      replication: INTERNAL_USERS.replication,
+    },
+  };
+}
+
+const PERSISTENCE_PARAMETERS = ['appendonly', 'appendfsync', 'save'];
+
+/**
+ * The `persistence` prop decides; without it, a parameter group that sets `appendonly` or `save`
+ * decides; without either, AOF every second keeps acknowledged writes across a process crash.
+ */
+function choosePersistence(fleet: ValidatedFleet): Persistence {
+  const set = fleet.parameterGroup?.parameters ?? {};
+  const named = PERSISTENCE_PARAMETERS.filter((name) => set[name] !== undefined);
+  if (fleet.persistence) {
+    if (named.length > 0) {
+      throw new ValidationError(
+        `parameterGroup.parameters.${named[0]}`,
+        set[named[0]],
+        'must be unset when the `persistence` prop is given (the prop decides persistence)',
+      );
+    }
+    return fleet.persistence;
+  }
+  if (set.appendonly === 'yes') {
+    return set.appendfsync === 'always' ? Persistence.aofAlways() : Persistence.aofEverySecond();
+  }
+  if (set.save !== undefined && set.save.trim() !== '' && set.save.trim() !== '""') {
+    return Persistence.rdb({ saveRules: set.save });
+  }
+  if (named.length > 0) return Persistence.none();
+  return Persistence.aofEverySecond();
+}
+
+/** Applies the min-replicas defaults unless the parameter group set them. */
+function withReplicationSafety(
+  parameters: ReturnType<typeof resolveParameters>,
+  replicas: number,
+): Array<[string, string]> {
+  const safe = replicas >= MIN_REPLICAS_DEFAULTS.fromReplicas;
+  const defaults: Record<string, string> = {
+    'min-replicas-to-write': String(safe ? MIN_REPLICAS_DEFAULTS.toWrite : 0),
+    'min-replicas-max-lag': String(MIN_REPLICAS_DEFAULTS.maxLagSeconds),
+  };
+  const pairs = parameters.engine.map(([name, value]): [string, string] =>
+    defaults[name] !== undefined && !parameters.explicit.has(name) ? [name, defaults[name]] : [name, value],
+  );
+  for (const name of Object.keys(defaults)) {
+    if (!pairs.some(([n]) => n === name)) pairs.push([name, defaults[name]]);
+  }
+  return pairs;
+}
+

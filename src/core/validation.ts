@@ -1,0 +1,184 @@
+import { z } from 'zod';
+import { CacheEngine, EngineType } from './engine';
+import { ValidationError } from './errors';
+import { CacheClusterOptions, ReplicationGroupOptions } from './fleet-options';
+import { ParameterGroup } from './parameters/parameter-group';
+import { Persistence, PersistenceMode } from './persistence';
+
+/**
+ * Tells a flavor's unresolved tokens apart: core cannot know aws-cdk-lib's or cdktf's tokens, so
+ * each flavor passes its own check in.
+ */
+export interface TokenCheck {
+  isUnresolved(value: unknown): boolean;
+}
+
+/** For callers with no tokens (tests, core alone). */
+export const NO_TOKENS: TokenCheck = { isUnresolved: () => false };
+
+/** ElastiCache's limits, kept where they make sense for a self-managed fleet. */
+export const LIMITS = {
+  maxReplicasPerShard: 5,
+  maxMemcachedNodes: 40,
+  minAuthTokenLength: 16,
+  maxAuthTokenLength: 128,
+  sentinelPort: 26379,
+} as const;
+
+/** The ACL user names cachefleet keeps for itself. */
+export const INTERNAL_USERS = { sentinel: 'cachefleet-sentinel', replication: 'cachefleet-replication' } as const;
+
+const CONCRETE = 'must be a concrete value known at synth time (it sizes the fleet or is written into its configuration), not a token';
+
+function integerBetween(min: number, max: number) {
+  const allowed = `must be an integer between ${min} and ${max}`;
+  return z.number({ error: allowed }).int({ error: allowed }).min(min, { error: allowed }).max(max, { error: allowed });
+}
+
+/** `z.instanceof` wants a public constructor; engines and persistence have private ones. */
+function instanceOf<T>(type: Function, allowed: string) {
+  return z.custom<T>((value) => value instanceof type, { error: allowed });
+}
+
+const engineSchema = instanceOf<CacheEngine>(
+  CacheEngine,
+  'must be a CacheEngine (CacheEngine.redis(), CacheEngine.valkey() or CacheEngine.memcached())',
+);
+
+const fleetSchema = z.object({
+  engine: engineSchema,
+  parameterGroup: instanceOf<ParameterGroup>(ParameterGroup, 'must be a ParameterGroup').optional(),
+  port: integerBetween(1, 65535).optional(),
+  persistence: instanceOf<Persistence>(
+    Persistence,
+    'must be a Persistence (Persistence.none(), .rdb(), .aofEverySecond() or .aofAlways())',
+  ).optional(),
+  authUsername: z
+    .string({ error: 'must be a string' })
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'must be 1 to 64 letters, digits, `_` or `-`' })
+    .refine((name) => name !== 'default', { error: 'must not be `default` (the default user is switched off)' })
+    .refine((name) => !Object.values(INTERNAL_USERS).includes(name as never), {
+      error: `must not be one of cachefleet's own users (${Object.values(INTERNAL_USERS).join(', ')})`,
+    })
+    .optional(),
+});
+
+const replicationGroupSchema = fleetSchema.extend({
+  replicasPerShard: integerBetween(0, LIMITS.maxReplicasPerShard).optional(),
+  shards: z
+    .unknown()
+    .refine((value) => value === undefined, {
+      error:
+        'is not supported yet: cluster mode (Redis Cluster) is planned; leave `shards` unset for one primary with `replicasPerShard` replicas',
+    })
+    .optional(),
+});
+
+const cacheClusterSchema = fleetSchema.extend({
+  numCacheNodes: integerBetween(1, LIMITS.maxMemcachedNodes).optional(),
+});
+
+/** The props a flavor passed, checked and with every default filled in. */
+export interface ValidatedFleet {
+  readonly engine: CacheEngine;
+  readonly parameterGroup?: ParameterGroup;
+  readonly port: number;
+  readonly persistence?: Persistence;
+  readonly authUsername: string;
+  /** Data nodes: 1 + replicas for a replication group, `numCacheNodes` for a cache cluster. */
+  readonly dataNodes: number;
+  /** Whether Sentinel fails the group over. */
+  readonly failover: boolean;
+  readonly construct: 'ReplicationGroup' | 'CacheCluster';
+}
+
+/** Checks a replication group's props; throws `ValidationError` on the first problem. */
+export function validateReplicationGroupOptions(props: ReplicationGroupOptions, tokens: TokenCheck = NO_TOKENS): ValidatedFleet {
+  const valid = parse(replicationGroupSchema, props, tokens, ['replicasPerShard', 'port', 'authUsername']);
+  if (valid.engine.engineType === EngineType.MEMCACHED) {
+    throw new ValidationError('engine', valid.engine.engineType, 'must be Redis or Valkey for a ReplicationGroup (Memcached does not replicate: use a CacheCluster)');
+  }
+  const replicas = valid.replicasPerShard ?? 1;
+  return finish(valid, 'ReplicationGroup', 1 + replicas, replicas > 0);
+}
+
+/** Checks a cache cluster's props; throws `ValidationError` on the first problem. */
+export function validateCacheClusterOptions(props: CacheClusterOptions, tokens: TokenCheck = NO_TOKENS): ValidatedFleet {
+  const valid = parse(cacheClusterSchema, props, tokens, ['numCacheNodes', 'port', 'authUsername']);
+  const nodes = valid.numCacheNodes ?? 1;
+  if (valid.engine.engineType !== EngineType.MEMCACHED && nodes !== 1) {
+    throw new ValidationError('numCacheNodes', nodes, 'must be 1 for Redis and Valkey (use a ReplicationGroup for replicas)');
+  }
+  return finish(valid, 'CacheCluster', nodes, false);
+}
+
+/**
+ * Checks an AUTH token as ElastiCache does: 16 to 128 printable ASCII characters other than
+ * space, `"`, `/` and `@`. An unresolved token (a secret reference) is the flavor's to trust.
+ */
+export function validateAuthToken(propPath: string, token: string, tokens: TokenCheck = NO_TOKENS): void {
+  if (tokens.isUnresolved(token)) return;
+  const allowed = `must be ${LIMITS.minAuthTokenLength} to ${LIMITS.maxAuthTokenLength} printable ASCII characters other than space, \`"\`, \`/\` and \`@\``;
+  const ok =
+    typeof token === 'string' &&
+    token.length >= LIMITS.minAuthTokenLength &&
+    token.length <= LIMITS.maxAuthTokenLength &&
+    /^[!#-.0-?A-~]+$/.test(token);
+  if (!ok) throw new ValidationError(propPath, token, allowed, true);
+}
+
+function finish(
+  valid: z.infer<typeof fleetSchema>,
+  construct: ValidatedFleet['construct'],
+  dataNodes: number,
+  failover: boolean,
+): ValidatedFleet {
+  const engine = valid.engine;
+  const port = valid.port ?? engine.defaultPort;
+  if (failover && port === LIMITS.sentinelPort) {
+    throw new ValidationError('port', port, `must not be ${LIMITS.sentinelPort}: Sentinel listens there on the same nodes`);
+  }
+  if (valid.parameterGroup && valid.parameterGroup.family !== engine.parameterGroupFamily) {
+    throw new ValidationError(
+      'parameterGroup',
+      `a parameter group of family ${valid.parameterGroup.family}`,
+      `must be of the engine's family "${engine.parameterGroupFamily}"`,
+    );
+  }
+  if (engine.engineType === EngineType.MEMCACHED && valid.persistence && valid.persistence.mode !== PersistenceMode.NONE) {
+    throw new ValidationError('persistence', valid.persistence.mode, 'must be unset or Persistence.none() for Memcached, which keeps no data on disk');
+  }
+  return {
+    engine,
+    parameterGroup: valid.parameterGroup,
+    port,
+    persistence: valid.persistence,
+    authUsername: valid.authUsername ?? 'app',
+    dataNodes,
+    failover,
+    construct,
+  };
+}
+
+/**
+ * Runs a schema and turns its first issue into a `ValidationError` with the prop's path, the value
+ * received and what is allowed. Props in `concrete` must not be unresolved tokens.
+ */
+function parse<S extends z.ZodType>(schema: S, props: unknown, tokens: TokenCheck, concrete: string[]): z.infer<S> {
+  if (typeof props !== 'object' || props === null) {
+    throw new ValidationError('props', props, 'must be an object');
+  }
+  for (const name of concrete) {
+    const value = (props as Record<string, unknown>)[name];
+    if (value !== undefined && tokens.isUnresolved(value)) throw new ValidationError(name, value, CONCRETE);
+  }
+  const result = schema.safeParse(props);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = issue.path.map(String).join('.') || 'props';
+  throw new ValidationError(path, valueAt(props, issue.path), issue.message);
+}
+
+function valueAt(root: unknown, path: PropertyKey[]): unknown {
+  return path.reduce<unknown>((node, key) => (node as Record<PropertyKey, unknown> | undefined)?.[key], root);
+}
