@@ -189,7 +189,11 @@ export function planFleet(request: PlanRequest): FleetPlan {
 
   const sentinels = slots.filter((slot) => slot.sentinelPort !== undefined);
   const persistence = memcached ? Persistence.none() : choosePersistence(fleet);
-  const parameters = resolveParameters(engine.parameterGroupFamily, fleet.parameterGroup?.parameters ?? {});
+  const parameters = resolveParameters(
+    engine.parameterGroupFamily,
+    fleet.parameterGroup?.parameters ?? {},
+    engine.engineVersion,
+  );
   return {
     name: request.name,
     kind,
