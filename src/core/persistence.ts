@@ -1,3 +1,5 @@
+import { parseSaveRules } from './save-rules';
+
 /**
  * How data nodes persist their dataset to disk.
  */
@@ -33,7 +35,9 @@ export class Persistence {
 
   /** RDB snapshots. */
   public static rdb(options: RdbPersistenceOptions = {}): Persistence {
-    return new Persistence(PersistenceMode.RDB, options.saveRules ?? '3600 1 300 100 60 10000', undefined);
+    const saveRules = options.saveRules ?? '3600 1 300 100 60 10000';
+    parseSaveRules('saveRules', saveRules);
+    return new Persistence(PersistenceMode.RDB, saveRules, undefined);
   }
 
   /**

@@ -221,7 +221,8 @@ export function planFleet(request: PlanRequest): FleetPlan {
   };
 }
 
-const PERSISTENCE_PARAMETERS = ['appendonly', 'appendfsync', 'save'];
+/** The parameters `persistence` decides; the renderers skip engine parameters of these names. */
+export const PERSISTENCE_PARAMETERS: readonly string[] = ['appendonly', 'appendfsync', 'save'];
 
 /**
  * The `persistence` prop decides; without it, a parameter group that sets `appendonly` or `save`

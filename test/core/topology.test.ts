@@ -1,10 +1,10 @@
+import { Construct } from 'constructs';
 import { CacheEngine, MemcachedEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
 import { ValidationError } from '../../src/core/errors';
+import { ParameterGroup } from '../../src/core/parameters/parameter-group';
 import { Persistence, PersistenceMode } from '../../src/core/persistence';
 import { fleetName, planFleet, SlotPosition } from '../../src/core/topology';
 import { validateCacheClusterOptions, validateReplicationGroupOptions } from '../../src/core/validation';
-import { ParameterGroup } from '../../src/core/parameters/parameter-group';
-import { Construct } from 'constructs';
 
 const valkey = CacheEngine.valkey({ version: ValkeyEngineVersion.VER_8_0 });
 const memcached = CacheEngine.memcached({ version: MemcachedEngineVersion.VER_1_6 });

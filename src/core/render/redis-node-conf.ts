@@ -1,0 +1,43 @@
+import { FleetPlan } from '../topology';
+import { fileText, line, quoted } from './config-syntax';
+import { placeholder } from './placeholders';
+import { requireEngine } from './plan-facts';
+
+/** The directives of redis-node.conf: what only a node knows at boot. */
+export const NODE_DIRECTIVES: readonly string[] = [
+  'bind',
+  'replica-announce-ip',
+  'replica-announce-port',
+  'dir',
+  'aclfile',
+  'maxmemory',
+  'masteruser',
+  'masterauth',
+];
+
+/**
+ * `redis-node.conf`, the include the agent fills at boot and includes after redis.conf.
+ *
+ * The node listens on and announces its slot's fixed address only: outbound traffic may leave from
+ * another interface, and a replica must be known to its primary and to Sentinel by the address that
+ * survives the machine. Every data node carries `masteruser`/`masterauth`, the primary too: Sentinel
+ * turns any node into a replica. No `pidfile` (the process stays in the foreground) and no
+ * `replicaof` (the agent decides the role at each boot).
+ *
+ * Paths and the password are double-quoted: the agent inserts values literally, and a quoted path
+ * may hold spaces. `fillPlaceholders` refuses a value a quote could not hold.
+ */
+export function renderRedisNodeConf(plan: FleetPlan): string {
+  requireEngine(plan, 'redis', 'redis-node.conf');
+  return fileText([
+    `# cachefleet: a data node of "${plan.name}"; the node agent fills its placeholders at boot.`,
+    line('bind', placeholder('address')),
+    line('replica-announce-ip', placeholder('address')),
+    line('replica-announce-port', plan.port),
+    line('dir', quoted(placeholder('data-dir'))),
+    line('aclfile', quoted(placeholder('acl-file'))),
+    line('maxmemory', placeholder('maxmemory')),
+    line('masteruser', plan.users.replication),
+    line('masterauth', quoted(placeholder('internal-password'))),
+  ]);
+}

@@ -1,0 +1,77 @@
+import { directives, PLANS, redisPlan } from './fixtures';
+import { renderSentinelConf } from '../../../src/core/render/sentinel-conf';
+
+describe('renderSentinelConf', () => {
+  test('a replication group: listen, announce, users, then the monitored primary and its settings', () => {
+    // GIVEN
+    const plan = redisPlan({
+      name: 'orders',
+      dataAddresses: ['10.0.0.10', '10.0.1.10'],
+      sentinelOnlyAddresses: ['10.0.2.10'],
+      port: 6380,
+      sentinelPort: 26380,
+      sentinel: { quorum: 2, downAfterMillis: 1500, failoverTimeoutMillis: 10_000, parallelSyncs: 1 },
+      applicationUser: 'svc',
+    });
+
+    // WHEN
+    const lines = directives(renderSentinelConf(plan));
+
+    // THEN
+    expect(lines).toEqual([
+      'port 26380',
+      'bind {{address}}',
+      'daemonize no',
+      'logfile ""',
+      'dir "{{sentinel-dir}}"',
+      'sentinel announce-ip {{address}}',
+      'sentinel announce-port 26380',
+      'sentinel resolve-hostnames no',
+      'sentinel announce-hostnames no',
+      'sentinel deny-scripts-reconfig yes',
+      'user default on #{{app-password-sha256}} ~* &* +@all',
+      'user svc on #{{app-password-sha256}} ~* &* +@all',
+      'user cachefleet-sentinel on #{{internal-password-sha256}} resetkeys resetchannels &__sentinel__:hello -@all ' +
+        '+ping +client|setname +publish +sentinel|is-master-down-by-addr',
+      'sentinel sentinel-user cachefleet-sentinel',
+      'sentinel sentinel-pass "{{internal-password}}"',
+      'sentinel monitor orders 10.0.0.10 6380 2',
+      'sentinel down-after-milliseconds orders 1500',
+      'sentinel failover-timeout orders 10000',
+      'sentinel parallel-syncs orders 1',
+      'sentinel auth-user orders cachefleet-sentinel',
+      'sentinel auth-pass orders "{{internal-password}}"',
+      'sentinel client-reconfig-script orders "{{on-failover-hook}}"',
+    ]);
+  });
+
+  test('monitors the slot that starts as primary, with the plan\'s timings', () => {
+    // GIVEN
+    const base = redisPlan({ dataAddresses: ['10.0.0.10', '10.0.1.10', '10.0.2.10'], sentinel: { quorum: 3, downAfterMillis: 5000, parallelSyncs: 2 } });
+    const plan = { ...base, slots: base.slots.map((slot) => ({ ...slot, role: slot.index === 1 ? 'primary' as const : 'replica' as const })) };
+
+    // WHEN
+    const lines = directives(renderSentinelConf(plan));
+
+    // THEN
+    expect(lines).toContain('sentinel monitor sessions 10.0.1.10 6379 3');
+    expect(lines).toContain('sentinel down-after-milliseconds sessions 5000');
+    expect(lines).toContain('sentinel parallel-syncs sessions 2');
+  });
+
+  test('the AUTH token appears only as a hash', () => {
+    expect(renderSentinelConf(PLANS.replicationGroup())).not.toContain('{{app-password}}');
+  });
+
+  test('a group without failover has no sentinel.conf', () => {
+    expect(() => renderSentinelConf(PLANS.standalone())).toThrow('fleet "one" has no sentinel: it does not fail over');
+  });
+
+  test('refuses a Memcached plan', () => {
+    expect(() => renderSentinelConf(PLANS.memcached())).toThrow('sentinel.conf is not part of a memcached fleet');
+  });
+
+  test.each([['replicationGroup', PLANS.replicationGroup], ['withSentinelSlot', PLANS.withSentinelSlot]])('snapshot: %s', (_, plan) => {
+    expect(renderSentinelConf(plan())).toMatchSnapshot();
+  });
+});
