@@ -9,14 +9,15 @@ import { FleetPlan, planFleet, SlotPosition } from '../src/core/topology';
 import { validateCacheClusterOptions, validateReplicationGroupOptions } from '../src/core/validation';
 
 const zones = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
-const addressOf = (slot: SlotPosition) => `10.0.${slot.zoneIndex}.${200 + slot.indexInZone}`;
+/** Each fleet takes its own range of fixed addresses in every zone's subnet (10.0.<zone>.0/24). */
+const addressesFrom = (first: number) => (slot: SlotPosition) => `10.0.${slot.zoneIndex}.${first + slot.indexInZone}`;
 const root = new Construct(undefined as unknown as Construct, 'Examples');
 
 const valkey = CacheEngine.valkey({ version: ValkeyEngineVersion.VER_8_0 });
 const sessions = planFleet({
   name: 'sessions',
   zoneCount: zones.length,
-  addressOf,
+  addressOf: addressesFrom(200),
   fleet: validateReplicationGroupOptions({
     engine: valkey,
     replicasPerShard: 2,
@@ -29,7 +30,7 @@ const sessions = planFleet({
 const pages = planFleet({
   name: 'pages',
   zoneCount: zones.length,
-  addressOf,
+  addressOf: addressesFrom(220),
   fleet: validateCacheClusterOptions({ engine: CacheEngine.memcached({ version: MemcachedEngineVersion.VER_1_6 }), numCacheNodes: 3 }),
 });
 
@@ -50,5 +51,5 @@ function describe(plan: FleetPlan): void {
   if (plan.sentinel) {
     console.log(`sentinels: ${plan.sentinel.endpoints.join(', ')} (quorum ${plan.sentinel.quorum}, detection ${plan.sentinel.downAfterMillis} ms)`);
   }
-  console.log(`persistence: ${plan.persistence.mode}; files per node: ${Object.keys(renderBundle(plan)).join(', ')}`);
+  console.log(`persistence: ${plan.persistence.mode}; configuration bundle: ${Object.keys(renderBundle(plan)).join(', ')}`);
 }
