@@ -32,7 +32,7 @@ describe('planFleet: replication groups', () => {
     expect(plan.sentinel).toEqual({
       masterName: 'sessions',
       quorum: 2,
-      downAfterMillis: 1500,
+      downAfterMillis: 1000,
       failoverTimeoutMillis: 10000,
       parallelSyncs: 1,
       endpoints: ['10.0.0.10:26379', '10.0.1.10:26379', '10.0.2.10:26379'],

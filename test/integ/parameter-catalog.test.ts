@@ -4,7 +4,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import Redis from 'ioredis';
-import { ParameterSpec } from '../../src/core/parameters/catalog/spec';
+import { ParameterSpec } from '../../src/core/parameters/catalog/parameter-spec';
 import { catalogEntries, memcachedArgs, resolveParameters } from '../../src/core/parameters/resolve';
 import { existsOn } from '../../src/core/parameters/validate';
 

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { CacheEngine } from '../engine';
-import { FamilyCatalog } from './catalog/spec';
+import { FamilyCatalog } from './catalog/parameter-spec';
 import { catalogOf, checkParameter, checkParameters } from './validate';
 
 /**

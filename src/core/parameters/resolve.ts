@@ -1,5 +1,5 @@
 import { supportedFamilies as familyNames } from './catalog/families';
-import { FamilyCatalog, MemcachedArgument, ParameterSpec } from './catalog/spec';
+import { FamilyCatalog, MemcachedArgument, ParameterSpec } from './catalog/parameter-spec';
 import { catalogOf, checkParameters, effectiveValues } from './validate';
 
 /**

@@ -1,6 +1,6 @@
 import { ValidationError } from '../errors';
 import { familiesDefining, familyCatalog, findParameter, supportedFamilies } from './catalog/families';
-import { FamilyCatalog, ParameterSpec } from './catalog/spec';
+import { FamilyCatalog, ParameterSpec } from './catalog/parameter-spec';
 import { compareVersions } from './catalog/versions';
 import { closestName } from './closest-name';
 

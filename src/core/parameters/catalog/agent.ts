@@ -1,4 +1,4 @@
-import { ParameterSpec, withDefault } from './spec';
+import { ParameterSpec, withDefault } from './parameter-spec';
 import { integer } from './value-types';
 
 /** cachefleet's own parameters: read by the node agent, never given to the engine. */

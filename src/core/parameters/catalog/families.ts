@@ -1,7 +1,7 @@
 import { MEMCACHED16 } from './memcached1-6';
+import { FamilyCatalog, ParameterSpec } from './parameter-spec';
 import { REDIS6X } from './redis6x';
 import { REDIS7 } from './redis7';
-import { FamilyCatalog, ParameterSpec } from './spec';
 import { VALKEY7 } from './valkey7';
 import { VALKEY8 } from './valkey8';
 

@@ -1,5 +1,5 @@
 import { memcachedReservedMemoryPercent } from './agent';
-import { CrossCheck, FamilyCatalog, MemcachedArgument, MemcachedStats, ParameterSpec } from './spec';
+import { CrossCheck, FamilyCatalog, MemcachedArgument, MemcachedStats, ParameterSpec } from './parameter-spec';
 import { decimal, explained, INT_MAX, integer, oneOf, powerOfTwo, ValueType, zeroOne } from './value-types';
 
 /**

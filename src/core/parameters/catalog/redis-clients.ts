@@ -1,4 +1,4 @@
-import { engineParameter, ParameterSpec } from './spec';
+import { engineParameter, ParameterSpec } from './parameter-spec';
 import { INT_MAX, integer, letters, LLONG_MAX, memory, oneOf, yesNo } from './value-types';
 
 /** Redis and Valkey parameters about clients, connections, threads and events. */

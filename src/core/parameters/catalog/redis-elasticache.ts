@@ -1,4 +1,4 @@
-import { engineParameter, ParameterSpec } from './spec';
+import { engineParameter, ParameterSpec } from './parameter-spec';
 import { explained, oneOf, yesNo } from './value-types';
 
 /**

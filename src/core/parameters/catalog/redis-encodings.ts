@@ -1,4 +1,4 @@
-import { engineParameter } from './spec';
+import { engineParameter } from './parameter-spec';
 import { INT_MAX, integer, LLONG_MAX, memory } from './value-types';
 
 /**

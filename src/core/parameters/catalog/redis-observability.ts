@@ -1,4 +1,4 @@
-import { engineParameter } from './spec';
+import { engineParameter } from './parameter-spec';
 import { integer, LLONG_MAX, percentiles, yesNo } from './value-types';
 
 /** Redis and Valkey parameters about the slow log and latency statistics. */

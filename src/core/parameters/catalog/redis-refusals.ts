@@ -1,4 +1,4 @@
-import { renamedRefusals } from './spec';
+import { renamedRefusals } from './parameter-spec';
 
 /**
  * Names a Redis or Valkey parameter group may not set, and why (each reason completes

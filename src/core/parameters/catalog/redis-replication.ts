@@ -1,4 +1,4 @@
-import { engineParameter } from './spec';
+import { engineParameter } from './parameter-spec';
 import { INT_MAX, integer, LLONG_MAX, memory, oneOf, yesNo } from './value-types';
 
 /** Redis and Valkey parameters about replication between a primary and its replicas. */

@@ -1,9 +1,9 @@
+import { FamilyCatalog, ParameterSpec, underOldName, withDefault, withType } from './parameter-spec';
 import { aclPubsubDefault, notifyKeyspaceEvents } from './redis-clients';
 import { REDIS6_ENCODING_NAMES } from './redis-encodings';
 import { REDIS_REFUSALS } from './redis-refusals';
 import { replDisklessSync } from './redis-replication';
 import { REDIS7_PARAMETERS } from './redis7';
-import { FamilyCatalog, ParameterSpec, underOldName, withDefault, withType } from './spec';
 import { letters } from './value-types';
 import { compareVersions } from './versions';
 

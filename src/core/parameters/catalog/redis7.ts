@@ -1,4 +1,5 @@
 import { reservedMemoryPercent } from './agent';
+import { FamilyCatalog, renamedRefusals } from './parameter-spec';
 import { REDIS_CLIENT_PARAMETERS } from './redis-clients';
 import { REDIS_ELASTICACHE_PARAMETERS } from './redis-elasticache';
 import { REDIS6_ENCODING_NAMES, REDIS_ENCODING_PARAMETERS } from './redis-encodings';
@@ -7,7 +8,6 @@ import { REDIS_OBSERVABILITY_PARAMETERS } from './redis-observability';
 import { REDIS_PERSISTENCE_PARAMETERS } from './redis-persistence';
 import { REDIS_REFUSALS } from './redis-refusals';
 import { REDIS_REPLICATION_PARAMETERS } from './redis-replication';
-import { FamilyCatalog, renamedRefusals } from './spec';
 
 /**
  * Every Redis 7 parameter (and Valkey 7.2's, which are the same), in rendering order. The Redis 6

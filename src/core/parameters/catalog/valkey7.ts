@@ -1,5 +1,5 @@
+import { FamilyCatalog } from './parameter-spec';
 import { REDIS7 } from './redis7';
-import { FamilyCatalog } from './spec';
 
 /** ElastiCache's `valkey7` family: Valkey 7.2, whose parameters are Redis 7.2's. */
 export const VALKEY7: FamilyCatalog = {

@@ -1,3 +1,4 @@
+import { engineParameter, FamilyCatalog, ParameterSpec, withDefault } from './parameter-spec';
 import { ioThreadsDoReads } from './redis-clients';
 import {
   lazyfreeLazyEviction,
@@ -8,7 +9,6 @@ import {
   replicaLazyFlush,
 } from './redis-memory';
 import { replBacklogSize } from './redis-replication';
-import { engineParameter, FamilyCatalog, ParameterSpec, withDefault } from './spec';
 import { VALKEY7 } from './valkey7';
 import { integer, LLONG_MAX, yesNo } from './value-types';
 

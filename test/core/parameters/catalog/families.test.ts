@@ -1,5 +1,5 @@
 import { familiesDefining, familyCatalog, findParameter, supportedFamilies } from '../../../../src/core/parameters/catalog/families';
-import { ParameterSpec } from '../../../../src/core/parameters/catalog/spec';
+import { ParameterSpec } from '../../../../src/core/parameters/catalog/parameter-spec';
 import { compareVersions } from '../../../../src/core/parameters/catalog/versions';
 
 /** The catalog's own consistency, family by family: what the server tests cannot see. */
