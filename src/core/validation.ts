@@ -4,17 +4,10 @@ import { ValidationError } from './errors';
 import { CacheClusterOptions, ReplicationGroupOptions } from './fleet-options';
 import { ParameterGroup } from './parameters/parameter-group';
 import { Persistence, PersistenceMode } from './persistence';
+import { engineSchema, instanceOf, NO_TOKENS, parse, TokenCheck } from './schema';
 
-/**
- * Tells a flavor's unresolved tokens apart: core cannot know aws-cdk-lib's or cdktf's tokens, so
- * each flavor passes its own check in.
- */
-export interface TokenCheck {
-  isUnresolved(value: unknown): boolean;
-}
-
-/** For callers with no tokens (tests, core alone). */
-export const NO_TOKENS: TokenCheck = { isUnresolved: () => false };
+export { NO_TOKENS };
+export type { TokenCheck };
 
 /** ElastiCache's limits, kept where they make sense for a self-managed fleet. */
 export const LIMITS = {
@@ -28,25 +21,13 @@ export const LIMITS = {
 /** The ACL user names cachefleet keeps for itself. */
 export const INTERNAL_USERS = { sentinel: 'cachefleet-sentinel', replication: 'cachefleet-replication' } as const;
 
-const CONCRETE = 'must be a concrete value known at synth time (it sizes the fleet or is written into its configuration), not a token';
-
 function integerBetween(min: number, max: number) {
   const allowed = `must be an integer between ${min} and ${max}`;
   return z.number({ error: allowed }).int({ error: allowed }).min(min, { error: allowed }).max(max, { error: allowed });
 }
 
-/** `z.instanceof` wants a public constructor; engines and persistence have private ones. */
-function instanceOf<T>(type: Function, allowed: string) {
-  return z.custom<T>((value) => value instanceof type, { error: allowed });
-}
-
-const engineSchema = instanceOf<CacheEngine>(
-  CacheEngine,
-  'must be a CacheEngine (CacheEngine.redis(), CacheEngine.valkey() or CacheEngine.memcached())',
-);
-
 const fleetSchema = z.object({
-  engine: engineSchema,
+  engine: engineSchema(),
   parameterGroup: instanceOf<ParameterGroup>(ParameterGroup, 'must be a ParameterGroup').optional(),
   port: integerBetween(1, 65535).optional(),
   persistence: instanceOf<Persistence>(
@@ -158,27 +139,4 @@ function finish(
     failover,
     construct,
   };
-}
-
-/**
- * Runs a schema and turns its first issue into a `ValidationError` with the prop's path, the value
- * received and what is allowed. Props in `concrete` must not be unresolved tokens.
- */
-function parse<S extends z.ZodType>(schema: S, props: unknown, tokens: TokenCheck, concrete: string[]): z.infer<S> {
-  if (typeof props !== 'object' || props === null) {
-    throw new ValidationError('props', props, 'must be an object');
-  }
-  for (const name of concrete) {
-    const value = (props as Record<string, unknown>)[name];
-    if (value !== undefined && tokens.isUnresolved(value)) throw new ValidationError(name, value, CONCRETE);
-  }
-  const result = schema.safeParse(props);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const path = issue.path.map(String).join('.') || 'props';
-  throw new ValidationError(path, valueAt(props, issue.path), issue.message);
-}
-
-function valueAt(root: unknown, path: PropertyKey[]): unknown {
-  return path.reduce<unknown>((node, key) => (node as Record<PropertyKey, unknown> | undefined)?.[key], root);
 }

@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { CacheEngine } from '../engine';
 import { FamilyCatalog } from './catalog/parameter-spec';
+import { validateParameterGroupProps } from './parameter-group-props';
 import { catalogOf, checkParameter, checkParameters } from './validate';
 
 /**
@@ -50,6 +51,7 @@ export class ParameterGroup extends Construct {
 
   constructor(scope: Construct, id: string, props: ParameterGroupProps) {
     super(scope, id);
+    validateParameterGroupProps(props);
     this.engine = props.engine;
     this.family = props.engine.parameterGroupFamily;
     this.catalog = this.validateFamily();

@@ -30,6 +30,9 @@ export function existsOn(spec: ParameterSpec, engineVersion: string): boolean {
   return spec.since === undefined || compareVersions(engineVersion, spec.since) >= 0;
 }
 
+/** What a parameter value must be, whoever checks it first. */
+export const NOT_A_STRING = 'must be a string (parameter values are strings, as in ElastiCache parameter groups)';
+
 /**
  * One parameter's value in the form the engine is given, or a ValidationError. With an engine
  * version, a parameter the engine does not have yet is refused too.
@@ -38,7 +41,7 @@ export function checkParameter(catalog: FamilyCatalog, name: string, value: unkn
   const spec = specFor(catalog, name, value, engineVersion);
   const path = `parameters.${name}`;
   if (typeof value !== 'string') {
-    throw new ValidationError(path, value, 'must be a string (parameter values are strings, as in ElastiCache parameter groups)');
+    throw new ValidationError(path, value, NOT_A_STRING);
   }
   if (TOKEN.test(value)) {
     throw new ValidationError(path, value, "must be a concrete value known at synth time (it is written into the nodes' configuration), not a token");

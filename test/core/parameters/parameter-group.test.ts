@@ -266,3 +266,15 @@ describe('ParameterGroup', () => {
     });
   });
 });
+
+describe('ParameterGroup props', () => {
+  test.each<[string, Record<string, unknown>, string]>([
+    ['no engine', {}, '`engine` must be a CacheEngine (CacheEngine.redis(), CacheEngine.valkey() or CacheEngine.memcached()), got: undefined'],
+    ['an engine name', { engine: 'valkey8' }, '`engine` must be a CacheEngine (CacheEngine.redis(), CacheEngine.valkey() or CacheEngine.memcached()), got: "valkey8"'],
+    ['a list of parameters', { engine: VALKEY_8_0, parameters: ['timeout'] }, '`parameters` must be an object of parameter names to string values, got: ["timeout"]'],
+    ['a number value', { engine: VALKEY_8_0, parameters: { timeout: 300 } }, '`parameters.timeout` must be a string (parameter values are strings, as in ElastiCache parameter groups), got: 300'],
+    ['a numeric description', { engine: VALKEY_8_0, description: 7 }, '`description` must be a string, got: 7'],
+  ])('GIVEN %s WHEN created THEN a ValidationError names the prop', (_name, props, message) => {
+    expect(() => new ParameterGroup(root(), 'Params', props as any)).toThrow(message);
+  });
+});
