@@ -12,7 +12,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   projenrcTs: true,
   keywords: ['cdk', 'cdktf', 'redis', 'valkey', 'memcached', 'elasticache', 'sentinel'],
 
-  cdkVersion: '2.189.1',
+  cdkVersion: '2.257.0',
   constructsVersion: '10.5.1',
   // ts-jest refuses TypeScript 7; jsii and TypeScript move together.
   jsiiVersion: '~6.0.0',
@@ -23,7 +23,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   // zod validates props inside core only; no zod type appears in a public signature.
   bundledDeps: ['zod'],
   peerDeps: ['cdktf@^0.21.0', '@cdktf/provider-docker@^12.0.3'],
-  devDeps: ['ioredis@^5'],
+  devDeps: ['ioredis@^5', 'cdk-nag@^3', 'aws-cdk@^2', 'cdktf-cli@^0.21.0'],
 
   // No remote here: no releases, no GitHub workflows, no dependency-upgrade workflows.
   release: false,
