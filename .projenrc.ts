@@ -42,7 +42,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
       maxWorkers: 2,
     },
   },
-  gitignore: ['/.tmp/'],
+  gitignore: ['/.tmp/', 'cdk.out/', 'cdktf.out/', '.gen/'],
   npmignoreEnabled: true,
 });
 
