@@ -2,4 +2,7 @@
 export * from './core/engine';
 export * from './core/persistence';
 export * from './core/fleet-options';
-export { ParameterGroup, ParameterGroupProps } from './core/parameters/parameter-group';
+export * from './core/parameters/parameter-group';
+
+// The flavors, each in its namespace: `aws` (aws-cdk-lib) and `docker` (cdktf + provider-docker).
+export * as docker from './docker';

@@ -10,6 +10,7 @@ const root = path.join(__dirname, '..');
  */
 const PRELUDE = `
 import { Construct } from 'constructs';
+declare const token: string;
 `;
 
 /** The README's TypeScript examples: ```ts blocks. */
@@ -47,7 +48,7 @@ describe('README', () => {
       moduleResolution: ts.ModuleResolutionKind.Node16,
       esModuleInterop: true,
       skipLibCheck: true,
-      types: [],
+      types: ['node'],
     };
     const host = ts.createCompilerHost(options);
     const readFile = host.readFile.bind(host);

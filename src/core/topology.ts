@@ -123,6 +123,14 @@ export interface PlanRequest {
   readonly zoneCount: number;
   /** The fixed address of the slot at a position. */
   readonly addressOf: (position: SlotPosition) => string;
+  /**
+   * Whether every sentinel gets a slot of its own instead of sharing the first data nodes' slots.
+   * Containers have one address each and die with their process, so the Docker flavor wants this;
+   * EC2 slots run a data node and a sentinel side by side.
+   *
+   * @default false
+   */
+  readonly dedicatedSentinels?: boolean;
 }
 
 /**
@@ -158,9 +166,10 @@ export function planFleet(request: PlanRequest): FleetPlan {
   };
 
   const sentinelCount = fleet.failover ? SENTINEL_DEFAULTS.count : 0;
+  const sentinelsOnDataNodes = request.dedicatedSentinels ? 0 : Math.min(sentinelCount, fleet.dataNodes);
   const slots: NodeSlot[] = [];
   for (let index = 0; index < fleet.dataNodes; index++) {
-    const runsSentinel = index < sentinelCount;
+    const runsSentinel = index < sentinelsOnDataNodes;
     slots.push({
       name: `node-${index}`,
       index,
@@ -172,9 +181,10 @@ export function planFleet(request: PlanRequest): FleetPlan {
       services: memcached ? ['memcached'] : runsSentinel ? ['redis', 'sentinel'] : ['redis'],
     });
   }
-  // Fewer than three data nodes: sentinel-only slots make the odd count a majority needs,
-  // placed in the least used zone so that one zone's loss leaves a majority where possible.
-  for (let extra = 0; fleet.dataNodes + extra < sentinelCount; extra++) {
+  // Sentinel-only slots make the odd count a majority needs (fewer than three data nodes, or
+  // dedicated sentinels), placed in the least used zone so that one zone's loss leaves a majority
+  // where possible.
+  for (let extra = 0; sentinelsOnDataNodes + extra < sentinelCount; extra++) {
     const index = slots.length;
     const zoneIndex = perZone.indexOf(Math.min(...perZone));
     slots.push({

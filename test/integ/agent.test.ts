@@ -360,13 +360,13 @@ describeInteg('cachefleet-node on the local platform', () => {
 
   describe('start: what the agent execs', () => {
     /** Runs `start <service>` with CACHEFLEET_BIN_DIR pointing at stand-ins that record their arguments and environment. */
-    async function startWithStandIns(fleet: Fleet, slot: string, service: string) {
+    async function startWithStandIns(fleet: Fleet, slot: string, service: string, platform = 'local') {
       const bin = fs.mkdtempSync(path.join(fleet.root, 'bin-'));
       const capture = path.join(bin, 'capture');
       // The capture path reaches the stand-in through the environment the agent passes on.
       const script = ['#!/bin/sh', 'env > "$CAPTURE.env"', 'for arg in "$0" "$@"; do echo "$arg"; done > "$CAPTURE.args"', ''].join('\n');
-      for (const program of ['redis-server', 'memcached']) fs.writeFileSync(path.join(bin, program), script, { mode: 0o755 });
-      expectOk(await fleet.agent(slot, ['start', service], { CACHEFLEET_BIN_DIR: bin, CAPTURE: capture }));
+      for (const program of ['redis-server', 'redis6-server', 'memcached']) fs.writeFileSync(path.join(bin, program), script, { mode: 0o755 });
+      expectOk(await fleet.agent(slot, ['start', service], { CACHEFLEET_BIN_DIR: bin, CAPTURE: capture, CACHEFLEET_PLATFORM: platform }));
       return { args: read(`${capture}.args`).trimEnd().split('\n'), env: read(`${capture}.env`), bin };
     }
 
@@ -377,6 +377,16 @@ describeInteg('cachefleet-node on the local platform', () => {
       expect(env).toContain('CACHEFLEET_SLOT=node-0');
       expect(env).not.toMatch(/^(CFV_|REDISCLI_AUTH)/m);
       for (const secret of [HOSTILE_APP_TOKEN, fleet.internalPassword, sha256(HOSTILE_APP_TOKEN)]) expect(env).not.toContain(secret);
+    });
+
+    test.each([
+      ['local', 'redis6-server'],
+      ['docker', 'redis-server'],
+    ])("Redis 6.2 on the %s platform runs %s: Amazon Linux's package names, the image's own names in containers", async (platform, server) => {
+      const redis62 = CacheEngine.redis({ version: RedisEngineVersion.VER_6_2 });
+      const fleet = fleetOf(standalonePlan(`agent-exec-${platform}`, redis62, '127.0.0.74'));
+      const { args, bin } = await startWithStandIns(fleet, 'node-0', 'redis', platform);
+      expect(args[0]).toBe(path.join(bin, server));
     });
 
     test('sentinel: <prefix>-server <live sentinel.conf> --sentinel', async () => {

@@ -1,0 +1,60 @@
+// Prints the fleets the Docker example synthesized: reads every cdktf.out/stacks/*/cdk.tf.json
+// (run `npx cdktf synth` here first) and lists each container's fleet, slot, service, image,
+// address in its network, port, published host port and limits.
+import * as fs from 'fs';
+import * as path from 'path';
+
+interface TerraformJson {
+  resource?: Record<string, Record<string, Record<string, unknown>>>;
+  variable?: Record<string, { sensitive?: boolean }>;
+  output?: Record<string, { sensitive?: boolean }>;
+}
+
+const outDir = process.argv[2] ?? path.join(__dirname, 'cdktf.out', 'stacks');
+if (!fs.existsSync(outDir)) {
+  console.error(`no synthesized stacks in ${outDir}: run \`npx cdktf synth\` in examples/docker first`);
+  process.exit(1);
+}
+
+for (const stack of fs.readdirSync(outDir).sort()) {
+  const file = path.join(outDir, stack, 'cdk.tf.json');
+  if (!fs.existsSync(file)) continue;
+  const tf = JSON.parse(fs.readFileSync(file, 'utf8')) as TerraformJson;
+  const images = tf.resource?.docker_image ?? {};
+  const networks = tf.resource?.docker_network ?? {};
+  const containers = tf.resource?.docker_container ?? {};
+
+  console.log(`\nstack ${stack} (${file})`);
+  console.table(
+    Object.values(networks).map((network: any) => ({ network: network.name, subnet: network.ipam_config?.[0]?.subnet, driver: network.driver })),
+  );
+  console.table(
+    Object.values(containers).map((container: any) => {
+      const label = (name: string) => container.labels?.find((l: any) => l.label === name)?.value;
+      const port = container.ports?.[0];
+      const network = container.networks_advanced?.[0];
+      return {
+        'container': container.name,
+        'service': label('cachefleet.service'),
+        'image': imageName(container.image, images),
+        'address': network?.ipv4_address,
+        'port': port?.internal,
+        'host': port ? `${port.ip}:${port.external ?? '(picked by Docker)'}` : '(not published)',
+        'memory MiB': container.memory,
+        'restart': container.restart,
+        'volume': container.volumes?.[0] ? 'yes' : 'no',
+      };
+    }),
+  );
+  const variables = Object.entries(tf.variable ?? {}).map(([name, v]) => `${name}${v.sensitive ? ' (sensitive)' : ''}`);
+  console.log(`variables: ${variables.join(', ') || 'none'}`);
+  const outputs = Object.entries(tf.output ?? {}).map(([name, o]) => `${name}${o.sensitive ? ' (sensitive)' : ''}`);
+  console.log(`outputs: ${outputs.join(', ')}`);
+}
+
+/** `${docker_image.<id>.image_id}` -> the image's name (the pinned tag). */
+function imageName(reference: string, images: Record<string, Record<string, unknown>>): string {
+  const match = /^\$\{docker_image\.([^.]+)\.image_id\}$/.exec(reference);
+  const image = match ? images[match[1]] : undefined;
+  return image ? String(image.name) : reference;
+}

@@ -1,0 +1,31 @@
+import { Fn, TerraformVariable, Token } from 'cdktf';
+import { ValidationError } from '../core/errors';
+
+/**
+ * The AUTH token of a Docker fleet: a reference Terraform resolves at plan time, never a literal in
+ * the synthesized configuration.
+ */
+export class AuthToken {
+  /** The token is the value of a Terraform variable; declare it `sensitive`. */
+  public static fromVariable(variable: TerraformVariable): AuthToken {
+    return new AuthToken(variable.stringValue);
+  }
+
+  /**
+   * The token is the content of a file on the machine that runs Terraform (surrounding white space
+   * removed), read at plan time and marked sensitive.
+   *
+   * @param path the file's path, absolute or relative to the Terraform working directory
+   */
+  public static fromFile(path: string): AuthToken {
+    if (typeof path !== 'string' || (!Token.isUnresolved(path) && path.trim() === '')) {
+      throw new ValidationError('authToken', path, 'must be read from a non-empty file path (AuthToken.fromFile)');
+    }
+    return new AuthToken(Fn.sensitive(Fn.trimspace(Fn.file(path))));
+  }
+
+  private constructor(
+    /** The Terraform reference to the token. */
+    public readonly value: string,
+  ) {}
+}

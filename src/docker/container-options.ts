@@ -1,0 +1,76 @@
+import { AuthToken } from './auth-token';
+import { RestartPolicy } from './restart-policy';
+
+/**
+ * What every Docker fleet takes beside the engine-neutral props: its network, the containers'
+ * limits, how ports reach the host, and the AUTH token.
+ */
+export interface DockerFleetOptions {
+  /**
+   * The IPv4 subnet of the fleet's private Docker network. Nodes get fixed addresses from its
+   * 10th host on (data nodes first, then sentinels). It must not overlap another Docker network of
+   * the stack.
+   *
+   * @default '172.28.0.0/24'
+   */
+  readonly subnetCidr?: string;
+
+  /**
+   * The memory limit of each data node's container, in MiB; `maxmemory` (Memcached: `-m`) is this
+   * limit less the parameter group's `reserved-memory-percent`.
+   *
+   * @default 256
+   */
+  readonly memoryLimitMiB?: number;
+
+  /**
+   * The CPUs each data node's container may use (`docker run --cpus`).
+   *
+   * @default - no CPU limit
+   */
+  readonly cpus?: number;
+
+  /**
+   * Whether each container publishes its port (engine or Sentinel) on the Docker host.
+   *
+   * @default true
+   */
+  readonly publishPorts?: boolean;
+
+  /**
+   * The Docker host address ports are published on. Anything other than a loopback address
+   * exposes the fleet beyond this machine.
+   *
+   * @default '127.0.0.1'
+   */
+  readonly hostAddress?: string;
+
+  /**
+   * The first host port: the container of slot `i` (data nodes first, then sentinels) publishes on
+   * `hostPortBase + i`.
+   *
+   * @default - Docker picks a free host port for each container (see the `host_address_map` output)
+   */
+  readonly hostPortBase?: number;
+
+  /**
+   * When Docker restarts the containers.
+   *
+   * @default RestartPolicy.UNLESS_STOPPED
+   */
+  readonly restartPolicy?: RestartPolicy;
+
+  /**
+   * The AUTH token clients authenticate with (Redis and Valkey; Memcached takes none).
+   *
+   * @default - a new sensitive Terraform variable `<fleet>_auth_token` (set `TF_VAR_<fleet>_auth_token`)
+   */
+  readonly authToken?: AuthToken;
+
+  /**
+   * The password of cachefleet's own users (Sentinel, replication).
+   *
+   * @default - the hex SHA-256 of the AUTH token and a fixed label, computed by Terraform
+   */
+  readonly internalAuthToken?: AuthToken;
+}

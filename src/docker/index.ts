@@ -1,0 +1,6 @@
+export * from './auth-token';
+export * from './cache-cluster';
+export * from './container-options';
+export * from './endpoint';
+export * from './replication-group';
+export * from './restart-policy';

@@ -1,0 +1,79 @@
+import { containersByName, dockerStack, forSnapshot, synthJson } from './synth';
+import { CacheEngine, MemcachedEngineVersion, RedisEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
+import { CacheCluster, ReplicationGroup } from '../../src/docker';
+
+const memcached = CacheEngine.memcached({ version: MemcachedEngineVersion.VER_1_6 });
+const valkey = CacheEngine.valkey({ version: ValkeyEngineVersion.VER_8_0 });
+
+describe('docker.CacheCluster', () => {
+  test('GIVEN Memcached with 3 nodes THEN 3 containers, no volumes, no secrets, no AUTH variable', () => {
+    const stack = dockerStack();
+    const cluster = new CacheCluster(stack, 'Pages', { engine: memcached, numCacheNodes: 3, subnetCidr: '172.28.1.0/24' });
+    const json = synthJson(stack);
+    const containers = containersByName(json);
+    expect(Object.keys(containers)).toEqual(['pages-node-0', 'pages-node-1', 'pages-node-2']);
+    expect(json.resource.docker_volume).toBeUndefined();
+    expect(json.variable).toBeUndefined();
+    const node = containers['pages-node-1'];
+    expect(node.command).toEqual(['start', 'memcached']);
+    // The image runs as `memcache`; the agent needs root and drops memcached to its user itself.
+    expect(node.user).toBe('root');
+    expect(node.upload.map((u: any) => u.file)).toEqual([
+      '/usr/local/bin/cachefleet-node',
+      '/etc/cachefleet/fleet.env',
+      '/etc/cachefleet/slots/node-0.env',
+      '/etc/cachefleet/slots/node-1.env',
+      '/etc/cachefleet/slots/node-2.env',
+      '/etc/cachefleet/memcached.args',
+    ]);
+    expect(node.ulimit).toEqual([{ name: 'nofile', soft: 65536, hard: 65536 }]);
+    expect(node.healthcheck.test.slice(-2)).toEqual(['wait-ready', 'memcached']);
+    expect(node.networks_advanced[0]).toMatchObject({ ipv4_address: '172.28.1.11', aliases: ['pages-node-1'] });
+    expect(Object.values<any>(json.resource.docker_image)).toEqual([{ name: 'memcached:1.6.38', keep_locally: true }]);
+    expect(cluster.nodeEndpoints.map((e) => e.socketAddress)).toEqual(['172.28.1.10:11211', '172.28.1.11:11211', '172.28.1.12:11211']);
+    expect(cluster.endpoint.socketAddress).toBe('172.28.1.10:11211');
+    expect(cluster.authUsername).toBeUndefined();
+    expect(Object.keys(json.output).sort()).toEqual(['pages_endpoint', 'pages_host_address_map', 'pages_node_endpoints']);
+  });
+
+  test('GIVEN a single Valkey node THEN one container with a volume, AUTH from a sensitive variable', () => {
+    const stack = dockerStack();
+    const cluster = new CacheCluster(stack, 'Cache', { engine: valkey });
+    const json = synthJson(stack);
+    const node = containersByName(json)['cache-node-0'];
+    expect(node.command).toEqual(['start', 'redis']);
+    expect(node.upload.map((u: any) => u.file)).toContain('/run/cachefleet/secrets/app-password');
+    expect(node.upload.map((u: any) => u.file)).not.toContain('/etc/cachefleet/sentinel.conf');
+    expect(json.variable.cache_auth_token.sensitive).toBe(true);
+    expect(json.output.cache_host_url.sensitive).toBe(true);
+    expect(cluster.authUsername).toBe('app');
+  });
+
+  test('a cache cluster and a replication group in one stack need distinct subnets', () => {
+    const stack = dockerStack();
+    new ReplicationGroup(stack, 'Sessions', { engine: valkey });
+    expect(() => new CacheCluster(stack, 'Pages', { engine: memcached, numCacheNodes: 2 })).toThrow(/^`subnetCidr` must not overlap the subnet 172\.28\.0\.0\/24/);
+    expect(() => new CacheCluster(stack, 'Pages2', { engine: memcached, numCacheNodes: 2, subnetCidr: '172.28.1.0/24' })).not.toThrow();
+  });
+
+  test('40 Memcached nodes fit a /26', () => {
+    const stack = dockerStack();
+    const cluster = new CacheCluster(stack, 'Big', { engine: memcached, numCacheNodes: 40, subnetCidr: '10.1.0.0/26' });
+    expect(cluster.nodeEndpoints[39].hostname).toBe('10.1.0.49');
+  });
+
+  test('snapshot: Memcached, 3 nodes, 128 MiB, 2 CPUs', () => {
+    const stack = dockerStack();
+    new CacheCluster(stack, 'Pages', { engine: memcached, numCacheNodes: 3, memoryLimitMiB: 128, cpus: 2 });
+    expect(forSnapshot(synthJson(stack))).toMatchSnapshot();
+  });
+});
+
+describe('docker flavor: Redis 6.2', () => {
+  test('runs from its official image without a warning (the agent uses the image\'s binary names)', () => {
+    const stack = dockerStack();
+    const cluster = new CacheCluster(stack, 'Old', { engine: CacheEngine.redis({ version: RedisEngineVersion.VER_6_2 }) });
+    expect(cluster.node.metadata.filter((m) => m.type === '@cdktf/warn')).toEqual([]);
+    expect(JSON.stringify(synthJson(stack))).toContain('"redis:6.2.17"');
+  });
+});

@@ -1,0 +1,224 @@
+import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { containersByName, dockerStack, forSnapshot, synthJson } from './synth';
+import { CacheEngine, RedisEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
+import { ParameterGroup } from '../../src/core/parameters/parameter-group';
+import { Persistence } from '../../src/core/persistence';
+import { AuthToken, ReplicationGroup, RestartPolicy } from '../../src/docker';
+
+const redis = CacheEngine.redis({ version: RedisEngineVersion.VER_7_2 });
+const valkey = CacheEngine.valkey({ version: ValkeyEngineVersion.VER_8_0 });
+
+describe('docker.ReplicationGroup', () => {
+  test('GIVEN defaults WHEN synthesized THEN 1 primary + 1 replica, 3 sentinel containers', () => {
+    const stack = dockerStack();
+    const group = new ReplicationGroup(stack, 'Sessions', { engine: redis });
+    const synthesized = Testing.synth(stack);
+    expect(synthesized).toHaveResource({ tfResourceType: 'docker_network' } as any);
+    expect(synthesized).toHaveResourceWithProperties({ tfResourceType: 'docker_image' } as any, { name: 'redis:7.2.7' });
+    const json = JSON.parse(synthesized);
+    const containers = containersByName(json);
+    expect(Object.keys(containers).sort()).toEqual([
+      'sessions-node-0', 'sessions-node-1', 'sessions-sentinel-0', 'sessions-sentinel-1', 'sessions-sentinel-2',
+    ]);
+    expect(group.nodeEndpoints.map((e) => e.socketAddress)).toEqual(['172.28.0.10:6379', '172.28.0.11:6379']);
+    expect(group.sentinelEndpoints.map((e) => e.socketAddress)).toEqual(['172.28.0.12:26379', '172.28.0.13:26379', '172.28.0.14:26379']);
+    expect(group.primaryEndpoint.socketAddress).toBe('172.28.0.10:6379');
+    expect(group.endpoint).toBe(group.primaryEndpoint);
+    expect(group.readerEndpoint.socketAddress).toBe('sessions-reader:6379');
+    expect(group.sentinelMasterName).toBe('sessions');
+    expect(group.authUsername).toBe('app');
+  });
+
+  test('the construct never creates the provider: the app configures it', () => {
+    const stack = new TerraformStack(Testing.app(), 'NoProvider');
+    new ReplicationGroup(stack, 'Sessions', { engine: redis });
+    expect(synthJson(stack).provider).toBeUndefined();
+  });
+
+  test('the network has the subnet and each container its fixed address in it', () => {
+    const stack = dockerStack();
+    new ReplicationGroup(stack, 'Sessions', { engine: redis, replicasPerShard: 2, subnetCidr: '10.99.0.0/26' });
+    const synthesized = Testing.synth(stack);
+    expect(synthesized).toHaveResourceWithProperties({ tfResourceType: 'docker_network' } as any, {
+      name: 'sessions',
+      driver: 'bridge',
+      ipam_config: [{ subnet: '10.99.0.0/26' }],
+    });
+    const containers = containersByName(JSON.parse(synthesized));
+    expect(containers['sessions-node-0'].networks_advanced).toEqual([
+      { name: expect.stringMatching(/^\$\{docker_network\.Sessions_Network_[0-9A-F]+\.name\}$/), ipv4_address: '10.99.0.10', aliases: ['sessions-node-0', 'sessions-reader'] },
+    ]);
+    expect(containers['sessions-sentinel-2'].networks_advanced[0]).toMatchObject({ ipv4_address: '10.99.0.15', aliases: ['sessions-sentinel-2'] });
+  });
+
+  test('containers: pinned image, the agent as entrypoint, docker platform, bundle and secrets uploaded', () => {
+    const stack = dockerStack();
+    new ReplicationGroup(stack, 'Sessions', { engine: valkey, replicasPerShard: 2 });
+    const json = synthJson(stack);
+    expect(Object.values<any>(json.resource.docker_image)).toEqual([{ name: 'valkey/valkey:8.0.2', keep_locally: true }]);
+    const node = containersByName(json)['sessions-node-1'];
+    expect(node.image).toMatch(/^\$\{docker_image\.Sessions_Image_[0-9A-F]+\.image_id\}$/);
+    expect(node.entrypoint).toEqual(['/usr/local/bin/cachefleet-node']);
+    expect(node.command).toEqual(['start', 'redis']);
+    expect(node.env).toEqual([
+      'CACHEFLEET_PLATFORM=docker',
+      'CACHEFLEET_SLOT=node-1',
+      'CACHEFLEET_CONFIG_DIR=/etc/cachefleet',
+      'CACHEFLEET_STATE_DIR=/var/lib/cachefleet',
+      'CACHEFLEET_RUN_DIR=/run/cachefleet',
+      'CACHEFLEET_SECRETS_DIR=/run/cachefleet/secrets',
+    ]);
+    expect(node.upload.map((u: any) => u.file)).toEqual([
+      '/usr/local/bin/cachefleet-node',
+      '/etc/cachefleet/fleet.env',
+      '/etc/cachefleet/slots/node-0.env',
+      '/etc/cachefleet/slots/node-1.env',
+      '/etc/cachefleet/slots/node-2.env',
+      '/etc/cachefleet/slots/sentinel-0.env',
+      '/etc/cachefleet/slots/sentinel-1.env',
+      '/etc/cachefleet/slots/sentinel-2.env',
+      '/etc/cachefleet/redis.conf',
+      '/etc/cachefleet/redis-node.conf',
+      '/etc/cachefleet/users.acl',
+      '/etc/cachefleet/sentinel.conf',
+      '/run/cachefleet/secrets/app-password',
+      '/run/cachefleet/secrets/internal-password',
+    ]);
+    expect(node.upload[0].executable).toBe(true);
+    const sentinel = containersByName(json)['sessions-sentinel-0'];
+    expect(sentinel.command).toEqual(['start', 'sentinel']);
+    expect(sentinel.upload.find((u: any) => u.file === '/etc/cachefleet/sentinel.conf').content).toContain('sentinel monitor sessions 172.28.0.10 6379 2');
+  });
+
+  test('the AUTH token is never a literal: a sensitive variable, the internal password derived by Terraform', () => {
+    const stack = dockerStack();
+    new ReplicationGroup(stack, 'Sessions', { engine: redis });
+    const json = synthJson(stack);
+    expect(json.variable.sessions_auth_token).toMatchObject({ type: 'string', sensitive: true, nullable: false });
+    expect(json.variable.sessions_auth_token.validation[0].condition).toBe(
+      '${(((length(var.sessions_auth_token) >= 16) && (length(var.sessions_auth_token) <= 128)) && can(regex("^[!#-.0-?A-~]+$", var.sessions_auth_token)))}',
+    );
+    const uploads = containersByName(json)['sessions-node-0'].upload;
+    expect(uploads.find((u: any) => u.file === '/run/cachefleet/secrets/app-password')).toEqual({
+      file: '/run/cachefleet/secrets/app-password', content: '${var.sessions_auth_token}', permissions: '0600',
+    });
+    expect(uploads.find((u: any) => u.file === '/run/cachefleet/secrets/internal-password').content).toBe(
+      '${sha256("${var.sessions_auth_token}:cachefleet-internal")}',
+    );
+    expect(json.output.sessions_host_primary_url).toMatchObject({ sensitive: true });
+    expect(json.output.sessions_host_primary_url.value).toContain('${urlencode(var.sessions_auth_token)}');
+    for (const [name, output] of Object.entries<any>(json.output)) {
+      if (JSON.stringify(output.value).includes('var.sessions_auth_token')) expect([name, output.sensitive]).toEqual([name, true]);
+    }
+  });
+
+  test('GIVEN a user variable and a file for the internal password THEN they are used', () => {
+    const stack = dockerStack();
+    const token = new TerraformVariable(stack, 'token', { type: 'string', sensitive: true });
+    new ReplicationGroup(stack, 'Sessions', {
+      engine: redis,
+      authToken: AuthToken.fromVariable(token),
+      internalAuthToken: AuthToken.fromFile('/secrets/internal'),
+    });
+    const json = synthJson(stack);
+    expect(json.variable.sessions_auth_token).toBeUndefined();
+    const uploads = containersByName(json)['sessions-node-0'].upload;
+    expect(uploads.find((u: any) => u.file.endsWith('app-password')).content).toBe('${var.token}');
+    expect(uploads.find((u: any) => u.file.endsWith('internal-password')).content).toBe('${sensitive(trimspace(file("/secrets/internal")))}');
+  });
+
+  test('ports are published on 127.0.0.1 by default, Docker picking the host port', () => {
+    const stack = dockerStack();
+    const group = new ReplicationGroup(stack, 'Sessions', { engine: redis });
+    const json = synthJson(stack);
+    const containers = containersByName(json);
+    expect(containers['sessions-node-0'].ports).toEqual([{ internal: 6379, ip: '127.0.0.1', protocol: 'tcp' }]);
+    expect(containers['sessions-sentinel-0'].ports).toEqual([{ internal: 26379, ip: '127.0.0.1', protocol: 'tcp' }]);
+    expect(group.primaryEndpoint.hostAddress).toBe('127.0.0.1');
+    expect(json.output.sessions_host_address_map.value['172.28.0.10:6379']).toMatch(/^127\.0\.0\.1:\$\{docker_container\.Sessions_node-0_[0-9A-F]+\.ports\[0\]\.external\}$/);
+    expect(json.output.sessions_host_sentinels.value).toHaveLength(3);
+  });
+
+  test('GIVEN hostAddress and hostPortBase THEN consecutive host ports on that address', () => {
+    const stack = dockerStack();
+    new ReplicationGroup(stack, 'Sessions', { engine: redis, replicasPerShard: 2, hostAddress: '0.0.0.0', hostPortBase: 16379 });
+    const containers = containersByName(synthJson(stack));
+    expect(containers['sessions-node-2'].ports).toEqual([{ internal: 6379, external: 16381, ip: '0.0.0.0', protocol: 'tcp' }]);
+    expect(containers['sessions-sentinel-0'].ports).toEqual([{ internal: 26379, external: 16382, ip: '0.0.0.0', protocol: 'tcp' }]);
+  });
+
+  test('GIVEN publishPorts false THEN nothing is published and the address map is empty', () => {
+    const stack = dockerStack();
+    const group = new ReplicationGroup(stack, 'Sessions', { engine: redis, publishPorts: false });
+    const json = synthJson(stack);
+    for (const container of Object.values<any>(containersByName(json))) expect(container.ports).toBeUndefined();
+    expect(group.hostAddressMap).toEqual({});
+    expect(json.output.sessions_host_primary_url).toBeUndefined();
+  });
+
+  test('limits, volumes, health checks, restart policy: defaults', () => {
+    const stack = dockerStack();
+    new ReplicationGroup(stack, 'Sessions', { engine: redis });
+    const json = synthJson(stack);
+    const containers = containersByName(json);
+    const node = containers['sessions-node-0'];
+    expect(node).toMatchObject({ memory: 256, memory_swap: 256, restart: 'unless-stopped', ulimit: [{ name: 'nofile', soft: 65536, hard: 65536 }] });
+    expect(node.cpus).toBeUndefined();
+    expect(node.volumes).toEqual([{ volume_name: expect.stringMatching(/^\$\{docker_volume\.Sessions_node-0_Volume_[0-9A-F]+\.name\}$/), container_path: '/var/lib/cachefleet' }]);
+    expect(node.healthcheck.test).toEqual(['CMD', 'env', 'CACHEFLEET_READY_TIMEOUT=2', '/usr/local/bin/cachefleet-node', 'wait-ready', 'redis']);
+    expect(containers['sessions-sentinel-0']).toMatchObject({ memory: 64 });
+    expect(Object.values<any>(json.resource.docker_volume).map((v) => v.name).sort()).toEqual([
+      'sessions-node-0', 'sessions-node-1', 'sessions-sentinel-0', 'sessions-sentinel-1', 'sessions-sentinel-2',
+    ]);
+  });
+
+  test('limits and restart policy: overrides', () => {
+    const stack = dockerStack();
+    new ReplicationGroup(stack, 'Sessions', { engine: redis, memoryLimitMiB: 1024, cpus: 1.5, restartPolicy: RestartPolicy.ALWAYS });
+    const containers = containersByName(synthJson(stack));
+    expect(containers['sessions-node-1']).toMatchObject({ memory: 1024, memory_swap: 1024, cpus: '1.5', restart: 'always' });
+    expect(containers['sessions-sentinel-1'].cpus).toBeUndefined();
+  });
+
+  test('no replicas: no sentinels, one container', () => {
+    const stack = dockerStack();
+    const group = new ReplicationGroup(stack, 'Solo', { engine: redis, replicasPerShard: 0 });
+    expect(Object.keys(containersByName(synthJson(stack)))).toEqual(['solo-node-0']);
+    expect(group.sentinelEndpoints).toEqual([]);
+  });
+
+  test('overlapping subnets are refused', () => {
+    const stack = dockerStack();
+    new ReplicationGroup(stack, 'A', { engine: redis });
+    expect(() => new ReplicationGroup(stack, 'B', { engine: redis, subnetCidr: '172.28.0.128/25' })).toThrow(
+      '`subnetCidr` must not overlap the subnet 172.28.0.0/24 of the Docker network Test/A/Network: give each fleet a subnet of its own, got: "172.28.0.128/25"',
+    );
+  });
+
+  test('resource ids are stable: the slot names namespace the containers and volumes', () => {
+    const stack = dockerStack();
+    new ReplicationGroup(stack, 'Sessions', { engine: redis });
+    const json = synthJson(stack);
+    expect(Object.keys(json.resource.docker_container).map((id) => id.replace(/_[0-9A-F]{8}$/, ''))).toEqual([
+      'Sessions_node-0', 'Sessions_node-1', 'Sessions_sentinel-0', 'Sessions_sentinel-1', 'Sessions_sentinel-2',
+    ]);
+  });
+
+  test('snapshot: Redis 7.2, 1 + 2, parameter group, AOF always, fixed host ports', () => {
+    const stack = dockerStack();
+    new ReplicationGroup(stack, 'Sessions', {
+      engine: redis,
+      replicasPerShard: 2,
+      parameterGroup: new ParameterGroup(stack, 'Params', { engine: redis, parameters: { 'maxmemory-policy': 'allkeys-lru' } }),
+      persistence: Persistence.aofAlways(),
+      hostPortBase: 16379,
+    });
+    expect(forSnapshot(synthJson(stack))).toMatchSnapshot();
+  });
+
+  test('snapshot: Valkey 8.0, no replicas, not published', () => {
+    const stack = dockerStack();
+    new ReplicationGroup(stack, 'Solo', { engine: valkey, replicasPerShard: 0, publishPorts: false, subnetCidr: '10.10.0.0/28' });
+    expect(forSnapshot(synthJson(stack))).toMatchSnapshot();
+  });
+});

@@ -1,0 +1,248 @@
+import { createHash } from 'crypto';
+import { Testing } from 'cdktf';
+import Redis from 'ioredis';
+import { describeInteg, needsBinaries } from './support/binaries';
+import { auth, command, connect, infoFields, memcachedRequest, pairs } from './support/clients';
+import { loopbackAddresses } from './support/plans';
+import { waitFor } from './support/processes';
+import { TerraformContainers } from './support/terraform-json';
+import { CacheFleetsStack } from '../../examples/docker/stack';
+import { RedisEngineVersion } from '../../src/core/engine';
+
+/**
+ * The Docker example, from its synthesized Terraform JSON to running servers: every
+ * `docker_container` of `cdk.tf.json` runs here with its uploaded files, environment, entrypoint and
+ * command unchanged (support/terraform-json.ts), the Debian servers standing in for the images'.
+ * Addresses 127.0.0.81-89 (test/integ/README.md): the group's six containers on 81-86, the
+ * Memcached nodes on 87-89.
+ */
+jest.setTimeout(180_000);
+
+const TOKEN = 'Docker&Token|$HOME-9876';
+const INTERNAL = createHash('sha256').update(`${TOKEN}:cachefleet-internal`).digest('hex');
+
+describeInteg('the Docker example run from its cdk.tf.json', () => {
+  needsBinaries(['redis-server', 'redis-cli', 'memcached']);
+
+  let fleet: TerraformContainers;
+  let outputs: Record<string, { value: unknown; sensitive: boolean }>;
+  const inputs = { variables: { sessions_auth_token: TOKEN } };
+  const app = { username: 'app', password: TOKEN };
+
+  beforeAll(() => {
+    const app_ = Testing.app();
+    // The example's stack, with the Redis version this machine's servers are (Debian bookworm: 7.0;
+    // the example's 7.2 configuration has 7.2-only directives such as `set-max-listpack-entries`).
+    const stack = new CacheFleetsStack(app_, 'cachefleet-docker', { redisVersion: RedisEngineVersion.VER_7_0 });
+    const synthesized = Testing.synth(stack);
+    // Sessions' containers first (81-86), then Pages' (87-89), whatever order the JSON has.
+    const tf = JSON.parse(synthesized);
+    const ordered = Object.fromEntries(
+      Object.entries(tf.resource.docker_container as Record<string, any>).sort(([, a], [, b]) =>
+        Number(a.name.startsWith('pages')) - Number(b.name.startsWith('pages')) || a.name.localeCompare(b.name),
+      ),
+    );
+    tf.resource.docker_container = ordered;
+    // The Docker host's 127.0.0.1, where ports are published, stands at 127.0.0.81 (other ports).
+    fleet = TerraformContainers.prepare(JSON.stringify(tf), inputs, loopbackAddresses(81, 9), 'docker', '127.0.0.81');
+    outputs = tf.output;
+  });
+
+  afterAll(async () => {
+    await fleet?.dispose();
+  });
+
+  const sessions = () => fleet.labelled('cachefleet.fleet', 'sessions');
+  const dataNodes = () => sessions().filter((c) => c.labels['cachefleet.service'] === 'redis');
+  const sentinels = () => sessions().filter((c) => c.labels['cachefleet.service'] === 'sentinel');
+  const pages = () => fleet.labelled('cachefleet.fleet', 'pages');
+
+  async function healthy(name: string): Promise<void> {
+    await waitFor(`${name}'s health check`, async () => {
+      if (!fleet.process(name).running) throw new Error(`${name} exited (${fleet.process(name).status})`);
+      return (await fleet.health(name)).code === 0;
+    }, { timeoutMs: 30_000, intervalMs: 250 }).catch((error) => {
+      throw new Error(`${error.message}\n${fleet.logs()}`);
+    });
+  }
+
+  function reservedPercent(name: string): number {
+    const match = /^CF_RESERVED_MEMORY_PERCENT='(\d+)'$/m.exec(fleet.container(name).files['/etc/cachefleet/fleet.env']);
+    if (!match) throw new Error('fleet.env sets no CF_RESERVED_MEMORY_PERCENT');
+    return Number(match[1]);
+  }
+
+  async function primaryBySentinels(): Promise<string> {
+    const answers = await Promise.all(
+      sentinels().map((s) => command(s.address, 26379, { password: TOKEN }, 'SENTINEL', 'get-master-addr-by-name', 'sessions').catch(() => undefined)),
+    );
+    const named = answers.filter((a): a is string[] => Array.isArray(a)).map((a) => a.join(':'));
+    if (named.length !== sentinels().length || new Set(named).size !== 1) throw new Error(`sentinels disagree: ${JSON.stringify(named)}`);
+    return named[0];
+  }
+
+  test('the synthesized files are what runs: secrets resolved from the variable, addresses mapped', () => {
+    expect(sessions()).toHaveLength(6);
+    expect(pages()).toHaveLength(3);
+    const node0 = fleet.container('sessions-node-0');
+    expect(node0.files['/run/cachefleet/secrets/app-password']).toBe(TOKEN);
+    expect(node0.files['/run/cachefleet/secrets/internal-password']).toBe(INTERNAL);
+    expect(node0.files['/etc/cachefleet/sentinel.conf']).toContain('sentinel monitor sessions 127.0.0.81 6379 2');
+    expect(node0.files['/etc/cachefleet/fleet.env']).toContain("CF_SENTINELS='127.0.0.84:26379 127.0.0.85:26379 127.0.0.86:26379'");
+    expect(node0.argv.slice(1)).toEqual(['start', 'redis']);
+    expect(node0.env.CACHEFLEET_PLATFORM).toBe('docker');
+    // No secret in any file other than the secrets themselves.
+    for (const container of fleet.containers) {
+      for (const [file, content] of Object.entries(container.files)) {
+        if (!file.startsWith('/run/cachefleet/secrets/')) expect(content).not.toContain(TOKEN);
+      }
+    }
+  });
+
+  test('the group forms: one primary, two replicas in sync, three sentinels with quorum', async () => {
+    for (const container of sessions()) fleet.start(container.name);
+    await Promise.all(sessions().map((c) => healthy(c.name)));
+
+    const replication = infoFields(String(await command('127.0.0.81', 6379, app, 'INFO', 'replication')));
+    expect(replication.role).toBe('master');
+    expect(replication.connected_slaves).toBe('2');
+    for (const replica of dataNodes().slice(1)) {
+      const info = infoFields(String(await command(replica.address, 6379, app, 'INFO', 'replication')));
+      expect(info.role).toBe('slave');
+      expect(info.master_host).toBe('127.0.0.81');
+      expect(info.master_link_status).toBe('up');
+    }
+    await waitFor('every sentinel to see its two peers and the two replicas', async () => {
+      for (const s of sentinels()) {
+        const master = pairs(await command(s.address, 26379, { password: TOKEN }, 'SENTINEL', 'MASTER', 'sessions'));
+        if (master['num-other-sentinels'] !== '2' || master['num-slaves'] !== '2') return false;
+      }
+      return true;
+    }, { timeoutMs: 20_000, intervalMs: 250 });
+    for (const s of sentinels()) {
+      expect(await command(s.address, 26379, { password: TOKEN }, 'SENTINEL', 'CKQUORUM', 'sessions')).toMatch(/^OK 3 usable Sentinels/);
+    }
+    expect(await primaryBySentinels()).toBe('127.0.0.81:6379');
+  });
+
+  test('maxmemory follows the container memory limit less the reserved share', async () => {
+    const limit = fleet.container('sessions-node-0').memoryMiB! * 1024 * 1024;
+    const [, maxmemory] = (await command('127.0.0.81', 6379, app, 'CONFIG', 'GET', 'maxmemory')) as string[];
+    const reserved = reservedPercent('sessions-node-0');
+    expect(Number(maxmemory)).toBe(Math.floor((limit * (100 - reserved)) / 100));
+  });
+
+  test('AUTH is required: no anonymous access, a wrong token is refused, the right one works', async () => {
+    await expect(command('127.0.0.81', 6379, {}, 'GET', 'x')).rejects.toThrow(/NOAUTH/);
+    await expect(auth('127.0.0.81', 6379, 'wrong-token-1234567')).rejects.toThrow(/WRONGPASS/);
+    await expect(auth('127.0.0.81', 6379, TOKEN, 'app')).resolves.toBe('OK');
+    await expect(command('127.0.0.84', 26379, {}, 'SENTINEL', 'MASTERS')).rejects.toThrow(/NOAUTH/);
+  });
+
+  test('kill -9 of the primary: the sentinels promote a replica, writes resume, the old primary rejoins as a replica', async () => {
+    const client = await connect('127.0.0.81', 6379, app);
+    try {
+      for (let i = 0; i < 100; i++) await client.set(`before:${i}`, String(i));
+      expect(await client.call('WAIT', 2, 5000)).toBe(2);
+    } finally {
+      client.disconnect();
+    }
+    const killedAt = Date.now();
+    fleet.process('sessions-node-0').signal('SIGKILL');
+    await fleet.process('sessions-node-0').exited;
+
+    const promoted = await waitFor('the sentinels to name a new primary', async () => {
+      const primary = await primaryBySentinels().catch(() => undefined);
+      return primary && primary !== '127.0.0.81:6379' ? primary : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 100 });
+    const [host] = promoted.split(':');
+    await waitFor('a write through the new primary', async () => (await command(host, 6379, app, 'SET', 'after', 'failover')) === 'OK', { timeoutMs: 15_000 });
+    const seconds = (Date.now() - killedAt) / 1000;
+    expect(seconds).toBeLessThan(15);
+    expect(await command(host, 6379, app, 'GET', 'before:99')).toBe('99');
+
+    // The restart policy brings the container back: it must come back as a replica.
+    fleet.start('sessions-node-0');
+    await healthy('sessions-node-0');
+    const info = infoFields(String(await command('127.0.0.81', 6379, app, 'INFO', 'replication')));
+    expect(info.role).toBe('slave');
+    expect(info.master_host).toBe(host);
+    expect(await primaryBySentinels()).toBe(promoted);
+    console.log(`docker fleet failover: a write succeeded ${seconds.toFixed(2)} s after kill -9 of the primary; new primary ${promoted}`);
+  });
+
+  test('every container restarts: one primary again, the data intact, AUTH still required', async () => {
+    const before = await primaryBySentinels();
+    await fleet.stopAll();
+    for (const container of sessions()) fleet.start(container.name);
+    await Promise.all(sessions().map((c) => healthy(c.name)));
+
+    // Every container starting at once (as after a daemon restart) can let the sentinels fail over
+    // before a slow primary answers; the old primary is then turned into a replica. What must hold
+    // once they settle: exactly one primary, named by every sentinel, followed by every replica.
+    const primary = await waitFor('one primary, named by every sentinel and followed by every replica', async () => {
+      const named = await primaryBySentinels();
+      const roles = await Promise.all(dataNodes().map(async (c) => infoFields(String(await command(c.address, 6379, app, 'INFO', 'replication')))));
+      const masters = dataNodes().filter((_, i) => roles[i].role === 'master').map((c) => `${c.address}:6379`);
+      const following = roles.filter((r) => r.role === 'slave').every((r) => `${r.master_host}:${r.master_port}` === named && r.master_link_status === 'up');
+      return masters.length === 1 && masters[0] === named && following ? named : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 200 });
+    console.log(`docker fleet full restart: primary before ${before}, after ${primary}`);
+    for (const c of dataNodes()) {
+      expect(await command(c.address, 6379, app, 'GET', 'before:42')).toBe('42');
+      expect(await command(c.address, 6379, app, 'GET', 'after')).toBe('failover');
+    }
+    await expect(command(primary.split(':')[0], 6379, {}, 'PING')).rejects.toThrow(/NOAUTH/);
+  });
+
+  test('a Sentinel client on the Docker host follows the primary through the published ports and the address map', async () => {
+    await fleet.publishPorts();
+    const natMap = fleet.resolve(outputs.sessions_host_address_map.value, inputs) as Record<string, string>;
+    const hostSentinels = fleet.resolve(outputs.sessions_host_sentinels.value, inputs) as string[];
+    const masterName = fleet.resolve(outputs.sessions_sentinel_master_name.value, inputs) as string;
+    expect(Object.keys(natMap)).toHaveLength(6);
+    expect(hostSentinels).toEqual(['127.0.0.81:16382', '127.0.0.81:16383', '127.0.0.81:16384']);
+    const url = fleet.resolve(outputs.sessions_host_primary_url.value, { variables: { sessions_auth_token: TOKEN } });
+    expect(outputs.sessions_host_primary_url.sensitive).toBe(true);
+    expect(url).toBe('redis://app:Docker%26Token%7C%24HOME-9876@127.0.0.81:16379');
+
+    const client = new Redis({
+      sentinels: hostSentinels.map((hp) => ({ host: hp.split(':')[0], port: Number(hp.split(':')[1]) })),
+      name: masterName,
+      natMap: Object.fromEntries(Object.entries(natMap).map(([from, to]) => [from, { host: to.split(':')[0], port: Number(to.split(':')[1]) }])),
+      username: 'app',
+      password: TOKEN,
+      sentinelPassword: TOKEN,
+      sentinelRetryStrategy: () => null,
+      maxRetriesPerRequest: 1,
+      lazyConnect: true,
+    });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      expect(await client.set('host:client', 'via-nat')).toBe('OK');
+      const primary = await primaryBySentinels();
+      // The connection goes to the primary's published port, not to its container address.
+      const stream = (client as any).stream as import('net').Socket;
+      expect(`${stream.remoteAddress}:${stream.remotePort}`).toBe(natMap[primary]);
+      expect(await command(primary.split(':')[0], 6379, app, 'GET', 'host:client')).toBe('via-nat');
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  test('the Memcached nodes serve, each on its own address', async () => {
+    for (const container of pages()) fleet.start(container.name);
+    await Promise.all(pages().map((c) => healthy(c.name)));
+    for (const [i, container] of pages().entries()) {
+      expect(container.address).toBe(`127.0.0.${87 + i}`);
+      expect(await memcachedRequest(container.address, 11211, `set page:${i} 0 0 5\r\nhello\r\n`)).toBe('STORED\r\n');
+      expect(await memcachedRequest(container.address, 11211, `get page:${i}\r\n`)).toBe(`VALUE page:${i} 0 5\r\nhello\r\nEND\r\n`);
+    }
+    // Memory from the container limit less the reserved share.
+    const limitMiB = fleet.container('pages-node-0').memoryMiB!;
+    const settings = await memcachedRequest('127.0.0.87', 11211, 'stats settings\r\n');
+    const maxbytes = /STAT maxbytes (\d+)/.exec(settings)?.[1];
+    expect(Number(maxbytes)).toBe(Math.floor((limitMiB * (100 - reservedPercent('pages-node-0'))) / 100) * 1024 * 1024);
+  });
+});
