@@ -280,7 +280,7 @@ describeInteg.each(REDIS_FAMILY)('$title replication group: 1 primary + 2 replic
     expect(again.stderr).toContain('is current');
   });
 
-  test('every node restarted (SIGTERM, then all started at once): exactly one primary, the one sentinels named, no acknowledged write lost', async () => {
+  test('every node restarted (SIGTERM, then all started at once): one primary at boot, the group settles on the one sentinels name, no acknowledged write lost', async () => {
     await withLogs(async () => {
       const primaryBefore = await waitFor('the sentinels to agree', primaryAllSentinelsName);
       expect(primaryBefore).toBe(primaryAfterFailover);
@@ -299,15 +299,30 @@ describeInteg.each(REDIS_FAMILY)('$title replication group: 1 primary + 2 replic
       expect(boots.filter((log) => log.includes('starting as the primary'))).toHaveLength(1);
       expect(fleet.process(fleet.slotAt(primaryBefore), 'redis').log()).toContain('starting as the primary');
 
-      const roles = await Promise.all(addresses.map(roleOf));
-      expect(roles.filter((r) => r[0] === 'master')).toHaveLength(1);
-      expect((await roleOf(primaryBefore))[0]).toBe('master');
-      for (const replica of addresses.filter((a) => a !== primaryBefore)) {
-        expect((await roleOf(replica)).slice(0, 4)).toEqual(['slave', primaryBefore, port, 'connected']);
+      // On a busy machine a node can take longer to come back than Sentinel's detection time, and the
+      // sentinels then fail over while the group restarts. Either way the group must settle on one
+      // primary, the one every sentinel names, with both replicas connected to it.
+      const primaryAfter = await waitFor(
+        'one primary, named by every sentinel, both replicas connected to it',
+        async () => {
+          const named = await primaryAllSentinelsName();
+          if (!named) return undefined;
+          const roles = await Promise.all(addresses.map(roleOf));
+          if (roles.filter((r) => r[0] === 'master').length !== 1 || (await roleOf(named))[0] !== 'master') return undefined;
+          for (const replica of addresses.filter((a) => a !== named)) {
+            const role = (await roleOf(replica)).slice(0, 4);
+            if (JSON.stringify(role) !== JSON.stringify(['slave', named, port, 'connected'])) return undefined;
+          }
+          return named;
+        },
+        { timeoutMs: 30_000 },
+      );
+      if (primaryAfter !== primaryBefore) {
+        // eslint-disable-next-line no-console
+        console.log(`${family.title}: the sentinels failed over from ${primaryBefore} to ${primaryAfter} while the group restarted`);
       }
-      await waitFor('the sentinels to agree on the primary', async () => (await primaryAllSentinelsName()) === primaryBefore, { timeoutMs: 10_000 });
 
-      const client: Redis = await connect(primaryBefore, port, app);
+      const client: Redis = await connect(primaryAfter, port, app);
       try {
         await client.set('after-restart', 'yes');
         expect(await client.call('WAIT', 2, 5_000)).toBe(2);
@@ -316,9 +331,9 @@ describeInteg.each(REDIS_FAMILY)('$title replication group: 1 primary + 2 replic
       }
       for (const node of addresses) expect(await missingOn(node)).toEqual([]);
       // eslint-disable-next-line no-console
-      console.log(`${family.title}: full restart -> one primary (${primaryBefore}), ${acknowledged.size} acknowledged writes on all 3 nodes`);
+      console.log(`${family.title}: full restart -> one primary (${primaryAfter}), ${acknowledged.size} acknowledged writes on all 3 nodes`);
     });
-  }, 60_000);
+  }, 90_000);
 
   test('a replaced node (its state lost) comes back as a replica, and its new sentinel monitors the current primary', async () => {
     await withLogs(async () => {
