@@ -53,7 +53,8 @@ const main = project.addTask('main', {
   // No telemetry or version checks: the CLIs run offline.
   env: { CHECKPOINT_DISABLE: '1', CDK_DISABLE_VERSION_CHECK: 'true', TF_CLI_CONFIG_FILE: '/dev/null' },
 });
-main.exec('ts-node --project examples/tsconfig.json examples/fleets.ts');
+main.exec('cdk synth --quiet', { cwd: 'examples/aws' });
+main.exec('ts-node --project ../tsconfig.json summary.ts', { cwd: 'examples/aws' });
 main.exec('cdktf synth', { cwd: 'examples/docker' });
 main.exec('ts-node --project ../tsconfig.json summary.ts', { cwd: 'examples/docker' });
 

@@ -298,6 +298,9 @@ describeInteg('cachefleet-node on the local platform', () => {
         'appendonly no',
         'dir "/elsewhere"',
         'user default on nopass ~* +@all',
+        // An earlier boot's includes, from a run directory that has moved since.
+        'include "/old/run/redis.conf"',
+        'include "/old/run/redis-node.conf"',
         'slaveof 127.0.0.72 6379',
         'replicaof 127.0.0.73 6379',
         '',

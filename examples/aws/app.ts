@@ -1,0 +1,77 @@
+// The AWS example: a VPC over three named zones, a Valkey replication group (1 primary + 2
+// replicas), a Memcached cluster and a Lambda function allowed to reach both. Environment-agnostic:
+// no lookups, no account or region, so `cdk synth` runs offline.
+import { App, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+// eslint-disable-next-line import/no-extraneous-dependencies -- the example app, not the library, runs cdk-nag
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { applyNagSuppressions } from './nag-suppressions';
+import { CacheCluster, NodeType, ReplicationGroup } from '../../src/aws';
+import { CacheEngine, MemcachedEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
+import { ParameterGroup } from '../../src/core/parameters/parameter-group';
+
+/** The example's zones: named, so that the stack needs no lookup. */
+export const EXAMPLE_ZONES = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
+
+/** The example stack. */
+export class CacheFleetExampleStack extends Stack {
+  public readonly sessions: ReplicationGroup;
+  public readonly pages: CacheCluster;
+  public readonly handler: lambda.Function;
+
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr('10.0.0.0/16'),
+      availabilityZones: EXAMPLE_ZONES,
+      natGateways: 1,
+      subnetConfiguration: [
+        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
+      ],
+      flowLogs: { All: { trafficType: ec2.FlowLogTrafficType.ALL } },
+    });
+
+    const valkey = CacheEngine.valkey({ version: ValkeyEngineVersion.VER_8_0 });
+    const params = new ParameterGroup(this, 'SessionParams', { engine: valkey, parameters: { 'maxmemory-policy': 'allkeys-lru' } });
+    this.sessions = new ReplicationGroup(this, 'Sessions', {
+      vpc,
+      engine: valkey,
+      nodeType: NodeType.of('cache.r7g.large'),
+      replicasPerShard: 2,
+      parameterGroup: params,
+    });
+    this.pages = new CacheCluster(this, 'Pages', {
+      vpc,
+      engine: CacheEngine.memcached({ version: MemcachedEngineVersion.VER_1_6 }),
+      nodeType: NodeType.of('cache.m7g.large'),
+      numCacheNodes: 3,
+    });
+
+    this.handler = new lambda.Function(this, 'Handler', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      reservedConcurrentExecutions: 10,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => ({ ok: true });'),
+      vpc,
+      environment: {
+        SESSIONS_ENDPOINT: this.sessions.primaryEndpoint.socketAddress,
+        SESSIONS_SECRET_ARN: this.sessions.authSecret.secretArn,
+        PAGES_ENDPOINT: this.pages.endpoint.socketAddress,
+      },
+    });
+    this.sessions.connections.allowDefaultPortFrom(this.handler);
+    this.sessions.grantConnect(this.handler);
+    this.pages.connections.allowDefaultPortFrom(this.handler);
+  }
+}
+
+/** The example app, checked by cdk-nag's AwsSolutions, NIST 800-53 R5 and HIPAA packs. */
+export function buildExample(app: App): CacheFleetExampleStack {
+  const stack = new CacheFleetExampleStack(app, 'CacheFleetExample');
+  applyNagSuppressions(stack);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app), new HIPAASecurityChecks(app));
+  return stack;
+}

@@ -1,0 +1,148 @@
+import { Resource } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { Endpoint } from './endpoint';
+import { FleetProps, ICacheFleet } from './fleet';
+import { CacheClusterOptions } from '../core/fleet-options';
+import { validateCacheClusterOptions } from '../core/validation';
+import { CDK_TOKENS, FleetResources } from './private/fleet-resources';
+import { ImportedFleet } from './private/imported-fleet';
+import { namedMetric } from './private/metric-methods';
+
+/**
+ * A cache cluster on EC2: the ElastiCache model's CacheCluster, self-managed.
+ */
+export interface ICacheCluster extends ICacheFleet {
+  /** The fleet's id (the same as `fleetId`). */
+  readonly cacheClusterId: string;
+}
+
+/**
+ * Properties of a cache cluster on EC2.
+ */
+export interface CacheClusterProps extends CacheClusterOptions, FleetProps {}
+
+/**
+ * Attributes of a cache cluster defined elsewhere.
+ */
+export interface CacheClusterAttributes {
+  /** The cluster's id (`cacheClusterId`). */
+  readonly cacheClusterId: string;
+  /** The configuration endpoint's (Memcached) or the node's (Redis, Valkey) host name. */
+  readonly endpointAddress: string;
+  /** The engine's port. */
+  readonly port: number;
+  /** The security groups of the nodes. */
+  readonly securityGroups: ec2.ISecurityGroup[];
+  /**
+   * The secret holding the AUTH token (Redis, Valkey).
+   *
+   * @default - `grantConnect` grants nothing
+   */
+  readonly authSecret?: secretsmanager.ISecret;
+}
+
+/**
+ * A cache cluster on EC2: Memcached with `numCacheNodes` nodes, or one Redis or Valkey node, each an
+ * EC2 node slot.
+ *
+ * @resource AWS::AutoScaling::AutoScalingGroup
+ */
+export class CacheCluster extends Resource implements ICacheCluster {
+  /**
+   * Imports a cache cluster defined elsewhere.
+   *
+   * @param scope the scope
+   * @param id the construct id
+   * @param attrs the cluster's attributes
+   */
+  public static fromCacheClusterAttributes(scope: Construct, id: string, attrs: CacheClusterAttributes): ICacheCluster {
+    class Import extends ImportedFleet implements ICacheCluster {
+      public readonly cacheClusterId = attrs.cacheClusterId;
+    }
+    return new Import(scope, id, {
+      fleetId: attrs.cacheClusterId,
+      endpointAddress: attrs.endpointAddress,
+      port: attrs.port,
+      securityGroups: attrs.securityGroups,
+      authSecret: attrs.authSecret,
+    }, {
+      cacheClusterId: attrs.cacheClusterId,
+      endpointAddress: attrs.endpointAddress,
+      port: attrs.port,
+      securityGroups: attrs.securityGroups,
+    });
+  }
+
+  public readonly fleetId: string;
+  public readonly cacheClusterId: string;
+  public readonly connections: ec2.Connections;
+  /** The configuration endpoint (Memcached: `config.<zone>` over every node) or the node's (Redis, Valkey). */
+  public readonly endpoint: Endpoint;
+  /** The configuration endpoint of a Memcached cluster. */
+  public readonly configurationEndpoint?: Endpoint;
+  /** One endpoint per node: `node-<n>.<zone>`. */
+  public readonly nodeEndpoints: Endpoint[];
+  /** The secret holding the AUTH token (Redis, Valkey). */
+  public readonly authSecret?: secretsmanager.ISecret;
+  /** The private zone of the endpoints. */
+  public readonly hostedZone: route53.IPrivateHostedZone;
+  /** The nodes' security group. */
+  public readonly securityGroup: ec2.ISecurityGroup;
+  /** The nodes' role. */
+  public readonly role: iam.IRole;
+  private readonly resources: FleetResources;
+
+  constructor(scope: Construct, id: string, props: CacheClusterProps) {
+    super(scope, id);
+    const fleet = validateCacheClusterOptions(props, CDK_TOKENS);
+    this.resources = new FleetResources(this, props, fleet);
+    const r = this.resources;
+    this.fleetId = r.fleetId;
+    this.cacheClusterId = r.fleetId;
+    this.connections = r.connections;
+    this.securityGroup = r.securityGroup;
+    this.role = r.role;
+    this.hostedZone = r.hostedZone;
+    this.authSecret = r.authSecret;
+    this.nodeEndpoints = r.nodeEndpoints();
+    if (r.plan.kind === 'memcached') {
+      this.configurationEndpoint = new Endpoint(r.recordName('config'), fleet.port);
+      this.endpoint = this.configurationEndpoint;
+    } else {
+      this.endpoint = this.nodeEndpoints[0];
+    }
+    r.addOutputs({
+      Endpoint: this.endpoint.socketAddress,
+      NodeEndpoints: this.nodeEndpoints.map((endpoint) => endpoint.socketAddress).join(','),
+      ...(this.authSecret ? { AuthSecretArn: this.authSecret.secretArn } : {}),
+    });
+  }
+
+  public grantConnect(grantee: iam.IGrantable): iam.Grant {
+    return this.resources.grantConnect(grantee);
+  }
+
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.resources.metric(metricName, props);
+  }
+
+  /** The nodes' CPU use, percent (`CPUUtilization`, Average over 1 minute). */
+  public metricCPUUtilization(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return namedMetric((name, p) => this.metric(name, p), 'cpuUtilization', props);
+  }
+
+  /** Client connections (`CurrConnections`, Average over 1 minute). */
+  public metricCurrConnections(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return namedMetric((name, p) => this.metric(name, p), 'currConnections', props);
+  }
+
+  /** Memory used as a percentage of the engine's limit (`DatabaseMemoryUsagePercentage`, Average over 1 minute). */
+  public metricDatabaseMemoryUsagePercentage(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return namedMetric((name, p) => this.metric(name, p), 'memoryUsagePercentage', props);
+  }
+}

@@ -1,0 +1,6 @@
+// The AWS flavor: fleets on EC2 node slots, deployed with the AWS CDK.
+export * from './node-type';
+export * from './endpoint';
+export * from './fleet';
+export * from './replication-group';
+export * from './cache-cluster';

@@ -1,0 +1,55 @@
+import { Duration, Resource } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { ValidationError } from '../../core/errors';
+import { Endpoint } from '../endpoint';
+import { METRICS_NAMESPACE } from './boot-scripts';
+
+/** What an imported fleet needs, whichever construct it is. */
+export interface ImportedFleetAttributes {
+  readonly fleetId: string;
+  readonly endpointAddress: string;
+  readonly port: number;
+  readonly securityGroups: ec2.ISecurityGroup[];
+  readonly authSecret?: secretsmanager.ISecret;
+}
+
+/** A fleet defined elsewhere: connections, endpoint, grants and metrics. */
+export class ImportedFleet extends Resource {
+  public readonly fleetId: string;
+  public readonly endpoint: Endpoint;
+  public readonly connections: ec2.Connections;
+  private readonly authSecret?: secretsmanager.ISecret;
+
+  constructor(scope: Construct, id: string, attrs: ImportedFleetAttributes, required: Record<string, unknown>) {
+    super(scope, id);
+    for (const [name, value] of Object.entries(required)) {
+      if (value === undefined || value === null) {
+        throw new ValidationError(name, value, 'is required to import a fleet');
+      }
+    }
+    this.fleetId = attrs.fleetId;
+    this.endpoint = new Endpoint(attrs.endpointAddress, attrs.port);
+    this.connections = new ec2.Connections({ securityGroups: attrs.securityGroups, defaultPort: ec2.Port.tcp(attrs.port) });
+    this.authSecret = attrs.authSecret;
+  }
+
+  public grantConnect(grantee: iam.IGrantable): iam.Grant {
+    if (!this.authSecret) return iam.Grant.drop(grantee, 'the imported fleet has no AUTH secret');
+    return this.authSecret.grantRead(grantee);
+  }
+
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      dimensionsMap: { Fleet: this.fleetId },
+      statistic: 'Average',
+      period: Duration.minutes(1),
+      ...props,
+    });
+  }
+}

@@ -1,0 +1,172 @@
+import { Resource } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { Endpoint } from './endpoint';
+import { FleetProps, ICacheFleet } from './fleet';
+import { ReplicationGroupOptions } from '../core/fleet-options';
+import { validateReplicationGroupOptions } from '../core/validation';
+import { CDK_TOKENS, FleetResources } from './private/fleet-resources';
+import { ImportedFleet } from './private/imported-fleet';
+import { namedMetric } from './private/metric-methods';
+
+/**
+ * A replication group on EC2: the ElastiCache model's ReplicationGroup, self-managed.
+ */
+export interface IReplicationGroup extends ICacheFleet {
+  /** The fleet's id (the same as `fleetId`). */
+  readonly replicationGroupId: string;
+
+  /** The primary endpoint: a record that follows the primary. */
+  readonly primaryEndpoint: Endpoint;
+
+  /** The reader endpoint: a record over the replicas (the primary's when there are none). */
+  readonly readerEndpoint: Endpoint;
+}
+
+/**
+ * Properties of a replication group on EC2.
+ */
+export interface ReplicationGroupProps extends ReplicationGroupOptions, FleetProps {}
+
+/**
+ * Attributes of a replication group defined elsewhere.
+ */
+export interface ReplicationGroupAttributes {
+  /** The group's id (`replicationGroupId`). */
+  readonly replicationGroupId: string;
+  /** The primary endpoint's host name. */
+  readonly primaryEndpointAddress: string;
+  /**
+   * The reader endpoint's host name.
+   *
+   * @default - the primary endpoint's
+   */
+  readonly readerEndpointAddress?: string;
+  /** The engine's port. */
+  readonly port: number;
+  /** The security groups of the nodes. */
+  readonly securityGroups: ec2.ISecurityGroup[];
+  /**
+   * The secret holding the AUTH token.
+   *
+   * @default - `grantConnect` grants nothing
+   */
+  readonly authSecret?: secretsmanager.ISecret;
+}
+
+/**
+ * A Redis or Valkey replication group (cluster mode disabled) on EC2: one primary and 0 to 5
+ * replicas, each an EC2 node slot; with a replica or more, Sentinel fails over automatically and
+ * the primary endpoint follows the primary.
+ *
+ * @resource AWS::AutoScaling::AutoScalingGroup
+ */
+export class ReplicationGroup extends Resource implements IReplicationGroup {
+  /**
+   * Imports a replication group defined elsewhere.
+   *
+   * @param scope the scope
+   * @param id the construct id
+   * @param attrs the group's attributes
+   */
+  public static fromReplicationGroupAttributes(scope: Construct, id: string, attrs: ReplicationGroupAttributes): IReplicationGroup {
+    class Import extends ImportedFleet implements IReplicationGroup {
+      public readonly replicationGroupId = attrs.replicationGroupId;
+      public readonly primaryEndpoint = new Endpoint(attrs.primaryEndpointAddress, attrs.port);
+      public readonly readerEndpoint = new Endpoint(attrs.readerEndpointAddress ?? attrs.primaryEndpointAddress, attrs.port);
+    }
+    return new Import(scope, id, {
+      fleetId: attrs.replicationGroupId,
+      endpointAddress: attrs.primaryEndpointAddress,
+      port: attrs.port,
+      securityGroups: attrs.securityGroups,
+      authSecret: attrs.authSecret,
+    }, {
+      replicationGroupId: attrs.replicationGroupId,
+      primaryEndpointAddress: attrs.primaryEndpointAddress,
+      port: attrs.port,
+      securityGroups: attrs.securityGroups,
+    });
+  }
+
+  public readonly fleetId: string;
+  public readonly replicationGroupId: string;
+  public readonly connections: ec2.Connections;
+  /** The primary endpoint: `primary.<zone>`, moved by the node agent on failover. */
+  public readonly primaryEndpoint: Endpoint;
+  /** The reader endpoint: `replicas.<zone>` over the slots that start as replicas. */
+  public readonly readerEndpoint: Endpoint;
+  /** The primary endpoint. */
+  public readonly endpoint: Endpoint;
+  /** One endpoint per data node: `node-<n>.<zone>`. */
+  public readonly nodeEndpoints: Endpoint[];
+  /** The sentinels' addresses, for Sentinel-aware clients (empty without replicas). */
+  public readonly sentinelEndpoints: Endpoint[];
+  /** The secret holding the AUTH token. */
+  public readonly authSecret: secretsmanager.ISecret;
+  /** The private zone of the endpoints. */
+  public readonly hostedZone: route53.IPrivateHostedZone;
+  /** The nodes' security group. */
+  public readonly securityGroup: ec2.ISecurityGroup;
+  /** The nodes' role. */
+  public readonly role: iam.IRole;
+  private readonly resources: FleetResources;
+
+  constructor(scope: Construct, id: string, props: ReplicationGroupProps) {
+    super(scope, id);
+    const fleet = validateReplicationGroupOptions(props, CDK_TOKENS);
+    this.resources = new FleetResources(this, props, fleet);
+    const r = this.resources;
+    this.fleetId = r.fleetId;
+    this.replicationGroupId = r.fleetId;
+    this.connections = r.connections;
+    this.securityGroup = r.securityGroup;
+    this.role = r.role;
+    this.hostedZone = r.hostedZone;
+    this.authSecret = r.authSecret!;
+    this.primaryEndpoint = new Endpoint(r.primaryRecordName, fleet.port);
+    this.readerEndpoint = fleet.dataNodes > 1 ? new Endpoint(r.recordName('replicas'), fleet.port) : this.primaryEndpoint;
+    this.endpoint = this.primaryEndpoint;
+    this.nodeEndpoints = r.nodeEndpoints();
+    this.sentinelEndpoints = r.sentinelEndpoints();
+    r.addOutputs({
+      PrimaryEndpoint: this.primaryEndpoint.socketAddress,
+      ReaderEndpoint: this.readerEndpoint.socketAddress,
+      NodeEndpoints: this.nodeEndpoints.map((endpoint) => endpoint.socketAddress).join(','),
+      ...(this.sentinelEndpoints.length > 0 ? { SentinelEndpoints: this.sentinelEndpoints.map((endpoint) => endpoint.socketAddress).join(',') } : {}),
+      AuthSecretArn: this.authSecret.secretArn,
+    });
+  }
+
+  public grantConnect(grantee: iam.IGrantable): iam.Grant {
+    return this.resources.grantConnect(grantee);
+  }
+
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.resources.metric(metricName, props);
+  }
+
+  /** The nodes' CPU use, percent (`CPUUtilization`, Average over 1 minute). */
+  public metricCPUUtilization(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return namedMetric((name, p) => this.metric(name, p), 'cpuUtilization', props);
+  }
+
+  /** Client connections (`CurrConnections`, Average over 1 minute). */
+  public metricCurrConnections(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return namedMetric((name, p) => this.metric(name, p), 'currConnections', props);
+  }
+
+  /** Memory used as a percentage of `maxmemory` (`DatabaseMemoryUsagePercentage`, Average over 1 minute). */
+  public metricDatabaseMemoryUsagePercentage(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return namedMetric((name, p) => this.metric(name, p), 'memoryUsagePercentage', props);
+  }
+
+  /** Seconds since a replica last heard from its primary (`ReplicationLag`, Maximum over 1 minute). */
+  public metricReplicationLag(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return namedMetric((name, p) => this.metric(name, p), 'replicationLag', { statistic: 'Maximum', ...props });
+  }
+}
