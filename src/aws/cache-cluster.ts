@@ -6,7 +6,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { Endpoint } from './endpoint';
-import { FleetProps, ICacheFleet } from './fleet';
+import { FleetAttributes, FleetProps, ICacheFleet } from './fleet';
 import { CacheClusterOptions } from '../core/fleet-options';
 import { validateCacheClusterOptions } from '../core/validation';
 import { CDK_TOKENS, FleetResources } from './private/fleet-resources';
@@ -29,21 +29,11 @@ export interface CacheClusterProps extends CacheClusterOptions, FleetProps {}
 /**
  * Attributes of a cache cluster defined elsewhere.
  */
-export interface CacheClusterAttributes {
+export interface CacheClusterAttributes extends FleetAttributes {
   /** The cluster's id (`cacheClusterId`). */
   readonly cacheClusterId: string;
   /** The configuration endpoint's (Memcached) or the node's (Redis, Valkey) host name. */
   readonly endpointAddress: string;
-  /** The engine's port. */
-  readonly port: number;
-  /** The security groups of the nodes. */
-  readonly securityGroups: ec2.ISecurityGroup[];
-  /**
-   * The secret holding the AUTH token (Redis, Valkey).
-   *
-   * @default - `grantConnect` grants nothing
-   */
-  readonly authSecret?: secretsmanager.ISecret;
 }
 
 /**

@@ -8,6 +8,22 @@ import { Endpoint } from './endpoint';
 import { NodeType } from './node-type';
 
 /**
+ * What every imported fleet is known by, beside its id and endpoints.
+ */
+export interface FleetAttributes {
+  /** The engine's port. */
+  readonly port: number;
+  /** The security groups of the nodes. */
+  readonly securityGroups: ec2.ISecurityGroup[];
+  /**
+   * The secret holding the AUTH token (Redis, Valkey).
+   *
+   * @default - `grantConnect` grants nothing
+   */
+  readonly authSecret?: secretsmanager.ISecret;
+}
+
+/**
  * What every fleet on EC2 takes beside the engine-neutral options.
  */
 export interface FleetProps {

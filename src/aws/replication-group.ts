@@ -6,7 +6,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { Endpoint } from './endpoint';
-import { FleetProps, ICacheFleet } from './fleet';
+import { FleetAttributes, FleetProps, ICacheFleet } from './fleet';
 import { ReplicationGroupOptions } from '../core/fleet-options';
 import { validateReplicationGroupOptions } from '../core/validation';
 import { CDK_TOKENS, FleetResources } from './private/fleet-resources';
@@ -35,7 +35,7 @@ export interface ReplicationGroupProps extends ReplicationGroupOptions, FleetPro
 /**
  * Attributes of a replication group defined elsewhere.
  */
-export interface ReplicationGroupAttributes {
+export interface ReplicationGroupAttributes extends FleetAttributes {
   /** The group's id (`replicationGroupId`). */
   readonly replicationGroupId: string;
   /** The primary endpoint's host name. */
@@ -46,16 +46,6 @@ export interface ReplicationGroupAttributes {
    * @default - the primary endpoint's
    */
   readonly readerEndpointAddress?: string;
-  /** The engine's port. */
-  readonly port: number;
-  /** The security groups of the nodes. */
-  readonly securityGroups: ec2.ISecurityGroup[];
-  /**
-   * The secret holding the AUTH token.
-   *
-   * @default - `grantConnect` grants nothing
-   */
-  readonly authSecret?: secretsmanager.ISecret;
 }
 
 /**
