@@ -20,7 +20,11 @@ export interface NodeSlotProps {
   readonly launchTemplate: ec2.ILaunchTemplate;
   /** The group's security group, carried by the slot's interface. */
   readonly securityGroup: ec2.ISecurityGroup;
-  /** The data volume's size; undefined: no data volume (Memcached). */
+  /**
+   * The data volume's size.
+   *
+   * @default - no data volume (Memcached slots)
+   */
   readonly dataVolumeSize?: Size;
   /** What happens to the data volume when it leaves the stack. */
   readonly removalPolicy: RemovalPolicy;

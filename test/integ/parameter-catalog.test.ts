@@ -4,6 +4,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import Redis from 'ioredis';
+import { describeInteg } from './support/binaries';
 import { ParameterSpec } from '../../src/core/parameters/catalog/parameter-spec';
 import { catalogEntries, memcachedArgs, resolveParameters } from '../../src/core/parameters/resolve';
 import { existsOn } from '../../src/core/parameters/validate';
@@ -22,9 +23,6 @@ import { existsOn } from '../../src/core/parameters/validate';
  * Each server runs on its own loopback address with the usual port; every server is stopped after
  * the tests, even when they fail. A missing binary fails the tests unless CACHEFLEET_SKIP_INTEG=1.
  */
-
-const SKIP = process.env.CACHEFLEET_SKIP_INTEG === '1';
-const describeIntegration = SKIP ? describe.skip : describe;
 
 /** What the throwaway configuration sets: the server's built-in default of these cannot be observed. */
 const THROWAWAY_DIRECTIVES = ['save', 'appendonly'];
@@ -112,7 +110,7 @@ const MEMCACHED_OVERRIDES: Record<string, string> = {
   backlog_queue_limit: '512',
 };
 
-describeIntegration('the parameter catalog against real servers', () => {
+describeInteg('the parameter catalog against real servers', () => {
   // Made in beforeAll, not here: a skipped suite still runs this body, and must leave nothing behind.
   let current: Workspace | undefined;
   const workspace = () => current!;

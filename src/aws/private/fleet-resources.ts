@@ -19,6 +19,7 @@ import { NodeSlot } from '../node-slot';
 import { NodeType } from '../node-type';
 import { fetchScript, METRICS_NAMESPACE } from './boot-scripts';
 import { writeBundleDirectory } from './bundle';
+import { fleetMetric } from './metric-methods';
 
 /** aws-cdk-lib's tokens, for core's validation. */
 export const CDK_TOKENS: TokenCheck = { isUnresolved: (value) => Token.isUnresolved(value) };
@@ -256,14 +257,7 @@ export class FleetResources {
   }
 
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRICS_NAMESPACE,
-      metricName,
-      dimensionsMap: { Fleet: this.fleetId },
-      statistic: 'Average',
-      period: Duration.minutes(1),
-      ...props,
-    });
+    return fleetMetric(this.fleetId, metricName, props);
   }
 
   /** Stack outputs: the endpoints, the port and the secret. */

@@ -1,4 +1,4 @@
-import { Duration, Resource } from 'aws-cdk-lib';
+import { Resource } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -6,7 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ValidationError } from '../../core/errors';
 import { Endpoint } from '../endpoint';
-import { METRICS_NAMESPACE } from './boot-scripts';
+import { fleetMetric } from './metric-methods';
 
 /** What an imported fleet needs, whichever construct it is. */
 export interface ImportedFleetAttributes {
@@ -43,13 +43,6 @@ export class ImportedFleet extends Resource {
   }
 
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRICS_NAMESPACE,
-      metricName,
-      dimensionsMap: { Fleet: this.fleetId },
-      statistic: 'Average',
-      period: Duration.minutes(1),
-      ...props,
-    });
+    return fleetMetric(this.fleetId, metricName, props);
   }
 }
