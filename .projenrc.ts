@@ -23,7 +23,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   // zod validates props inside core only; no zod type appears in a public signature.
   bundledDeps: ['zod'],
   peerDeps: ['cdktf@^0.21.0', '@cdktf/provider-docker@^12.0.3'],
-  devDeps: ['ioredis@^5', 'cdk-nag@^3', 'aws-cdk@^2', 'cdktf-cli@^0.21.0'],
+  devDeps: ['ioredis@^5', 'cdk-nag@^3', 'aws-cdk@^2', 'cdktf-cli@^0.21.0', 'fast-check@^4'],
 
   // No remote here: no releases, no GitHub workflows, no dependency-upgrade workflows.
   release: false,
@@ -57,6 +57,13 @@ main.exec('cdk synth --quiet', { cwd: 'examples/aws' });
 main.exec('ts-node --project ../tsconfig.json summary.ts', { cwd: 'examples/aws' });
 main.exec('cdktf synth', { cwd: 'examples/docker' });
 main.exec('ts-node --project ../tsconfig.json summary.ts', { cwd: 'examples/docker' });
+
+// Reliability and performance: fault runs and benchmarks on real servers (not part of `build`);
+// each writes its JSON under results/, from which `results` renders the README's tables and chart.
+const tsNode = 'ts-node --project tsconfig.dev.json';
+project.addTask('faults', { description: 'Runs the fault suite on fleets started from the synthesized output; writes results/faults.json', exec: `${tsNode} test/faults/run.ts` });
+project.addTask('bench', { description: 'Runs the benchmarks; writes results/bench.json', exec: `${tsNode} test/bench/run.ts` });
+project.addTask('results', { description: "Renders the README's reliability and performance section and its chart from results/*.json", exec: `${tsNode} test/results/render.ts` });
 
 // The node agent is a shell program shipped as-is beside the compiled library.
 project.npmignore?.include('/src/agent/cachefleet-node');
