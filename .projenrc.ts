@@ -60,7 +60,7 @@ main.exec('ts-node --project ../tsconfig.json summary.ts', { cwd: 'examples/dock
 
 // Reliability and performance: fault runs and benchmarks on real servers (not part of `build`);
 // each writes its JSON under results/, from which `results` renders the README's tables and chart.
-const tsNode = 'ts-node --project tsconfig.dev.json';
+const tsNode = 'ts-node --project test/tsconfig.json';
 project.addTask('faults', { description: 'Runs the fault suite on fleets started from the synthesized output; writes results/faults.json', exec: `${tsNode} test/faults/run.ts` });
 project.addTask('bench', { description: 'Runs the benchmarks; writes results/bench.json', exec: `${tsNode} test/bench/run.ts` });
 project.addTask('results', { description: "Renders the README's reliability and performance section and its chart from results/*.json", exec: `${tsNode} test/results/render.ts` });
