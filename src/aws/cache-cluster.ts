@@ -1,17 +1,15 @@
-import { Resource } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { CacheFleetBase } from './cache-fleet-base';
 import { Endpoint } from './endpoint';
 import { FleetAttributes, FleetProps, ICacheFleet } from './fleet';
 import { CacheClusterOptions } from '../core/fleet-options';
 import { validateCacheClusterOptions } from '../core/validation';
 import { CDK_TOKENS, FleetResources } from './private/fleet-resources';
 import { ImportedFleet } from './private/imported-fleet';
-import { namedMetric } from './private/metric-methods';
 
 /**
  * A cache cluster on EC2: the ElastiCache model's CacheCluster, self-managed.
@@ -42,7 +40,7 @@ export interface CacheClusterAttributes extends FleetAttributes {
  *
  * @resource AWS::AutoScaling::AutoScalingGroup
  */
-export class CacheCluster extends Resource implements ICacheCluster {
+export class CacheCluster extends CacheFleetBase implements ICacheCluster {
   /**
    * Imports a cache cluster defined elsewhere.
    *
@@ -117,22 +115,4 @@ export class CacheCluster extends Resource implements ICacheCluster {
     return this.resources.grantConnect(grantee);
   }
 
-  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.resources.metric(metricName, props);
-  }
-
-  /** The nodes' CPU use, percent (`CPUUtilization`, Average over 1 minute). */
-  public metricCPUUtilization(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return namedMetric((name, p) => this.metric(name, p), 'cpuUtilization', props);
-  }
-
-  /** Client connections (`CurrConnections`, Average over 1 minute). */
-  public metricCurrConnections(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return namedMetric((name, p) => this.metric(name, p), 'currConnections', props);
-  }
-
-  /** Memory used as a percentage of the engine's limit (`DatabaseMemoryUsagePercentage`, Average over 1 minute). */
-  public metricDatabaseMemoryUsagePercentage(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return namedMetric((name, p) => this.metric(name, p), 'memoryUsagePercentage', props);
-  }
 }

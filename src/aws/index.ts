@@ -2,5 +2,6 @@
 export * from './node-type';
 export * from './endpoint';
 export * from './fleet';
+export * from './cache-fleet-base';
 export * from './replication-group';
 export * from './cache-cluster';

@@ -1,17 +1,17 @@
-import { Resource } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { CacheFleetBase } from './cache-fleet-base';
 import { Endpoint } from './endpoint';
 import { FleetAttributes, FleetProps, ICacheFleet } from './fleet';
 import { ReplicationGroupOptions } from '../core/fleet-options';
 import { validateReplicationGroupOptions } from '../core/validation';
+import { NODE_METRICS } from './private/boot-scripts';
 import { CDK_TOKENS, FleetResources } from './private/fleet-resources';
 import { ImportedFleet } from './private/imported-fleet';
-import { namedMetric } from './private/metric-methods';
 
 /**
  * A replication group on EC2: the ElastiCache model's ReplicationGroup, self-managed.
@@ -55,7 +55,7 @@ export interface ReplicationGroupAttributes extends FleetAttributes {
  *
  * @resource AWS::AutoScaling::AutoScalingGroup
  */
-export class ReplicationGroup extends Resource implements IReplicationGroup {
+export class ReplicationGroup extends CacheFleetBase implements IReplicationGroup {
   /**
    * Imports a replication group defined elsewhere.
    *
@@ -88,7 +88,7 @@ export class ReplicationGroup extends Resource implements IReplicationGroup {
   public readonly connections: ec2.Connections;
   /** The primary endpoint: `primary.<zone>`, moved by the node agent on failover. */
   public readonly primaryEndpoint: Endpoint;
-  /** The reader endpoint: `replicas.<zone>` over the slots that start as replicas. */
+  /** The reader endpoint: `replicas.<zone>` over the healthy replicas (the node agent keeps it so after failovers). */
   public readonly readerEndpoint: Endpoint;
   /** The primary endpoint. */
   public readonly endpoint: Endpoint;
@@ -136,27 +136,8 @@ export class ReplicationGroup extends Resource implements IReplicationGroup {
     return this.resources.grantConnect(grantee);
   }
 
-  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.resources.metric(metricName, props);
-  }
-
-  /** The nodes' CPU use, percent (`CPUUtilization`, Average over 1 minute). */
-  public metricCPUUtilization(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return namedMetric((name, p) => this.metric(name, p), 'cpuUtilization', props);
-  }
-
-  /** Client connections (`CurrConnections`, Average over 1 minute). */
-  public metricCurrConnections(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return namedMetric((name, p) => this.metric(name, p), 'currConnections', props);
-  }
-
-  /** Memory used as a percentage of `maxmemory` (`DatabaseMemoryUsagePercentage`, Average over 1 minute). */
-  public metricDatabaseMemoryUsagePercentage(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return namedMetric((name, p) => this.metric(name, p), 'memoryUsagePercentage', props);
-  }
-
   /** Seconds since a replica last heard from its primary (`ReplicationLag`, Maximum over 1 minute). */
   public metricReplicationLag(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return namedMetric((name, p) => this.metric(name, p), 'replicationLag', { statistic: 'Maximum', ...props });
+    return this.metric(NODE_METRICS.replicationLag, { statistic: 'Maximum', ...props });
   }
 }

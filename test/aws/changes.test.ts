@@ -39,6 +39,28 @@ describe('changes', () => {
     expectKept(before, after, 'AWS::Route53::RecordSet', 5);
     const location = (resources: Record<string, any>) => JSON.stringify(Object.values(ofType(resources, 'AWS::SSM::Parameter'))[0].Properties.Value);
     expect(location(after)).not.toBe(location(before));
+    // The association carries the new bundle to the running nodes (CONFIG SET), one at a time.
+    const association = (resources: Record<string, any>) => Object.values(ofType(resources, 'AWS::SSM::Association'))[0].Properties;
+    expect(association(after)).toMatchObject({ Name: 'AWS-RunShellScript', MaxConcurrency: '1', MaxErrors: '0' });
+    expect(association(after).Parameters.commands).toEqual([expect.anything(), '/usr/local/sbin/cachefleet-fetch apply']);
+    expect(JSON.stringify(association(after).Parameters.commands[0])).toContain('# bundle ');
+    expect(association(after).Targets).toEqual([{ Key: 'tag:cachefleet:fleet', Values: [expect.stringMatching(/^sessions-/)] }]);
+    expect(JSON.stringify(association(after).Parameters)).not.toBe(JSON.stringify(association(before).Parameters));
+  });
+
+  test('a parameter that needs a restart changes the user data (a new launch template version: the slots are replaced one at a time); volumes, interfaces and records are kept', () => {
+    // GIVEN / WHEN: `databases` applies only at a restart
+    const before = synth({ replicasPerShard: 2 }, { databases: '16' });
+    const after = synth({ replicasPerShard: 2 }, { databases: '32' });
+
+    // THEN
+    const [[ltId, lt]] = Object.entries(ofType(before, 'AWS::EC2::LaunchTemplate'));
+    expect(after[ltId].Properties.LaunchTemplateData.UserData).not.toEqual(lt.Properties.LaunchTemplateData.UserData);
+    const withoutUserData = (data: Record<string, unknown>) => ({ ...data, UserData: undefined });
+    expect(withoutUserData(after[ltId].Properties.LaunchTemplateData)).toEqual(withoutUserData(lt.Properties.LaunchTemplateData));
+    expectKept(before, after, 'AWS::EC2::Volume', 3);
+    expectKept(before, after, 'AWS::EC2::NetworkInterface', 3);
+    expectKept(before, after, 'AWS::Route53::RecordSet', 5);
   });
 
   test('a replica-count change adds slots; no data volume, launch template or primary record is replaced', () => {

@@ -86,16 +86,17 @@ describe('ReplicationGroup: topology', () => {
     expect(rg.sentinelEndpoints).toHaveLength(3);
   });
 
-  test('slots are created primary first and updated one at a time (each waits for the one before)', () => {
+  test('slots are created and updated one at a time, replicas first and the primary last (each waits for the one before)', () => {
     // WHEN
     const { stack } = group({ replicasPerShard: 2 });
 
     // THEN
     const groups = resourcesOf(stack, 'AWS::AutoScaling::AutoScalingGroup');
     const idOf = (slot: string) => Object.entries(groups).find(([, r]) => JSON.stringify(r.Properties.Tags).includes(`"Value":"${slot}"`))![0];
-    expect(groups[idOf('node-0')].DependsOn ?? []).not.toEqual(expect.arrayContaining([idOf('node-1')]));
-    expect(groups[idOf('node-1')].DependsOn).toEqual(expect.arrayContaining([idOf('node-0')]));
-    expect(groups[idOf('node-2')].DependsOn).toEqual(expect.arrayContaining([idOf('node-1')]));
+    const slotDependencies = (slot: string) => (groups[idOf(slot)].DependsOn ?? []).filter((id: string) => id in groups);
+    expect(slotDependencies('node-2')).toEqual([]);
+    expect(slotDependencies('node-1')).toEqual([idOf('node-2')]);
+    expect(slotDependencies('node-0')).toEqual([idOf('node-1')]);
     for (const resource of Object.values(groups)) {
       expect(resource.UpdatePolicy.AutoScalingRollingUpdate).toMatchObject({ MaxBatchSize: 1, MinInstancesInService: 0, WaitOnResourceSignals: true, PauseTime: 'PT15M' });
       expect(resource.CreationPolicy.ResourceSignal).toEqual({ Count: 1, Timeout: 'PT15M' });
@@ -381,8 +382,8 @@ describe('ReplicationGroup: security', () => {
     expect(JSON.stringify(statements.AttachOwnVolumes.Resource)).toMatch(/:volume\//);
     expect(statements.AttachOwnInterfaces.Resource).toHaveLength(3);
     expect(statements.AttachToOwnInstances.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/cachefleet:fleet': expect.stringMatching(/^sessions-/) } });
-    expect(statements.MovePrimaryRecord.Condition['ForAllValues:StringEquals']['route53:ChangeResourceRecordSetsNormalizedRecordNames'])
-      .toEqual([expect.stringMatching(/^primary\.sessions-[0-9a-f]{6}\.cachefleet\.internal$/)]);
+    expect(statements.MoveEndpointRecords.Condition['ForAllValues:StringEquals']['route53:ChangeResourceRecordSetsNormalizedRecordNames'])
+      .toEqual([expect.stringMatching(/^primary\.sessions-[0-9a-f]{6}\.cachefleet\.internal$/), expect.stringMatching(/^replicas\.sessions-[0-9a-f]{6}\.cachefleet\.internal$/)]);
     expect(statements.PublishMetrics.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'CacheFleet' } });
     const defaultPolicy = Object.entries(resourcesOf(stack, 'AWS::IAM::Policy')).find(([id]) => id.startsWith('SessionsInstanceRoleDefaultPolicy'))![1];
     expect(defaultPolicy.Properties.PolicyDocument.Statement).toContainEqual({ Action: 'cloudformation:SignalResource', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } });
@@ -396,7 +397,8 @@ describe('ReplicationGroup: security', () => {
     const template = Template.fromStack(stack).toJSON();
     for (const [id, resource] of Object.entries<any>(template.Resources)) {
       if (!id.startsWith('Sessions')) continue;
-      if (['AWS::EC2::SecurityGroupIngress', 'AWS::IAM::Policy', 'AWS::IAM::InstanceProfile', 'AWS::Route53::RecordSet'].includes(resource.Type)) continue;
+      // These types take no tags.
+      if (['AWS::EC2::SecurityGroupIngress', 'AWS::IAM::Policy', 'AWS::IAM::InstanceProfile', 'AWS::Route53::RecordSet', 'AWS::SSM::Association'].includes(resource.Type)) continue;
       const props = resource.Properties;
       const tags = props.Tags ?? props.HostedZoneTags ?? props.LaunchTemplateData?.TagSpecifications?.[0]?.Tags ?? props.TagSpecifications?.[0]?.Tags;
       const list = Array.isArray(tags) ? tags : Object.entries(tags ?? {}).map(([Key, Value]) => ({ Key, Value }));

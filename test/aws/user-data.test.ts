@@ -5,7 +5,7 @@ import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { memcached, testStack, valkey } from './fixtures';
 import { CacheCluster, ReplicationGroup } from '../../src/aws';
-import { BOOT_SCRIPT, fetchScript, LIFECYCLE_SCRIPT, METRICS_SCRIPT, NODE_METRICS } from '../../src/aws/private/boot-scripts';
+import { APPLY_SCRIPT, BOOT_SCRIPT, fetchScript, LIFECYCLE_SCRIPT, METRICS_SCRIPT, NODE_METRICS } from '../../src/aws/private/boot-scripts';
 
 /** The user data of a template's launch template, with each Ref replaced by a stand-in value. */
 function userDataOf(template: Template): string {
@@ -59,14 +59,15 @@ describe('user data', () => {
     const { stack, vpc } = testStack();
     new ReplicationGroup(stack, 'Sessions', { vpc, engine: valkey });
     const userData = userDataOf(Template.fromStack(stack));
-    const expected = fetchScript('/cachefleet/PARAM', 'stack-name').split('\n').map((line) => (line ? `      ${line}` : '')).join('\n');
-    expect(userData.replace(/\/cachefleet\/SessionsBundleLocation[0-9A-F]{8}/, '/cachefleet/PARAM')).toContain(expected);
+    const expected = fetchScript('/cachefleet/PARAM', 'stack-name', 'FINGERPRINT').split('\n').map((line) => (line ? `      ${line}` : '')).join('\n');
+    expect(userData.replace(/\/cachefleet\/SessionsBundleLocation[0-9A-F]{8}/, '/cachefleet/PARAM').replace(/restart: [0-9a-f]{16}$/m, 'restart: FINGERPRINT')).toContain(expected);
   });
 });
 
 describe('node scripts', () => {
   test.each([
-    ['fetch (user data)', fetchScript('/cachefleet/param', 'stack')],
+    ['fetch (user data)', fetchScript('/cachefleet/param', 'stack', '0123456789abcdef')],
+    ['apply.sh', APPLY_SCRIPT],
     ['boot.sh', BOOT_SCRIPT],
     ['lifecycle.sh', LIFECYCLE_SCRIPT],
     ['metrics.sh', METRICS_SCRIPT],

@@ -80,6 +80,7 @@ describe('docker.ReplicationGroup', () => {
       '/etc/cachefleet/redis.conf',
       '/etc/cachefleet/redis-node.conf',
       '/etc/cachefleet/users.acl',
+      '/etc/cachefleet/live-parameters',
       '/etc/cachefleet/sentinel.conf',
       '/run/cachefleet/secrets/app-password',
       '/run/cachefleet/secrets/internal-password',

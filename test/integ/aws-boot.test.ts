@@ -7,10 +7,11 @@ import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { describeInteg, needsBinaries } from './support/binaries';
-import { auth, cli, command, memcachedRequest } from './support/clients';
+import { auth, cli, command, infoFields, memcachedRequest } from './support/clients';
 import { runCommand, sleep, waitFor } from './support/processes';
 import { CacheCluster, ReplicationGroup } from '../../src/aws';
 import { CacheEngine, MemcachedEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
+import { ParameterGroup } from '../../src/core/parameters/parameter-group';
 
 /**
  * Template-driven behaviour test of the AWS flavor (verification.md). From the synthesized template,
@@ -109,29 +110,34 @@ case $op in
     cat "$STANDIN/enis/$id" >>"$CACHEFLEET_ROOT/ip-addresses" ;;
   "route53 change-resource-record-sets")
     want=--change-batch; batch=$(arg "$@")
-    name=$(printf '%s' "$batch" | sed -n 's/.*"Name":"\\([^"]*\\)".*/\\1/p'); value=$(printf '%s' "$batch" | sed -n 's/.*"Value":"\\([^"]*\\)".*/\\1/p')
-    printf '%s\\n' "$value" >"$STANDIN/records/$name.$$" && mv -f "$STANDIN/records/$name.$$" "$STANDIN/records/$name" ;;
+    name=$(printf '%s' "$batch" | sed -n 's/.*"Name":"\\([^"]*\\)".*/\\1/p')
+    printf '%s' "$batch" | grep -o '"Value":"[^"]*"' | cut -d'"' -f4 >"$STANDIN/records/$name.$$" && mv -f "$STANDIN/records/$name.$$" "$STANDIN/records/$name" ;;
   "route53 list-resource-record-sets")
-    want=--start-record-name; name=$(arg "$@"); printf '%s.\\t%s\\n' "$name" "$(cat "$STANDIN/records/$name")" ;;
+    # The CLI's text output of [Name, ResourceRecords[].Value]: the name, then the values on the next line.
+    want=--start-record-name; name=$(arg "$@"); printf '%s.\\n%s\\n' "$name" "$(tr '\\n' '\\t' <"$STANDIN/records/$name" | sed 's/\\t$//')" ;;
   "cloudwatch put-metric-data" | "autoscaling describe-auto-scaling-instances" | "autoscaling complete-lifecycle-action") ;;
   *) echo "aws stand-in: unexpected call $*" >&2; exit 2 ;;
 esac
 `,
   'cfn-signal': '#!/bin/bash\n. "$STANDIN/bin/record.sh"\nlog_call cfn-signal "$*"\n',
   'dnf': '#!/bin/bash\n. "$STANDIN/bin/record.sh"\nlog_call dnf "$*"\n',
-  // podman runs the image's binary from this machine (the image pinned by core is the same engine).
+  // podman runs the image's binary from this machine (the image pinned by core is the same engine),
+  // as a container would: only the variables passed with -e, the image's PATH, and none of the
+  // host's programs (the instance's /opt, where the agent and its bundle live, is hidden).
   'podman': `#!/bin/bash
 . "$STANDIN/bin/record.sh"
 [ "$1" = run ] || { log_call podman "$*"; exit 0; }
 shift
+env=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root)
 while [ $# -gt 0 ]; do
   case $1 in
-    -e | -v | --network | --name) shift 2 ;;
+    -e) case $2 in *=*) env+=("$2") ;; *) [ -n "\${!2+x}" ] && env+=("$2=\${!2}") ;; esac; shift 2 ;;
+    -v | --network | --name) shift 2 ;;
     -*) shift ;;
     *) shift; break ;;
   esac
 done
-exec "$@"
+exec unshare --mount sh -c '/bin/mount -t tmpfs container-view "$0" && exec "$@"' "$CACHEFLEET_ROOT/opt" env -i "\${env[@]}" "$@"
 `,
   // The filesystem belongs to the volume (the device file names it), not to the instance.
   'mkfs': '#!/bin/bash\n. "$STANDIN/bin/record.sh"\nlog_call mkfs "$*"\nprintf xfs >"$STANDIN/volumes/$(cat "${!#}").fs"\n',
@@ -150,7 +156,8 @@ rmdir "$2" && ln -s "$STANDIN/volumes/$volume" "$2"
 n=2
 while read -r address; do printf '%s: ens6    inet %s/24 brd 0.0.0.0 scope global ens6\\n' "$n" "$address"; n=$((n + 1)); done <"$CACHEFLEET_ROOT/ip-addresses"
 `,
-  // systemctl: starts a .service's ExecStart in its own process group with the unit's EnvironmentFile only.
+  // systemctl: starts a .service's ExecStart in its own process group with the unit's EnvironmentFile
+  // only; a .path unit becomes a watcher that runs its service each time the file is written.
   'systemctl': `#!/bin/bash
 . "$STANDIN/bin/record.sh"
 log_call systemctl "$*"
@@ -160,12 +167,35 @@ shift
 dir=$CACHEFLEET_ROOT/etc/systemd/system
 mkdir -p "$CACHEFLEET_ROOT/systemctl"
 for unit in "$@"; do
-  case $unit in *.timer) continue ;; esac
-  exec_start=$(sed -n 's/^ExecStart=//p' "$dir/$unit")
-  env_file=$(sed -n 's/^EnvironmentFile=//p' "$dir/$unit")
-  setsid env -i PATH="$PATH" HOME="$HOME" TMPDIR="$TMPDIR" STANDIN="$STANDIN" CACHEFLEET_ROOT="$CACHEFLEET_ROOT" \\
-    bash -c 'set -a; . "$1"; set +a; shift; exec "$@"' sh "$env_file" $exec_start >>"$CACHEFLEET_ROOT/systemctl/$unit.log" 2>&1 </dev/null &
+  case $unit in
+    *.timer) continue ;;
+    *.path) setsid "$STANDIN/bin/watch-path" "$dir/$unit" >>"$CACHEFLEET_ROOT/systemctl/$unit.log" 2>&1 </dev/null & ;;
+    *) setsid "$STANDIN/bin/run-unit" "$dir/$unit" >>"$CACHEFLEET_ROOT/systemctl/$unit.log" 2>&1 </dev/null & ;;
+  esac
   echo $! >"$CACHEFLEET_ROOT/systemctl/$unit.pid"
+done
+`,
+  // A service's standard input is /dev/null, as under systemd (bash -c with a socket on stdin would
+  // also read ~/.bashrc, which may put another PATH first).
+  'run-unit': `#!/bin/bash
+exec </dev/null
+exec_start=$(sed -n 's/^ExecStart=//p' "$1")
+env_file=$(sed -n 's/^EnvironmentFile=//p' "$1")
+# shellcheck disable=SC2086
+exec env -i PATH="$PATH" HOME="$HOME" TMPDIR="$TMPDIR" STANDIN="$STANDIN" CACHEFLEET_ROOT="$CACHEFLEET_ROOT" \\
+  bash -c 'set -a; . "$1"; set +a; shift; exec "$@"' sh "$env_file" $exec_start
+`,
+  // Polls the file every 0.2 s (modification time with nanoseconds); a file there before the unit
+  // started does not count, as with systemd.
+  'watch-path': `#!/bin/bash
+watched=$(sed -n 's/^PathChanged=//p' "$1")
+service="$(dirname "$1")/$(sed -n 's/^Unit=//p' "$1")"
+last=$(stat -c %y "$watched" 2>/dev/null || echo none)
+while :; do
+  now=$(stat -c %y "$watched" 2>/dev/null || echo none)
+  if [ "$now" != none ] && [ "$now" != "$last" ]; then "$STANDIN/bin/run-unit" "$service"; fi
+  last=$now
+  sleep 0.2
 done
 `,
 };
@@ -193,17 +223,7 @@ class BootedFleet {
   constructor(public readonly label: string, build: (stack: Stack, vpc: ec2.IVpc) => void) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `cachefleet-aws-${label}-`));
     this.standin = path.join(this.dir, 'standin');
-    const outdir = path.join(this.dir, 'cdk.out');
-    const app = new App({ outdir });
-    const stack = new Stack(app, STACK);
-    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
-      vpcId: 'vpc-0test', availabilityZones: ['eu-west-1a'], privateSubnetIds: ['subnet-0test'], privateSubnetIpv4CidrBlocks: ['127.0.0.0/24'],
-    });
-    build(stack, vpc);
-    app.synth();
-    const template = JSON.parse(fs.readFileSync(path.join(outdir, `${STACK}.template.json`), 'utf8'));
-    const resources: Record<string, any> = template.Resources;
-    const resolver = new StrictResolver(resources, physicalId);
+    const { resources, resolver } = this.synthesize(build, 'cdk.out');
 
     for (const sub of ['bin', 'ssm', 's3', 'secrets', 'attachments', 'enis', 'records', 'volumes']) fs.mkdirSync(path.join(this.standin, sub), { recursive: true });
     for (const [name, text] of Object.entries(STANDINS)) fs.writeFileSync(path.join(this.standin, 'bin', name), text, { mode: 0o755 });
@@ -211,19 +231,12 @@ class BootedFleet {
 
     // What the account would hold after the deploy: the parameter, the asset, the secrets, the interfaces, the record.
     for (const [id, r] of Object.entries(resources)) {
-      if (r.Type === 'AWS::SSM::Parameter') {
-        const url = resolver.resolve(r.Properties.Value) as string;
-        fs.writeFileSync(path.join(this.standin, 'ssm', physicalId(id, r.Type)), `${url}\n`);
-        const hash = /([0-9a-f]{64})\.zip$/.exec(url)![1];
-        const zip = spawnSync('python3', ['-m', 'zipfile', '-c', path.join(this.standin, 's3', `${hash}.zip`), ...fs.readdirSync(path.join(outdir, `asset.${hash}`)).map((f) => path.join(outdir, `asset.${hash}`, f))]);
-        if (zip.status !== 0) throw new Error(`zip: ${zip.stderr}`);
-      }
       if (r.Type === 'AWS::SecretsManager::Secret') {
         fs.writeFileSync(path.join(this.standin, 'secrets', `${id}-AbCdEf`), id.includes('AuthToken') ? APP_TOKEN : INTERNAL_PASSWORD);
       }
       if (r.Type === 'AWS::EC2::NetworkInterface') fs.writeFileSync(path.join(this.standin, 'enis', physicalId(id, r.Type)), `${r.Properties.PrivateIpAddress}\n`);
-      if (r.Type === 'AWS::Route53::RecordSet' && r.Properties.Name.startsWith('primary.')) {
-        fs.writeFileSync(path.join(this.standin, 'records', r.Properties.Name.replace(/\.$/, '')), `${r.Properties.ResourceRecords[0]}\n`);
+      if (r.Type === 'AWS::Route53::RecordSet' && /^(primary|replicas)\./.test(r.Properties.Name)) {
+        fs.writeFileSync(path.join(this.standin, 'records', r.Properties.Name.replace(/\.$/, '')), `${r.Properties.ResourceRecords.join('\n')}\n`);
       }
     }
     const lt = Object.values(resources).find((r: any) => r.Type === 'AWS::EC2::LaunchTemplate');
@@ -241,6 +254,54 @@ class BootedFleet {
       const tags = Object.fromEntries(r.Properties.Tags.map((tag: any) => [tag.Key, String(resolver.resolve(tag.Value))]));
       this.slots.push({ name: tags['cachefleet:slot'], groupId, tags, generation: 0, root: '' });
     }
+  }
+
+  /**
+   * Synthesizes the app into `<dir>/<outdir>` and puts what its deploy changes in the account: the
+   * bundle parameter and the bundle asset. Returns the template's resources and their resolver.
+   */
+  public synthesize(build: (stack: Stack, vpc: ec2.IVpc) => void, outdirName: string) {
+    const outdir = path.join(this.dir, outdirName);
+    const app = new App({ outdir });
+    const stack = new Stack(app, STACK);
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-0test', availabilityZones: ['eu-west-1a'], privateSubnetIds: ['subnet-0test'], privateSubnetIpv4CidrBlocks: ['127.0.0.0/24'],
+    });
+    build(stack, vpc);
+    app.synth();
+    const resources: Record<string, any> = JSON.parse(fs.readFileSync(path.join(outdir, `${STACK}.template.json`), 'utf8')).Resources;
+    const resolver = new StrictResolver(resources, physicalId);
+    for (const sub of ['ssm', 's3']) fs.mkdirSync(path.join(this.standin, sub), { recursive: true });
+    for (const [id, r] of Object.entries(resources)) {
+      if (r.Type !== 'AWS::SSM::Parameter') continue;
+      const url = resolver.resolve(r.Properties.Value) as string;
+      fs.writeFileSync(path.join(this.standin, 'ssm', physicalId(id, r.Type)), `${url}\n`);
+      const hash = /([0-9a-f]{64})\.zip$/.exec(url)![1];
+      const zip = spawnSync('python3', ['-m', 'zipfile', '-c', path.join(this.standin, 's3', `${hash}.zip`), ...fs.readdirSync(path.join(outdir, `asset.${hash}`)).map((f) => path.join(outdir, `asset.${hash}`, f))]);
+      if (zip.status !== 0) throw new Error(`zip: ${zip.stderr}`);
+    }
+    return { resources, resolver };
+  }
+
+  /**
+   * Runs the group's SSM association on one slot's instance, as Run Command would: its commands as a
+   * root shell script (the instance's files are under the slot's root).
+   */
+  public runAssociation(slot: Slot, resources: Record<string, any>, resolver: StrictResolver) {
+    const association = Object.values(resources).find((r: any) => r.Type === 'AWS::SSM::Association');
+    const commands = (resolver.resolve(association.Properties.Parameters.commands) as string[]).join('\n');
+    return runCommand('sh', ['-c', commands.replace(/\/usr\/local\/sbin\//g, `${slot.root}/usr/local/sbin/`)], {
+      env: {
+        PATH: `${path.join(this.standin, 'bin')}:${process.env.PATH}`,
+        HOME: process.env.HOME,
+        TMPDIR: this.dir,
+        STANDIN: this.standin,
+        CACHEFLEET_ROOT: slot.root,
+        CACHEFLEET_METADATA_URL: `http://127.0.0.1:${this.port}/${slot.name}`,
+        CACHEFLEET_RETRY_DELAY: '1',
+      },
+      timeoutMs: 60_000,
+    });
   }
 
   /** The instance-metadata stand-in: IMDSv2 only, one instance per slot under /<slot>/. */
@@ -322,6 +383,19 @@ class BootedFleet {
     return fs.readFileSync(path.join(this.standin, 'records', name), 'utf8').trim();
   }
 
+  /** A record's values, sorted. */
+  public recordValues(name: string): string[] {
+    return this.record(name).split('\n').filter(Boolean).sort();
+  }
+
+  /** Runs one of a slot's units once, as its timer would. */
+  public runUnit(slot: Slot, unit: string) {
+    return runCommand(path.join(this.standin, 'bin', 'run-unit'), [path.join(slot.root, 'etc/systemd/system', unit)], {
+      env: { PATH: `${path.join(this.standin, 'bin')}:${process.env.PATH}`, HOME: process.env.HOME, TMPDIR: this.dir, STANDIN: this.standin, CACHEFLEET_ROOT: slot.root },
+      timeoutMs: 30_000,
+    });
+  }
+
   /** Kills every process a slot's instance started (-9: the instance is gone) and lets AWS detach its volume and interface. */
   public terminate(slot: Slot, unit?: string): void {
     const dir = path.join(slot.root, 'systemctl');
@@ -371,6 +445,23 @@ async function boot(fleet: BootedFleet, slot: Slot): Promise<void> {
 const valkey = CacheEngine.valkey({ version: ValkeyEngineVersion.VER_8_0 });
 const APP = { username: 'app', password: APP_TOKEN };
 
+/** `SENTINEL REPLICAS` as valkey-cli prints it: one block of field / value lines per replica, each starting with `name`. */
+function sentinelReplicas(stdout: string): Array<Record<string, string>> {
+  const lines = stdout.split('\n').filter(Boolean);
+  const replicas: Array<Record<string, string>> = [];
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    if (lines[i] === 'name') replicas.push({});
+    replicas[replicas.length - 1][lines[i]] = lines[i + 1];
+  }
+  return replicas;
+}
+
+/** The primary the sentinels of the 1 + 2 group name (asked at 127.0.0.92: node-0's may be down). */
+async function primaryBySentinels(): Promise<string> {
+  const reply = await cli('valkey-cli', '127.0.0.92', 26379, ['SENTINEL', 'get-master-addr-by-name', 'sessions'], { password: APP_TOKEN });
+  return reply.stdout.split('\n')[0];
+}
+
 describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synthesized template', () => {
   needsBinaries(['valkey-server', 'valkey-cli', 'curl', 'python3', 'setsid']);
   let fleet: BootedFleet;
@@ -384,8 +475,9 @@ describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synth
 
   afterAll(async () => fleet?.dispose(), 30_000);
 
-  test('the slots boot in template order, each making the expected AWS calls, and signal success', () => {
-    expect(fleet.slots.map((slot) => slot.name)).toEqual(['node-0', 'node-1', 'node-2']);
+  test('the slots boot in template order (replicas first), each making the expected AWS calls, and signal success', () => {
+    // Replicas first, the primary last: a replica of a group being created is ready before its primary exists.
+    expect(fleet.slots.map((slot) => slot.name)).toEqual(['node-2', 'node-1', 'node-0']);
     const calls = fleet.calls();
     for (const slot of fleet.slots) {
       const own = calls.filter((call) => call.includes(`[${slot.name}]`)).map((call) => call.replace(/ \[[^\]]+\]/, ''));
@@ -404,7 +496,7 @@ describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synth
         `aws ec2 attach-network-interface --network-interface-id ${eni} --instance-id ${instance} --device-index 1`,
         `aws ec2 describe-network-interfaces --network-interface-ids ${eni} --query NetworkInterfaces[0].Attachment.[InstanceId,Status] --output text`,
         'systemctl daemon-reload',
-        'systemctl enable --now cachefleet-redis.service cachefleet-sentinel.service cachefleet-metrics.timer cachefleet-reconcile.timer cachefleet-lifecycle.service',
+        'systemctl enable --now cachefleet-redis.service cachefleet-sentinel.service cachefleet-metrics.timer cachefleet-reconcile.timer cachefleet-failover.path cachefleet-lifecycle.service',
       ];
       expect(own.slice(0, expected.length)).toEqual(expected);
       // Then the services and the boot's wait-ready read the secrets (once per process and boot).
@@ -421,9 +513,21 @@ describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synth
   test('the real engines form the group: a primary with two replicas, three sentinels agree', async () => {
     const info = await cli('valkey-cli', addresses[0], 6379, ['INFO', 'replication'], APP);
     expect(info.stdout).toMatch(/role:master/);
-    expect(info.stdout).toMatch(/connected_slaves:2/);
-    const quorum = await cli('valkey-cli', addresses[1], 26379, ['SENTINEL', 'CKQUORUM', 'sessions'], { password: APP_TOKEN });
-    expect(quorum.stdout).toMatch(/^OK 3 usable Sentinels/);
+    await waitFor('two replicas connected', async () => /connected_slaves:2/.test((await cli('valkey-cli', addresses[0], 6379, ['INFO', 'replication'], APP)).stdout));
+    // The primary booted last: its replicas' links come up and the sentinels discover one another
+    // (hello messages every 2 s) right after.
+    for (const replica of addresses.slice(1)) {
+      await waitFor(`${replica}'s link up`, async () => /master_link_status:up/.test((await cli('valkey-cli', replica, 6379, ['INFO', 'replication'], APP)).stdout));
+    }
+    await waitFor('3 usable sentinels', async () => /^OK 3 usable Sentinels/.test((await cli('valkey-cli', addresses[1], 26379, ['SENTINEL', 'CKQUORUM', 'sessions'], { password: APP_TOKEN })).stdout));
+    // Sentinel promotes only a replica whose last INFO shows its link up: the replicas waited for
+    // their primary, so wait until every sentinel has heard them since (at most its 10 s INFO period).
+    for (const sentinel of addresses) {
+      await waitFor(`sentinel ${sentinel} sees both replicas in sync`, async () => {
+        const replicas = sentinelReplicas((await cli('valkey-cli', sentinel, 26379, ['SENTINEL', 'REPLICAS', 'sessions'], { password: APP_TOKEN })).stdout);
+        return replicas.length === 2 && replicas.every((r) => r['master-link-status'] === 'ok' && r['master-link-down-time'] === '0');
+      }, { timeoutMs: 20_000, intervalMs: 500 });
+    }
     await command(addresses[0], 6379, APP, 'SET', 'boot-key', 'boot-value');
     await waitFor('the write on the replicas', async () => (await command(addresses[2], 6379, APP, 'GET', 'boot-key')) === 'boot-value');
   });
@@ -450,23 +554,35 @@ describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synth
     expect(put[0]).toContain('--namespace CacheFleet');
   });
 
-  test('kill -9 of the primary: Sentinel fails over and the agent moves the primary record', async () => {
+  test('kill -9 of the primary: Sentinel fails over, the host acts on the hook\'s event and moves the primary and reader records', async () => {
     const record = fleet.slot('node-0').tags['cachefleet:primary-record'];
+    const reader = fleet.slot('node-0').tags['cachefleet:reader-record'];
     expect(fleet.record(record)).toBe(addresses[0]);
+    expect(fleet.recordValues(reader)).toEqual([addresses[1], addresses[2]]);
     fleet.terminate(fleet.slot('node-0'), 'cachefleet-redis.service');
     const promoted = await waitFor('a new primary named by the sentinels', async () => {
-      const reply = await cli('valkey-cli', addresses[1], 26379, ['SENTINEL', 'get-master-addr-by-name', 'sessions'], { password: APP_TOKEN });
-      const ip = reply.stdout.split('\n')[0];
-      return ip && ip !== addresses[0] ? ip : undefined;
+      const ip = await primaryBySentinels();
+      return ip !== addresses[0] ? ip : undefined;
     }, { timeoutMs: 20_000, intervalMs: 200 });
-    await waitFor('the primary record on the new primary', () => fleet.record(record) === promoted, { timeoutMs: 15_000 });
+    // Within seconds, not the reconcile timer's period (the stand-in runs no timers): the engines run
+    // in containers without the agent, so only the host's failover path unit can have moved it.
+    await waitFor('the primary record on the new primary', async () => fleet.record(record) === await primaryBySentinels(), { timeoutMs: 15_000 });
     expect(fleet.calls()).toContainEqual(expect.stringMatching(new RegExp(`aws \\[[^\\]]+\\] route53 change-resource-record-sets --hosted-zone-id ${fleet.slot('node-0').tags['cachefleet:hosted-zone-id']} --change-batch .*"Value":"${promoted.replace(/\./g, '\\.')}"`)));
+    // The hook runs inside the container: it only records the event, it calls nothing.
+    const hook = fs.readFileSync(path.join(fleet.slot('node-1').root, 'run/cachefleet/on-failover'), 'utf8');
+    expect(hook.split('\n').filter((line) => line && !line.startsWith('#'))).toEqual([expect.stringMatching(/^printf '%s\\n' "\$\*" >'[^']+\/run\/cachefleet\/failover-event'$/)]);
+    // The reader record: the healthy replicas only, neither the primary nor the dead node. (On a busy
+    // machine Sentinel may legitimately fail over twice: compare with its current answer.)
+    await waitFor('the reader record on the remaining replica', async () => {
+      const primary = await primaryBySentinels();
+      return fleet.recordValues(reader).join(' ') === addresses.filter((address) => address !== addresses[0] && address !== primary).join(' ');
+    }, { timeoutMs: 20_000, intervalMs: 250 });
   }, 60_000);
 
   test('the replaced node comes back with its address and data volume, as a replica; SENTINEL REPLICAS is clean', async () => {
     const slot = fleet.slot('node-0');
     const record = slot.tags['cachefleet:primary-record'];
-    const primary = fleet.record(record);
+    const primary = await primaryBySentinels();
     fleet.terminate(slot);
     await boot(fleet, slot);
     expect(fleet.calls().filter((call) => call.startsWith('mkfs [node-0]'))).toHaveLength(1); // the volume kept its filesystem
@@ -476,18 +592,44 @@ describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synth
     expect(await command(addresses[0], 6379, APP, 'GET', 'boot-key')).toBe('boot-value');
     await waitFor('SENTINEL REPLICAS clean', async () => {
       const reply = await cli('valkey-cli', primary === addresses[1] ? addresses[2] : addresses[1], 26379, ['SENTINEL', 'REPLICAS', 'sessions'], { password: APP_TOKEN });
-      // One block of field / value lines per replica, each starting with `name`.
-      const lines = reply.stdout.split('\n').filter(Boolean);
-      const replicas: Array<Record<string, string>> = [];
-      for (let i = 0; i + 1 < lines.length; i += 2) {
-        if (lines[i] === 'name') replicas.push({});
-        replicas[replicas.length - 1][lines[i]] = lines[i + 1];
-      }
+      const replicas = sentinelReplicas(reply.stdout);
       const clean = replicas.length === 2 && replicas.every((r) => r.flags === 'slave' && r['master-link-status'] === 'ok' && r.ip !== primary);
       return clean && replicas.some((r) => r.ip === addresses[0]) ? true : undefined;
     }, { timeoutMs: 20_000, intervalMs: 500 });
     expect(fleet.record(record)).toBe(primary); // the boot did not move it back
+    // The reconcile timer's unit puts the replaced node back into the reader record.
+    const reconcile = await fleet.runUnit(fleet.slot('node-1'), 'cachefleet-reconcile.service');
+    expect({ code: reconcile.code, stderr: reconcile.stderr }).toEqual({ code: 0, stderr: expect.stringContaining('now points to') });
+    expect(fleet.recordValues(slot.tags['cachefleet:reader-record'])).toEqual(addresses.filter((address) => address !== primary).sort());
   }, 150_000);
+
+  test('a live parameter change: the user data stays, the association CONFIG SETs it on every node, one at a time, without a restart', async () => {
+    const build = (stack: Stack, vpc: ec2.IVpc) => new ReplicationGroup(stack, 'Sessions', {
+      vpc,
+      engine: valkey,
+      replicasPerShard: 2,
+      nodeAddressOffset: 91,
+      parameterGroup: new ParameterGroup(stack, 'Params', { engine: valkey, parameters: { 'maxmemory-policy': 'allkeys-lru', 'timeout': '300' } }),
+    });
+    const { resources, resolver } = fleet.synthesize(build, 'cdk.out.2');
+    const lt = Object.values(resources).find((r: any) => r.Type === 'AWS::EC2::LaunchTemplate');
+    expect(resolver.resolve(lt.Properties.LaunchTemplateData.UserData)).toBe(fleet.userData); // no instance is replaced
+    const runIds = await Promise.all(addresses.map(async (address) => infoFields(String(await command(address, 6379, APP, 'INFO', 'server'))).run_id));
+    for (const slot of fleet.slots) {
+      const result = await fleet.runAssociation(slot, resources, resolver);
+      expect({ slot: slot.name, code: result.code, stderr: result.stderr }).toEqual({ slot: slot.name, code: 0, stderr: expect.stringContaining('2 parameter(s) applied live') });
+    }
+    for (const [i, address] of addresses.entries()) {
+      expect(await command(address, 6379, APP, 'CONFIG', 'GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'allkeys-lru']);
+      expect(await command(address, 6379, APP, 'CONFIG', 'GET', 'timeout')).toEqual(['timeout', '300']);
+      expect(infoFields(String(await command(address, 6379, APP, 'INFO', 'server'))).run_id).toBe(runIds[i]);
+    }
+    // The new bundle is installed where the services read it at their next start.
+    expect(fs.readFileSync(path.join(fleet.slot('node-1').root, 'opt/cachefleet/config/live-parameters'), 'utf8')).toContain('maxmemory-policy\tallkeys-lru\n');
+    // Applied again, nothing changes.
+    const again = await fleet.runAssociation(fleet.slot('node-1'), resources, resolver);
+    expect(again.stderr).toContain('0 parameter(s) applied live');
+  }, 120_000);
 });
 
 describeInteg('AWS flavor: a Memcached CacheCluster booted from its synthesized template', () => {

@@ -20,6 +20,7 @@ export const BUNDLE_LAYOUT = {
   boot: 'boot.sh',
   lifecycle: 'lifecycle.sh',
   metrics: 'metrics.sh',
+  apply: 'apply.sh',
   configDir: 'config',
 } as const;
 
@@ -66,11 +67,18 @@ imds_get() { # <token> <path below /latest/meta-data/>
 
 /**
  * The user data's program: fetch the bundle whose S3 location the group's SSM parameter holds,
- * unpack it and run its `boot.sh`. The same for every slot of a group and for every bundle.
+ * unpack it and run its `boot.sh` (at boot) or its `apply.sh` (`cachefleet-fetch apply`, run by the
+ * group's SSM association when the bundle changes). The same for every slot of a group.
+ *
+ * @param restartFingerprint a hash of the bundle's restart-relevant text: a change that only a
+ * restart applies changes the user data, so the slots are replaced one at a time; a live change
+ * does not.
  */
-export function fetchScript(bundleParameterName: string, stackName: string): string {
+export function fetchScript(bundleParameterName: string, stackName: string, restartFingerprint: string): string {
   return `#!/bin/bash
-# cachefleet: fetches this group's bundle and boots the node. The same for every slot of the group.
+# cachefleet: fetches this group's bundle and boots the node, or applies a new bundle's live
+# parameters (\`cachefleet-fetch apply\`). The same for every slot of the group.
+# Configuration needing a restart: ${restartFingerprint}
 set -euo pipefail
 prog=cachefleet-fetch
 ${HELPERS}
@@ -85,13 +93,44 @@ mkdir -p "$dir.new"
 retry "aws s3 cp $location" aws s3 cp --only-show-errors "$location" "$dir.new/bundle.zip" >/dev/null
 python3 -m zipfile -e "$dir.new/bundle.zip" "$dir.new"
 rm -f "$dir.new/bundle.zip"
+chmod 755 "$dir.new/${BUNDLE_LAYOUT.agent}" "$dir.new/${BUNDLE_LAYOUT.boot}" "$dir.new/${BUNDLE_LAYOUT.lifecycle}" "$dir.new/${BUNDLE_LAYOUT.metrics}" "$dir.new/${BUNDLE_LAYOUT.apply}"
+if [ "\${1:-boot}" = apply ]; then
+  exec "$dir.new/${BUNDLE_LAYOUT.apply}" "$dir"
+fi
 rm -rf "$dir"
 mv "$dir.new" "$dir"
-chmod 755 "$dir/${BUNDLE_LAYOUT.agent}" "$dir/${BUNDLE_LAYOUT.boot}" "$dir/${BUNDLE_LAYOUT.lifecycle}" "$dir/${BUNDLE_LAYOUT.metrics}"
 export CACHEFLEET_CFN_STACK='${stackName}'
 exec "$dir/${BUNDLE_LAYOUT.boot}"
 `;
 }
+
+/**
+ * \`apply.sh <running bundle>\`: with the node's settings from its boot, sends the new bundle's changed
+ * live parameters to the engine (the agent's \`apply-parameters\`), then puts the new bundle in the
+ * running one's place, where the services find it at their next start.
+ */
+export const APPLY_SCRIPT = `#!/bin/bash
+# cachefleet: applies a new bundle's live parameters to the running node, then installs the bundle.
+set -euo pipefail
+prog=cachefleet-apply
+new=$(cd "$(dirname "$0")" && pwd)
+running=$1
+[ -r "$running/agent.env" ] || { echo "$prog: $running/agent.env is missing: the node has not booted" >&2; exit 1; }
+cp "$running/agent.env" "$new/agent.env"
+set -a
+# shellcheck source=/dev/null
+. "$new/agent.env"
+set +a
+if [ -r "$running/${BUNDLE_LAYOUT.configDir}/live-parameters" ]; then
+  # The engine reads the new configuration from the running bundle's path at its next start.
+  CACHEFLEET_CONFIG_DIR="$new/${BUNDLE_LAYOUT.configDir}" "$new/${BUNDLE_LAYOUT.agent}" apply-parameters "$running/${BUNDLE_LAYOUT.configDir}/live-parameters"
+fi
+rm -rf "$running.old"
+mv "$running" "$running.old"
+mv "$new" "$running"
+rm -rf "$running.old"
+echo "$prog: the bundle is installed" >&2
+`;
 
 /** `boot.sh`: installs the engine, writes the systemd units, starts the services, signals the stack. */
 export const BOOT_SCRIPT = `#!/bin/bash
@@ -197,6 +236,20 @@ WantedBy=timers.target
 UNIT
 }
 
+path_unit() { # <name> <file>
+  cat >"$systemd_dir/$1.path" <<UNIT
+[Unit]
+Description=cachefleet $1 when $2 changes
+
+[Path]
+PathChanged=$2
+Unit=$1.service
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+}
+
 units=
 for service in $CF_SERVICES; do
   unit "cachefleet-$service" "cachefleet $service ($CF_FLEET_NAME $CACHEFLEET_SLOT)" "$agent start $service"
@@ -206,10 +259,19 @@ unit cachefleet-metrics "cachefleet metrics" "$here/${BUNDLE_LAYOUT.metrics}" on
 timer cachefleet-metrics 60
 units="$units cachefleet-metrics.timer"
 if [ -n "$CF_SENTINELS" ]; then
-  unit cachefleet-reconcile "cachefleet primary record reconciliation" "$agent reconcile" oneshot no
+  unit cachefleet-reconcile "cachefleet endpoint records reconciliation" "$agent reconcile" oneshot no
   timer cachefleet-reconcile 10
   units="$units cachefleet-reconcile.timer"
 fi
+case " $CF_SERVICES " in
+  *" sentinel "*)
+    # Sentinel's failover hook only records the event (the engine may run in a container without
+    # the agent or the AWS CLI): the host publishes the new primary as soon as the file changes.
+    unit cachefleet-failover "cachefleet failover publication" "$agent on-failover-event" oneshot no
+    path_unit cachefleet-failover "$CACHEFLEET_RUN_DIR/failover-event"
+    units="$units cachefleet-failover.path"
+    ;;
+esac
 case " $CF_SERVICES " in
   *" redis "*)
     unit cachefleet-lifecycle "cachefleet pre-stop on termination" "$here/${BUNDLE_LAYOUT.lifecycle}"

@@ -2,9 +2,9 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BOOT_SCRIPT, BUNDLE_LAYOUT, LIFECYCLE_SCRIPT, METRICS_SCRIPT } from './boot-scripts';
+import { APPLY_SCRIPT, BOOT_SCRIPT, BUNDLE_LAYOUT, LIFECYCLE_SCRIPT, METRICS_SCRIPT } from './boot-scripts';
 import { agentScript } from '../../core/agent-script';
-import { renderBundle } from '../../core/render';
+import { renderBundle, restartRelevantText } from '../../core/render';
 import { FleetPlan } from '../../core/topology';
 
 /**
@@ -17,6 +17,7 @@ export function bundleFiles(plan: FleetPlan): Record<string, string> {
     [BUNDLE_LAYOUT.boot]: BOOT_SCRIPT,
     [BUNDLE_LAYOUT.lifecycle]: LIFECYCLE_SCRIPT,
     [BUNDLE_LAYOUT.metrics]: METRICS_SCRIPT,
+    [BUNDLE_LAYOUT.apply]: APPLY_SCRIPT,
   };
   for (const [name, text] of Object.entries(renderBundle(plan))) files[`${BUNDLE_LAYOUT.configDir}/${name}`] = text;
   return files;
@@ -46,4 +47,12 @@ export function writeBundleDirectory(plan: FleetPlan): string {
     }
   }
   return dir;
+}
+
+/**
+ * A short hash of what only a restart applies: the rendered configuration less its live parameters.
+ * It is in the user data, so such a change replaces the slots one at a time and a live one does not.
+ */
+export function restartFingerprint(plan: FleetPlan): string {
+  return crypto.createHash('sha256').update(restartRelevantText(plan, renderBundle(plan))).digest('hex').slice(0, 16);
 }

@@ -1,6 +1,5 @@
 import * as crypto from 'crypto';
 import { Annotations, ArnFormat, Aws, CfnOutput, Duration, RemovalPolicy, Size, Stack, Tags, Token } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -18,8 +17,7 @@ import { FleetProps } from '../fleet';
 import { NodeSlot } from '../node-slot';
 import { NodeType } from '../node-type';
 import { fetchScript, METRICS_NAMESPACE } from './boot-scripts';
-import { writeBundleDirectory } from './bundle';
-import { fleetMetric } from './metric-methods';
+import { restartFingerprint, writeBundleDirectory } from './bundle';
 
 /** aws-cdk-lib's tokens, for core's validation. */
 export const CDK_TOKENS: TokenCheck = { isUnresolved: (value) => Token.isUnresolved(value) };
@@ -56,6 +54,7 @@ export class FleetResources {
   public readonly bundle: s3assets.Asset;
   public readonly bundleLocation: ssm.StringParameter;
   public readonly primaryRecord?: route53.ARecord;
+  public readonly applyConfiguration: ssm.CfnAssociation;
   private readonly scope: Construct;
 
   constructor(scope: Construct, props: FleetProps & CacheFleetOptions, fleet: ValidatedFleet) {
@@ -132,7 +131,7 @@ export class FleetResources {
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
     });
 
-    const userData = ec2.UserData.custom(cloudConfig(fetchScript(this.bundleLocation.parameterName, Aws.STACK_NAME)));
+    const userData = ec2.UserData.custom(cloudConfig(fetchScript(this.bundleLocation.parameterName, Aws.STACK_NAME, restartFingerprint(this.plan))));
     this.launchTemplate = new ec2.LaunchTemplate(scope, 'LaunchTemplate', {
       machineImage: props.machineImage ?? ec2.MachineImage.latestAmazonLinux2023({
         cpuType: this.nodeType.instanceType.architecture === ec2.InstanceArchitecture.ARM_64
@@ -153,11 +152,14 @@ export class FleetResources {
       }],
     });
 
-    // The slots, each waiting for the one before it: created primary first, updated one at a time.
+    // The slots, each waiting for the one before it, so CloudFormation creates and updates them one
+    // at a time: sentinel-only slots, then the replicas, the primary last. An update thus replaces
+    // the replicas first and the primary once they are in sync (its pre-stop hands over first); on
+    // creation a replica is ready before its primary exists (the agent's first-boot rule).
     const order = [
-      ...this.plan.slots.filter((slot) => slot.index === 0),
       ...this.plan.slots.filter((slot) => slot.role === 'sentinel'),
-      ...this.plan.slots.filter((slot) => slot.index !== 0 && slot.role !== 'sentinel'),
+      ...this.plan.slots.filter((slot) => slot.index !== 0 && slot.role !== 'sentinel').reverse(),
+      ...this.plan.slots.filter((slot) => slot.index === 0),
     ];
     const slotsByName = new Map<string, NodeSlot>();
     let previous: NodeSlot | undefined;
@@ -205,12 +207,14 @@ export class FleetResources {
       }
       const replicas = this.plan.slots.filter((slot) => slot.role === 'replica');
       if (replicas.length > 0) {
+        // Starts at the planned replicas; the agent keeps it on the healthy replicas after failovers.
         new route53.ARecord(scope, 'ReaderRecord', {
           zone: this.hostedZone,
           recordName: 'replicas',
           target: route53.RecordTarget.fromIpAddresses(...replicas.map((slot) => slot.address)),
           ttl: Duration.seconds(5),
         });
+        if (this.plan.sentinel) groupTag('reader-record', this.readerRecordName);
       }
     } else if (this.plan.kind === 'memcached') {
       new route53.ARecord(scope, 'ConfigurationRecord', {
@@ -223,6 +227,18 @@ export class FleetResources {
 
     const policy = this.grantNodes(stack);
     for (const slot of this.slots) slot.autoScalingGroup.node.addDependency(policy);
+
+    // A new bundle reaches running nodes through SSM, one node at a time, stopping at the first
+    // failure: its live parameters by CONFIG SET. The bundle's location is in the command, so the
+    // association runs again whenever the bundle changes; after the slots, so never mid-update.
+    this.applyConfiguration = new ssm.CfnAssociation(scope, 'ApplyConfiguration', {
+      name: 'AWS-RunShellScript',
+      targets: [{ key: 'tag:cachefleet:fleet', values: [this.fleetId] }],
+      parameters: { commands: [`# bundle ${this.bundle.s3ObjectUrl}`, '/usr/local/sbin/cachefleet-fetch apply'] },
+      maxConcurrency: '1',
+      maxErrors: '0',
+    });
+    for (const slot of this.slots) this.applyConfiguration.node.addDependency(slot.autoScalingGroup);
   }
 
   /** `<record>.<zone>` of a record in the fleet's zone. */
@@ -232,6 +248,10 @@ export class FleetResources {
 
   public get primaryRecordName(): string {
     return this.recordName('primary');
+  }
+
+  public get readerRecordName(): string {
+    return this.recordName('replicas');
   }
 
   /** The endpoint of each data node. */
@@ -254,10 +274,6 @@ export class FleetResources {
       return iam.Grant.drop(grantee, 'Memcached has no AUTH: connecting needs only network access');
     }
     return this.authSecret.grantRead(grantee);
-  }
-
-  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return fleetMetric(this.fleetId, metricName, props);
   }
 
   /** Stack outputs: the endpoints, the port and the secret. */
@@ -317,17 +333,18 @@ export class FleetResources {
       const zoneArn = stack.formatArn({ service: 'route53', region: '', account: '', resource: 'hostedzone', resourceName: this.hostedZone.hostedZoneId });
       statements.push(
         new iam.PolicyStatement({
-          sid: 'MovePrimaryRecord',
+          sid: 'MoveEndpointRecords',
           actions: ['route53:ChangeResourceRecordSets'],
           resources: [zoneArn],
           conditions: {
             'ForAllValues:StringEquals': {
-              'route53:ChangeResourceRecordSetsNormalizedRecordNames': [this.primaryRecordName.toLowerCase()],
+              // Sentinel runs only with replicas, so the group has both records.
+              'route53:ChangeResourceRecordSetsNormalizedRecordNames': [this.primaryRecordName.toLowerCase(), this.readerRecordName.toLowerCase()],
               'route53:ChangeResourceRecordSetsRecordTypes': ['A'],
             },
           },
         }),
-        new iam.PolicyStatement({ sid: 'ReadPrimaryRecord', actions: ['route53:ListResourceRecordSets'], resources: [zoneArn] }),
+        new iam.PolicyStatement({ sid: 'ReadEndpointRecords', actions: ['route53:ListResourceRecordSets'], resources: [zoneArn] }),
       );
     }
     const policy = new iam.Policy(this.scope, 'NodePolicy', { roles: [this.role], statements });

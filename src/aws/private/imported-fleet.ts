@@ -1,12 +1,10 @@
-import { Resource } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ValidationError } from '../../core/errors';
+import { CacheFleetBase } from '../cache-fleet-base';
 import { Endpoint } from '../endpoint';
-import { fleetMetric } from './metric-methods';
 
 /** What an imported fleet needs, whichever construct it is. */
 export interface ImportedFleetAttributes {
@@ -18,7 +16,7 @@ export interface ImportedFleetAttributes {
 }
 
 /** A fleet defined elsewhere: connections, endpoint, grants and metrics. */
-export class ImportedFleet extends Resource {
+export class ImportedFleet extends CacheFleetBase {
   public readonly fleetId: string;
   public readonly endpoint: Endpoint;
   public readonly connections: ec2.Connections;
@@ -40,9 +38,5 @@ export class ImportedFleet extends Resource {
   public grantConnect(grantee: iam.IGrantable): iam.Grant {
     if (!this.authSecret) return iam.Grant.drop(grantee, 'the imported fleet has no AUTH secret');
     return this.authSecret.grantRead(grantee);
-  }
-
-  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return fleetMetric(this.fleetId, metricName, props);
   }
 }

@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { METRICS_NAMESPACE, NODE_METRICS } from './boot-scripts';
+import { METRICS_NAMESPACE } from './boot-scripts';
 
 /**
  * A metric the nodes publish (`metrics.sh`): namespace `CacheFleet`, dimension `Fleet`, Average
@@ -15,13 +15,4 @@ export function fleetMetric(fleetId: string, metricName: string, props?: cloudwa
     period: Duration.minutes(1),
     ...props,
   });
-}
-
-/** The named metrics, shared by created and imported fleets. */
-export function namedMetric(
-  metric: (name: string, props?: cloudwatch.MetricOptions) => cloudwatch.Metric,
-  which: keyof typeof NODE_METRICS,
-  props?: cloudwatch.MetricOptions,
-): cloudwatch.Metric {
-  return metric(NODE_METRICS[which], props);
 }

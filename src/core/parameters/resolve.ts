@@ -1,5 +1,5 @@
 import { supportedFamilies as familyNames } from './catalog/families';
-import { FamilyCatalog, MemcachedArgument, ParameterSpec } from './catalog/parameter-spec';
+import { ApplyMode, FamilyCatalog, MemcachedArgument, ParameterSpec } from './catalog/parameter-spec';
 import { catalogOf, checkParameters, effectiveValues } from './validate';
 
 /**
@@ -115,4 +115,14 @@ export function catalogEntries(family: string): readonly ParameterSpec[] {
 /** A family's entries whose default deliberately differs from the server's built-in one. */
 export function deliberateDifferences(family: string): readonly ParameterSpec[] {
   return catalogEntries(family).filter((spec) => spec.defaultDiffers !== undefined);
+}
+
+/**
+ * How a change of a redis.conf directive takes effect in a family: `live` (CONFIG SET) when every
+ * catalog entry writing it applies live, else `restart`. A directive the catalog does not write
+ * (the renderers' own) is `restart`: nothing promises CONFIG SET takes it.
+ */
+export function directiveApplyMode(family: string, directive: string): ApplyMode {
+  const specs = catalogOf(family).entries.filter((spec) => spec.target === 'engine' && (spec.part ? spec.part.directive : spec.name) === directive);
+  return specs.length > 0 && specs.every((spec) => spec.apply === 'live') ? 'live' : 'restart';
 }

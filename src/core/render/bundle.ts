@@ -1,20 +1,14 @@
 import { FleetPlan } from '../topology';
+import { BUNDLE_FILES } from './bundle-files';
+
+export { BUNDLE_FILES };
 import { renderFleetEnv, renderSlotEnv } from './env-files';
+import { renderLiveParameters } from './live-parameters';
 import { renderMemcachedArgs } from './memcached-args';
 import { renderRedisConf } from './redis-conf';
 import { renderRedisNodeConf } from './redis-node-conf';
 import { renderSentinelConf } from './sentinel-conf';
 import { renderUsersAcl } from './users-acl';
-
-/** The bundle's file names (docs/node-agent.md), relative to `$CACHEFLEET_CONFIG_DIR`. */
-export const BUNDLE_FILES = {
-  fleetEnv: 'fleet.env',
-  redisConf: 'redis.conf',
-  redisNodeConf: 'redis-node.conf',
-  sentinelConf: 'sentinel.conf',
-  usersAcl: 'users.acl',
-  memcachedArgs: 'memcached.args',
-} as const;
 
 /** The path of a slot's variables in the bundle. */
 export function slotEnvPath(slotName: string): string {
@@ -33,6 +27,7 @@ export function renderBundle(plan: FleetPlan): Record<string, string> {
     files[BUNDLE_FILES.redisConf] = renderRedisConf(plan);
     files[BUNDLE_FILES.redisNodeConf] = renderRedisNodeConf(plan);
     files[BUNDLE_FILES.usersAcl] = renderUsersAcl(plan);
+    files[BUNDLE_FILES.liveParameters] = renderLiveParameters(plan);
     if (plan.sentinel) files[BUNDLE_FILES.sentinelConf] = renderSentinelConf(plan);
   } else {
     files[BUNDLE_FILES.memcachedArgs] = renderMemcachedArgs(plan);

@@ -7,6 +7,7 @@ describe('renderBundle', () => {
   test('a replication group: env files, engine files and sentinel.conf', () => {
     expect(Object.keys(renderBundle(PLANS.withSentinelSlot())).sort()).toEqual([
       'fleet.env',
+      'live-parameters',
       'redis-node.conf',
       'redis.conf',
       'sentinel.conf',
@@ -18,7 +19,7 @@ describe('renderBundle', () => {
   });
 
   test('standalone: no sentinel.conf', () => {
-    expect(Object.keys(renderBundle(PLANS.standalone())).sort()).toEqual(['fleet.env', 'redis-node.conf', 'redis.conf', 'slots/node-0.env', 'users.acl']);
+    expect(Object.keys(renderBundle(PLANS.standalone())).sort()).toEqual(['fleet.env', 'live-parameters', 'redis-node.conf', 'redis.conf', 'slots/node-0.env', 'users.acl']);
   });
 
   test('Memcached: memcached.args and no Redis file', () => {
