@@ -19,7 +19,8 @@ export class AuthToken {
    */
   public static fromFile(path: string): AuthToken {
     if (typeof path !== 'string' || (!Token.isUnresolved(path) && path.trim() === '')) {
-      throw new ValidationError('authToken', path, 'must be read from a non-empty file path (AuthToken.fromFile)');
+      // The factory does not know which prop it is for (`authToken` or `internalAuthToken`): it names itself.
+      throw new ValidationError('AuthToken.fromFile(path)', path, 'must be a non-empty file path');
     }
     return new AuthToken(Fn.sensitive(Fn.trimspace(Fn.file(path))));
   }

@@ -499,9 +499,31 @@ describe('ReplicationGroup: invalid props', () => {
     ['a string node type', () => ({ nodeType: 'cache.r7g.large' }), "`nodeType` must be a NodeType (NodeType.of('cache.r7g.large') or NodeType.fromInstanceType(...)), got: \"cache.r7g.large\""],
     ['an address offset below 4', () => ({ nodeAddressOffset: 2 }), '`nodeAddressOffset` must be an integer of at least 4 known at synth time (AWS reserves the first four addresses of a subnet), got: 2'],
     ['an address offset past the subnet', () => ({ nodeAddressOffset: 255 }), '`nodeAddressOffset` must have room for host 255 (254 usable addresses), got: "10.0.3.0/24"'],
+    ['no VPC', () => ({ vpc: undefined }), '`vpc` is required: the VPC the nodes run in (an ec2.IVpc), got: undefined'],
+    ['a VPC id', () => ({ vpc: 'vpc-1' }), '`vpc` must be an ec2.IVpc (new ec2.Vpc(...), ec2.Vpc.fromVpcAttributes(...)), got: "vpc-1"'],
+    ['a string subnet selection', () => ({ vpcSubnets: 'private' }), '`vpcSubnets` must be an ec2.SubnetSelection ({ subnetType: ... }, { subnetGroupName: ... } or { subnets: [...] }), got: "private"'],
+    ['an unknown subnet group', () => ({ vpcSubnets: { subnetGroupName: 'Nope' } }), /^`vpcSubnets` must select subnets of the VPC \(There are no subnet groups with name 'Nope' in this VPC\. .*\), got: \{"subnetGroupName":"Nope"\}$/],
+    ['a number of GiB', () => ({ dataVolumeSize: 20 }), '`dataVolumeSize` must be a Size of whole gibibytes between 1 and 16384 (gp3), such as Size.gibibytes(50), got: 20'],
+    ['0 GiB', () => ({ dataVolumeSize: Size.gibibytes(0) }), '`dataVolumeSize` must be a Size of whole gibibytes between 1 and 16384 (gp3), such as Size.gibibytes(50), got: "0 GiB"'],
+    ['16 TiB + 1 GiB', () => ({ dataVolumeSize: Size.gibibytes(16_385) }), '`dataVolumeSize` must be a Size of whole gibibytes between 1 and 16384 (gp3), such as Size.gibibytes(50), got: "16385 GiB"'],
+    ['1500 MiB', () => ({ dataVolumeSize: Size.mebibytes(1500) }), '`dataVolumeSize` must be a Size of whole gibibytes between 1 and 16384 (gp3), such as Size.gibibytes(50), got: "1500 MiB"'],
+    ['an unknown removal policy', () => ({ removalPolicy: 'keep' }), '`removalPolicy` must be a RemovalPolicy (RemovalPolicy.DESTROY, RemovalPolicy.RETAIN, RemovalPolicy.SNAPSHOT, RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE), got: "keep"'],
+    ['an AMI id', () => ({ machineImage: 'ami-0123' }), '`machineImage` must be an ec2.IMachineImage (ec2.MachineImage.latestAmazonLinux2023(), …), got: "ami-0123"'],
+    ['a literal token', () => ({ authToken: 'literal-token-0123456789' }), '`authToken` must be a secretsmanager.ISecret whose value is the AUTH token, got: "literal-token-0123456789"'],
+    ['a zone name', () => ({ hostedZone: 'cache.internal' }), '`hostedZone` must be a route53.IPrivateHostedZone associated with the VPC, got: "cache.internal"'],
   ])('AWS: %s', (_what, props, message) => {
     const { stack, vpc } = testStack();
-    expect(() => new ReplicationGroup(stack, 'Sessions', { vpc, engine: valkey, ...(props() as any) })).toThrow(message);
+    let error: unknown;
+    try {
+      new ReplicationGroup(stack, 'Sessions', { vpc, engine: valkey, ...(props() as any) });
+    } catch (caught) {
+      error = caught;
+    }
+    expect((error as Error)?.name).toBe('ValidationError');
+    if (typeof message === 'string') expect((error as Error).message).toBe(message);
+    else expect((error as Error).message).toMatch(message);
+    // Refused before any resource of the group exists.
+    expect(Object.keys(Template.fromStack(stack).toJSON().Resources ?? {}).filter((id) => id.startsWith('Sessions'))).toEqual([]);
   });
 });
 

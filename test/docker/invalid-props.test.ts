@@ -98,6 +98,6 @@ describe('docker flavor: its own props', () => {
   });
 
   test('AuthToken.fromFile refuses an empty path', () => {
-    expect(() => AuthToken.fromFile(' ')).toThrow('`authToken` must be read from a non-empty file path (AuthToken.fromFile), got: " "');
+    expect(() => AuthToken.fromFile(' ')).toThrow('`AuthToken.fromFile(path)` must be a non-empty file path, got: " "');
   });
 });

@@ -18,6 +18,7 @@ import { NodeSlot } from '../node-slot';
 import { NodeType } from '../node-type';
 import { fetchScript, METRICS_NAMESPACE } from './boot-scripts';
 import { restartFingerprint, writeBundleDirectory } from './bundle';
+import { validateFleetProps } from './validate-fleet-props';
 
 /** aws-cdk-lib's tokens, for core's validation. */
 export const CDK_TOKENS: TokenCheck = { isUnresolved: (value) => Token.isUnresolved(value) };
@@ -59,6 +60,7 @@ export class FleetResources {
 
   constructor(scope: Construct, props: FleetProps & CacheFleetOptions, fleet: ValidatedFleet) {
     this.scope = scope;
+    validateFleetProps(props);
     const stack = Stack.of(scope);
     const redisLike = fleet.engine.supportsReplication;
     this.nodeType = props.nodeType ?? NodeType.of(FLEET_DEFAULTS.nodeType);

@@ -111,7 +111,8 @@ function specFor(catalog: FamilyCatalog, name: string, value: unknown, engineVer
     }
     return spec;
   }
-  const refusal = catalog.refusals[name];
+  // An own property only: a name such as `constructor` must not find Object's.
+  const refusal = Object.prototype.hasOwnProperty.call(catalog.refusals, name) ? catalog.refusals[name] : undefined;
   if (refusal) throw new ValidationError(path, value, refusal);
   const others = familiesDefining(name);
   if (others.length > 0) {

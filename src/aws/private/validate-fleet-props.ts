@@ -1,0 +1,72 @@
+import { RemovalPolicy, Size, Token } from 'aws-cdk-lib';
+import { ValidationError } from '../../core/errors';
+import { FleetProps } from '../fleet';
+
+/** gp3's size range, GiB. */
+const GP3_GIB = { min: 1, max: 16_384 } as const;
+
+/**
+ * Checks the AWS flavor's own props before any resource exists, so that a wrong value is a
+ * ValidationError naming the prop, never a TypeError deep in aws-cdk-lib or a half-built fleet.
+ * (The engine-neutral props are core's; `nodeType` and `nodeAddressOffset` are checked where used.)
+ */
+export function validateFleetProps(props: FleetProps): void {
+  validateVpc(props);
+  validateVpcSubnets(props);
+  validateDataVolumeSize(props.dataVolumeSize);
+  validateRemovalPolicy(props.removalPolicy);
+  requireObjectWith('machineImage', props.machineImage, ['getImage'], 'must be an ec2.IMachineImage (ec2.MachineImage.latestAmazonLinux2023(), …)');
+  requireObjectWith('authToken', props.authToken, ['grantRead'], 'must be a secretsmanager.ISecret whose value is the AUTH token');
+  requireObjectWith('hostedZone', props.hostedZone, ['hostedZoneId', 'zoneName'], 'must be a route53.IPrivateHostedZone associated with the VPC');
+}
+
+function validateVpc(props: FleetProps): void {
+  if (props.vpc === undefined || props.vpc === null) {
+    throw new ValidationError('vpc', props.vpc, 'is required: the VPC the nodes run in (an ec2.IVpc)');
+  }
+  requireObjectWith('vpc', props.vpc, ['selectSubnets', 'vpcId'], 'must be an ec2.IVpc (new ec2.Vpc(...), ec2.Vpc.fromVpcAttributes(...))');
+}
+
+function validateVpcSubnets(props: FleetProps): void {
+  const selection = props.vpcSubnets;
+  if (selection === undefined) return;
+  if (typeof selection !== 'object' || selection === null || Array.isArray(selection)) {
+    throw new ValidationError('vpcSubnets', selection, 'must be an ec2.SubnetSelection ({ subnetType: ... }, { subnetGroupName: ... } or { subnets: [...] })');
+  }
+  try {
+    props.vpc.selectSubnets(selection);
+  } catch (error) {
+    throw new ValidationError('vpcSubnets', selection, `must select subnets of the VPC (${(error as Error).message})`);
+  }
+}
+
+function validateDataVolumeSize(size: Size | undefined): void {
+  if (size === undefined) return;
+  const allowed = `must be a Size of whole gibibytes between ${GP3_GIB.min} and ${GP3_GIB.max} (gp3), such as Size.gibibytes(50)`;
+  if (!(size instanceof Size)) throw new ValidationError('dataVolumeSize', size, allowed);
+  let gib: number;
+  try {
+    gib = size.toGibibytes();
+  } catch {
+    throw new ValidationError('dataVolumeSize', `${size.toMebibytes()} MiB`, allowed);
+  }
+  if (Token.isUnresolved(gib)) return;
+  if (!Number.isInteger(gib) || gib < GP3_GIB.min || gib > GP3_GIB.max) {
+    throw new ValidationError('dataVolumeSize', `${gib} GiB`, allowed);
+  }
+}
+
+function validateRemovalPolicy(policy: RemovalPolicy | undefined): void {
+  if (policy === undefined) return;
+  if (!(Object.values(RemovalPolicy) as string[]).includes(policy)) {
+    throw new ValidationError('removalPolicy', policy, `must be a RemovalPolicy (${Object.keys(RemovalPolicy).map((name) => `RemovalPolicy.${name}`).join(', ')})`);
+  }
+}
+
+/** An optional prop that must be an object with the given members (jsii gives no type check). */
+function requireObjectWith(prop: string, value: unknown, members: string[], allowed: string): void {
+  if (value === undefined) return;
+  if (typeof value !== 'object' || value === null || !members.every((member) => member in value)) {
+    throw new ValidationError(prop, value, allowed);
+  }
+}
