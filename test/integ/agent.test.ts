@@ -461,5 +461,21 @@ describeInteg('cachefleet-node on the local platform', () => {
       const reply = (await command('127.0.0.76', 6379, { username: 'app', password: HOSTILE_APP_TOKEN }, 'CONFIG', 'GET', 'maxmemory')) as string[];
       expect(Number(reply[1])).toBe(Math.floor((TEST_MEMORY_BYTES * (100 - fleet.plan.reservedMemoryPercent)) / 100));
     });
+
+    test('apply-parameters: CONFIG SETs each live parameter that changed, and stops naming one the engine refuses', async () => {
+      const app = { username: 'app', password: HOSTILE_APP_TOKEN };
+      const live = path.join(fleet.dirs('node-0').config, 'live-parameters');
+      const running = path.join(fleet.dirs('node-0').run, 'live-parameters.running');
+      fs.copyFileSync(live, running);
+      fs.writeFileSync(live, `${fs.readFileSync(live, 'utf8')}timeout\t321\n`);
+      const applied = await fleet.agent('node-0', ['apply-parameters', running]);
+      expect({ code: applied.code, stderr: applied.stderr }).toEqual({ code: 0, stderr: expect.stringContaining("applied timeout '321' live") });
+      expect(applied.stderr).toContain('1 parameter(s) applied live');
+      expect(await command('127.0.0.76', 6379, app, 'CONFIG', 'GET', 'timeout')).toEqual(['timeout', '321']);
+      fs.writeFileSync(live, `${fs.readFileSync(live, 'utf8')}maxmemory-policy\tnot-a-policy\n`);
+      const refused = await fleet.agent('node-0', ['apply-parameters', running]);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/CONFIG SET maxmemory-policy 'not-a-policy' failed: .*argument/i);
+    });
   });
 });

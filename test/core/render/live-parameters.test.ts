@@ -1,8 +1,8 @@
 import { PLANS, redisPlan, VALKEY_8 } from './fixtures';
+import { directiveApplyMode } from '../../../src/core/parameters/resolve';
 import { Persistence } from '../../../src/core/persistence';
 import { renderBundle } from '../../../src/core/render/bundle';
 import { liveParameters, renderLiveParameters, restartRelevantText } from '../../../src/core/render/live-parameters';
-import { directiveApplyMode } from '../../../src/core/parameters/resolve';
 
 const ADDRESSES = ['10.0.0.10', '10.0.0.11', '10.0.0.12'];
 
