@@ -73,7 +73,7 @@ describe('planFleet: replication groups', () => {
   test('min-replicas-to-write is 1 from two replicas on, 0 with one (one lost replica must not stop writes)', () => {
     const value = (plan: ReturnType<typeof replicationGroup>, name: string) => plan.engineParameters.find(([n]) => n === name)?.[1];
     expect(value(replicationGroup(2), 'min-replicas-to-write')).toBe('1');
-    expect(value(replicationGroup(2), 'min-replicas-max-lag')).toBe('10');
+    expect(value(replicationGroup(2), 'min-replicas-max-lag')).toBe('8');
     expect(value(replicationGroup(1), 'min-replicas-to-write')).toBe('0');
   });
 

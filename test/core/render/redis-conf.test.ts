@@ -110,7 +110,7 @@ describe('renderRedisConf', () => {
   test('the planner\'s plan: every catalog parameter once, persistence from the plan', () => {
     const lines = directives(renderRedisConf(PLANS.replicationGroup()));
     expect(lines.filter((l) => /^(appendonly|appendfsync|save) /.test(l))).toEqual(['appendonly yes', 'appendfsync everysec', 'save ""']);
-    expect(lines).toEqual(expect.arrayContaining(['min-replicas-to-write 1', 'min-replicas-max-lag 10', 'notify-keyspace-events ""', 'maxmemory-policy volatile-lru']));
+    expect(lines).toEqual(expect.arrayContaining(['min-replicas-to-write 1', 'min-replicas-max-lag 8', 'notify-keyspace-events ""', 'maxmemory-policy volatile-lru']));
   });
 
   test('refuses a Memcached plan', () => {
