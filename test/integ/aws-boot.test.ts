@@ -291,17 +291,21 @@ class BootedFleet {
     const association = Object.values(resources).find((r: any) => r.Type === 'AWS::SSM::Association');
     const commands = (resolver.resolve(association.Properties.Parameters.commands) as string[]).join('\n');
     return runCommand('sh', ['-c', commands.replace(/\/usr\/local\/sbin\//g, `${slot.root}/usr/local/sbin/`)], {
-      env: {
-        PATH: `${path.join(this.standin, 'bin')}:${process.env.PATH}`,
-        HOME: process.env.HOME,
-        TMPDIR: this.dir,
-        STANDIN: this.standin,
-        CACHEFLEET_ROOT: slot.root,
-        CACHEFLEET_METADATA_URL: `http://127.0.0.1:${this.port}/${slot.name}`,
-        CACHEFLEET_RETRY_DELAY: '1',
-      },
+      env: { ...this.instanceEnv(slot), CACHEFLEET_RETRY_DELAY: '1' },
       timeoutMs: 60_000,
     });
+  }
+
+  /** What every program of a slot's instance runs with: the stand-ins first on PATH, the instance's root and metadata. */
+  private instanceEnv(slot: Slot): Record<string, string | undefined> {
+    return {
+      PATH: `${path.join(this.standin, 'bin')}:${process.env.PATH}`,
+      HOME: process.env.HOME,
+      TMPDIR: this.dir,
+      STANDIN: this.standin,
+      CACHEFLEET_ROOT: slot.root,
+      CACHEFLEET_METADATA_URL: `http://127.0.0.1:${this.port}/${slot.name}`,
+    };
   }
 
   /** The instance-metadata stand-in: IMDSv2 only, one instance per slot under /<slot>/. */
@@ -353,12 +357,7 @@ class BootedFleet {
     const [runcmd] = cloudConfig.runcmd as string[][];
     return runCommand('bash', [path.join(slot.root, runcmd[0])], {
       env: {
-        PATH: `${path.join(this.standin, 'bin')}:${process.env.PATH}`,
-        HOME: process.env.HOME,
-        TMPDIR: this.dir,
-        STANDIN: this.standin,
-        CACHEFLEET_ROOT: slot.root,
-        CACHEFLEET_METADATA_URL: `http://127.0.0.1:${this.port}/${slot.name}`,
+        ...this.instanceEnv(slot),
         CACHEFLEET_DEV_DIR: path.join(slot.root, 'dev'),
         CACHEFLEET_PROC_DIR: proc,
         CACHEFLEET_SYS_DIR: path.join(slot.root, 'sys'),
@@ -391,7 +390,7 @@ class BootedFleet {
   /** Runs one of a slot's units once, as its timer would. */
   public runUnit(slot: Slot, unit: string) {
     return runCommand(path.join(this.standin, 'bin', 'run-unit'), [path.join(slot.root, 'etc/systemd/system', unit)], {
-      env: { PATH: `${path.join(this.standin, 'bin')}:${process.env.PATH}`, HOME: process.env.HOME, TMPDIR: this.dir, STANDIN: this.standin, CACHEFLEET_ROOT: slot.root },
+      env: this.instanceEnv(slot),
       timeoutMs: 30_000,
     });
   }
