@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -511,6 +511,9 @@ describe('ReplicationGroup: invalid props', () => {
     ['an AMI id', () => ({ machineImage: 'ami-0123' }), '`machineImage` must be an ec2.IMachineImage (ec2.MachineImage.latestAmazonLinux2023(), …), got: "ami-0123"'],
     ['a literal token', () => ({ authToken: 'literal-token-0123456789' }), '`authToken` must be a secretsmanager.ISecret whose value is the AUTH token, got: "literal-token-0123456789"'],
     ['a zone name', () => ({ hostedZone: 'cache.internal' }), '`hostedZone` must be a route53.IPrivateHostedZone associated with the VPC, got: "cache.internal"'],
+    ['a token size', () => ({ dataVolumeSize: Size.gibibytes(Token.asNumber(Lazy.number({ produce: () => 50 }))) }), '`dataVolumeSize` must be a Size of whole gibibytes between 1 and 16384 (gp3), such as Size.gibibytes(50), known at synth time, got: "a token"'],
+    ['an image whose getImage is not a function', () => ({ machineImage: { getImage: 5 } }), '`machineImage` must be an ec2.IMachineImage (ec2.MachineImage.latestAmazonLinux2023(), …), got: {"getImage":5}'],
+    ['an unknown subnet type', () => ({ vpcSubnets: { subnetType: 'Nope' } }), /^`vpcSubnets.subnetType` must be an ec2.SubnetType \(SubnetType.PRIVATE_ISOLATED, .*\), got: "Nope"$/],
   ])('AWS: %s', (_what, props, message) => {
     const { stack, vpc } = testStack();
     let error: unknown;

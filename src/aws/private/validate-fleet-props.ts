@@ -1,4 +1,5 @@
 import { RemovalPolicy, Size, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ValidationError } from '../../core/errors';
 import { FleetProps } from '../fleet';
 
@@ -15,16 +16,16 @@ export function validateFleetProps(props: FleetProps): void {
   validateVpcSubnets(props);
   validateDataVolumeSize(props.dataVolumeSize);
   validateRemovalPolicy(props.removalPolicy);
-  requireObjectWith('machineImage', props.machineImage, ['getImage'], 'must be an ec2.IMachineImage (ec2.MachineImage.latestAmazonLinux2023(), …)');
-  requireObjectWith('authToken', props.authToken, ['grantRead'], 'must be a secretsmanager.ISecret whose value is the AUTH token');
-  requireObjectWith('hostedZone', props.hostedZone, ['hostedZoneId', 'zoneName'], 'must be a route53.IPrivateHostedZone associated with the VPC');
+  requireObjectWith('machineImage', props.machineImage, { getImage: 'function' }, 'must be an ec2.IMachineImage (ec2.MachineImage.latestAmazonLinux2023(), …)');
+  requireObjectWith('authToken', props.authToken, { grantRead: 'function', secretArn: 'string' }, 'must be a secretsmanager.ISecret whose value is the AUTH token');
+  requireObjectWith('hostedZone', props.hostedZone, { hostedZoneId: 'string', zoneName: 'string' }, 'must be a route53.IPrivateHostedZone associated with the VPC');
 }
 
 function validateVpc(props: FleetProps): void {
   if (props.vpc === undefined || props.vpc === null) {
     throw new ValidationError('vpc', props.vpc, 'is required: the VPC the nodes run in (an ec2.IVpc)');
   }
-  requireObjectWith('vpc', props.vpc, ['selectSubnets', 'vpcId'], 'must be an ec2.IVpc (new ec2.Vpc(...), ec2.Vpc.fromVpcAttributes(...))');
+  requireObjectWith('vpc', props.vpc, { selectSubnets: 'function', vpcId: 'string' }, 'must be an ec2.IVpc (new ec2.Vpc(...), ec2.Vpc.fromVpcAttributes(...))');
 }
 
 function validateVpcSubnets(props: FleetProps): void {
@@ -32,6 +33,10 @@ function validateVpcSubnets(props: FleetProps): void {
   if (selection === undefined) return;
   if (typeof selection !== 'object' || selection === null || Array.isArray(selection)) {
     throw new ValidationError('vpcSubnets', selection, 'must be an ec2.SubnetSelection ({ subnetType: ... }, { subnetGroupName: ... } or { subnets: [...] })');
+  }
+  const types = Object.values(ec2.SubnetType) as string[];
+  if (selection.subnetType !== undefined && !types.includes(selection.subnetType)) {
+    throw new ValidationError('vpcSubnets.subnetType', selection.subnetType, `must be an ec2.SubnetType (${Object.keys(ec2.SubnetType).map((name) => `SubnetType.${name}`).join(', ')})`);
   }
   try {
     props.vpc.selectSubnets(selection);
@@ -50,7 +55,8 @@ function validateDataVolumeSize(size: Size | undefined): void {
   } catch {
     throw new ValidationError('dataVolumeSize', `${size.toMebibytes()} MiB`, allowed);
   }
-  if (Token.isUnresolved(gib)) return;
+  // The volumes' size is checked by aws-cdk-lib at construction: it must be known at synth time.
+  if (Token.isUnresolved(gib)) throw new ValidationError('dataVolumeSize', 'a token', `${allowed}, known at synth time`);
   if (!Number.isInteger(gib) || gib < GP3_GIB.min || gib > GP3_GIB.max) {
     throw new ValidationError('dataVolumeSize', `${gib} GiB`, allowed);
   }
@@ -63,10 +69,10 @@ function validateRemovalPolicy(policy: RemovalPolicy | undefined): void {
   }
 }
 
-/** An optional prop that must be an object with the given members (jsii gives no type check). */
-function requireObjectWith(prop: string, value: unknown, members: string[], allowed: string): void {
+/** An optional prop that must be an object with the given members of the given types (jsii gives no type check). */
+function requireObjectWith(prop: string, value: unknown, members: Record<string, 'function' | 'string'>, allowed: string): void {
   if (value === undefined) return;
-  if (typeof value !== 'object' || value === null || !members.every((member) => member in value)) {
-    throw new ValidationError(prop, value, allowed);
-  }
+  const shaped = typeof value === 'object' && value !== null
+    && Object.entries(members).every(([member, type]) => typeof (value as Record<string, unknown>)[member] === type);
+  if (!shaped) throw new ValidationError(prop, value, allowed);
 }

@@ -1,0 +1,23 @@
+import { zonesOf } from './aws-arbitraries';
+import type { FleetConstruct } from './core-arbitraries';
+import { fleetSize, settleFleet, slotCount } from './fleet-model';
+import { Draw, Verdict } from './picks';
+
+/**
+ * The AWS flavor's rules between props: node slots spread over the selected zones' /24 subnets.
+ * Its other props are judged alone, for every engine: a Memcached fleet ignores `dataVolumeSize`,
+ * `removalPolicy` and `authToken`, but refuses a value of the wrong kind all the same.
+ */
+
+/** The highest host number a /24 subnet gives a node (255 is its broadcast address). */
+const LAST_HOST = 254;
+
+export function settleAws(construct: FleetConstruct, draw: Draw, props: Record<string, any>): Record<string, Verdict> {
+  const verdicts = settleFleet(construct, draw, props);
+  const size = fleetSize(construct, draw, props);
+  if (draw.nodeAddressOffset?.verdict === 'depends' && size && draw.vpcSubnets.verdict === 'valid') {
+    const perZone = Math.ceil(slotCount(size, false) / zonesOf(draw.vpcSubnets));
+    verdicts.nodeAddressOffset = props.nodeAddressOffset + perZone - 1 <= LAST_HOST ? 'valid' : 'invalid';
+  }
+  return verdicts;
+}

@@ -1,0 +1,48 @@
+import type { FleetConstruct } from './core-arbitraries';
+import { engineOf, FleetSize, fleetSize, settleFleet, slotCount } from './fleet-model';
+import { Draw, Verdict } from './picks';
+import { EngineType } from '../../src/core/engine';
+
+/** The Docker flavor's rules between props: a container per node and per sentinel, in one subnet. */
+
+/** Node addresses start at this host of the subnet. */
+const FIRST_HOST = 10;
+const DEFAULT_SUBNET = '172.28.0.0/24';
+
+/** The number of addresses of a well-formed, aligned IPv4 block of prefix at most /30, else undefined. */
+function blockSize(cidr: string): number | undefined {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (!match) return undefined;
+  const octets = match.slice(1, 5).map(Number);
+  const prefix = Number(match[5]);
+  if (octets.some((octet) => octet > 255) || prefix > 30) return undefined;
+  const size = 2 ** (32 - prefix);
+  const base = octets.reduce((value, octet) => value * 256 + octet, 0);
+  return base % size === 0 ? size : undefined;
+}
+
+export function containerCount(size: FleetSize): number {
+  return slotCount(size, true);
+}
+
+export function settleDocker(construct: FleetConstruct, draw: Draw, props: Record<string, any>): Record<string, Verdict> {
+  const verdicts = settleFleet(construct, draw, props);
+  const size = fleetSize(construct, draw, props);
+  const containers = size && containerCount(size);
+
+  if (draw.subnetCidr.verdict !== 'invalid') {
+    const block = blockSize(props.subnetCidr ?? DEFAULT_SUBNET);
+    // Every container's address must fall short of the block's broadcast address.
+    if (block === undefined) verdicts.subnetCidr = 'invalid';
+    else if (containers !== undefined) verdicts.subnetCidr = FIRST_HOST + containers - 1 < block - 1 ? 'valid' : 'invalid';
+  }
+  if (draw.hostPortBase.verdict === 'depends') {
+    if (props.publishPorts === false) verdicts.hostPortBase = 'invalid';
+    else if (containers !== undefined) verdicts.hostPortBase = props.hostPortBase + containers - 1 <= 65535 ? 'valid' : 'invalid';
+  }
+  const engine = engineOf(props);
+  for (const name of ['authToken', 'internalAuthToken']) {
+    if (draw[name].verdict === 'depends' && engine) verdicts[name] = engine.engineType === EngineType.MEMCACHED ? 'invalid' : 'valid';
+  }
+  return verdicts;
+}

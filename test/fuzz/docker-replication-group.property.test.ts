@@ -1,0 +1,12 @@
+import { fuzzDocker, MIN_SYNTHS } from './docker-synth';
+
+/**
+ * Enough draws for at least MIN_SYNTHS whole configurations with the seed.
+ */
+const RUNS = 420;
+
+test(`docker.ReplicationGroup: ${RUNS} random prop sets, each a whole configuration or a ValidationError naming a prop drawn wrong`, () => {
+  const tally = fuzzDocker('ReplicationGroup', RUNS);
+  expect(tally.built).toBeGreaterThanOrEqual(MIN_SYNTHS);
+  expect(tally.refused).toBeGreaterThan(RUNS / 10);
+});

@@ -1,0 +1,59 @@
+import fc from 'fast-check';
+import { FleetConstruct } from './core-arbitraries';
+import { dockerFleetProps } from './docker-arbitraries';
+import { containerCount, settleDocker } from './docker-model';
+import { fleetSize } from './fleet-model';
+import { attempt, expectAccepted, expectRefusal, Tally, withPlainStackTraces } from './outcome';
+import { makeProps, overrule } from './picks';
+import { CacheCluster, ReplicationGroup } from '../../src/docker';
+import { dockerStack, synthJson } from '../docker/synth';
+
+/**
+ * Bad input, full synths of the Docker flavor (verification.md): random props, each draw either a
+ * whole Terraform configuration — a container per node and per sentinel — or a ValidationError
+ * naming a prop drawn wrong, with nothing declared. Seeded: a failure prints its counterexample.
+ * One test file per construct, so that jest runs them side by side.
+ */
+
+const SEED = 20261127;
+export const MIN_SYNTHS = 200;
+/** One value in 1 + 2 × VALID_WEIGHT is drawn invalid, prop by prop. */
+const VALID_WEIGHT = 60;
+
+const CREATE: Record<FleetConstruct, (scope: any, props: any) => unknown> = {
+  ReplicationGroup: (scope, props) => new ReplicationGroup(scope, 'Fleet', props),
+  CacheCluster: (scope, props) => new CacheCluster(scope, 'Fleet', props),
+};
+
+/** Draws `runs` prop sets of the construct; returns how many were built and refused. */
+export function fuzzDocker(construct: FleetConstruct, runs: number): Tally {
+  const tally = new Tally();
+  withPlainStackTraces(() => fc.assert(
+    fc.property(dockerFleetProps(construct, VALID_WEIGHT), (draw) => {
+      const stack = dockerStack();
+      let props: Record<string, any> | undefined;
+      const outcome = attempt(() => {
+        props = makeProps(draw, stack);
+        return CREATE[construct](stack, props);
+      });
+      const settled = props ? overrule(draw, settleDocker(construct, draw, props)) : draw;
+      if ('refused' in outcome) {
+        tally.count(expectRefusal(outcome.refused, settled));
+        expect(stack.node.tryFindChild('Fleet')?.node.children ?? []).toHaveLength(0);
+        return;
+      }
+      expectAccepted(settled);
+      const size = fleetSize(construct, settled, props!)!;
+      const json = synthJson(stack);
+      const containers = Object.values<any>(json.resource.docker_container);
+      expect(containers).toHaveLength(containerCount(size));
+      expect(Object.keys(json.resource.docker_volume ?? {})).toHaveLength(size.memcached ? 0 : containers.length);
+      expect(Object.keys(json.resource.docker_network)).toHaveLength(1);
+      expect(new Set(containers.map((container) => container.networks_advanced[0].ipv4_address)).size).toBe(containers.length);
+      expect(Object.keys(json.output).length).toBeGreaterThanOrEqual(3);
+      tally.count();
+    }),
+    { seed: SEED, numRuns: runs },
+  ));
+  return tally;
+}
