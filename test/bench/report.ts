@@ -1,0 +1,39 @@
+import { BenchResults } from './results';
+
+/** The figures of a run as plain-text tables. */
+export function formatReport(results: BenchResults): string {
+  const { machine, throughput, synth } = results;
+  const lines: string[] = [];
+  lines.push(`Machine: ${machine.cpuCount} x ${machine.cpuModel}, ${(machine.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB, ${machine.os}, node ${machine.nodeVersion}`);
+  lines.push(`         ${machine.redisServerVersion}`);
+  lines.push('');
+  lines.push(`Throughput, ops/s (median of ${throughput.rounds}): ${throughput.benchmarkCommand}`);
+  lines.push(table(
+    ['configuration', 'SET', 'GET', 'SET samples'],
+    throughput.configurations.map((c) => [c.id, c.median.SET.toFixed(0), c.median.GET.toFixed(0), c.samples.SET.map((v) => v.toFixed(0)).join(' ')]),
+  ));
+  lines.push(table(
+    ['ratio', 'SET', 'GET'],
+    throughput.ratios.map((r) => [`${r.numerator} / ${r.denominator}`, r.ratio.SET.toFixed(3), r.ratio.GET.toFixed(3)]),
+  ));
+  lines.push('');
+  lines.push(`Synth time, ms (median of ${synth.runs} after ${synth.warmUpRuns} warm-up): ${synth.layout}`);
+  lines.push(table(
+    ['variant', 'nodes', 'stacks', 'resources', 'median ms', 'samples'],
+    synth.measurements.map((m) => [m.variant, String(m.nodes), String(m.stacks), String(m.resources), m.medianMs.toFixed(0), m.samplesMs.map((v) => v.toFixed(0)).join(' ')]),
+  ));
+  lines.push(`Same resources (count by type) in both variants: ${synth.sameResources ? 'yes' : 'NO'}`);
+  lines.push('');
+  lines.push('Targets');
+  lines.push(table(
+    ['target', 'value', 'limit', 'result'],
+    results.targets.map((t) => [t.description, t.value.toFixed(3), `${t.comparison} ${t.limit}`, t.pass ? 'pass' : 'FAIL']),
+  ));
+  return lines.join('\n');
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}

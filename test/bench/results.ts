@@ -1,0 +1,127 @@
+/**
+ * The shape of results/bench.json, written by `npm run bench` (test/bench/run.ts) and read by the
+ * renderer of the README's performance section. Absolute figures depend on the machine and its
+ * load; the targets are ratios measured within one run.
+ */
+
+/** The file as a whole. */
+export interface BenchResults {
+  /** Bumped when a field changes meaning or disappears. */
+  readonly schemaVersion: 1;
+  /** When the run started (ISO 8601, UTC). */
+  readonly date: string;
+  /** How long the whole run took, seconds. */
+  readonly durationSeconds: number;
+  readonly machine: MachineInfo;
+  readonly throughput: ThroughputResults;
+  readonly synth: SynthResults;
+  /** Every target, in the order of the printed table. */
+  readonly targets: TargetResult[];
+  /** Whether every target holds. */
+  readonly passed: boolean;
+}
+
+/** The machine the figures come from. */
+export interface MachineInfo {
+  /** `/etc/os-release`'s PRETTY_NAME, or `os.type()`. */
+  readonly os: string;
+  /** `os.release()` (the kernel). */
+  readonly kernel: string;
+  readonly arch: string;
+  /** `os.cpus()[0].model`. */
+  readonly cpuModel: string;
+  /** `os.cpus().length`. */
+  readonly cpuCount: number;
+  /** `os.totalmem()`. */
+  readonly totalMemoryBytes: number;
+  /** `process.version`. */
+  readonly nodeVersion: string;
+  /** `redis-server --version`. */
+  readonly redisServerVersion: string;
+  /** `redis-benchmark --version`. */
+  readonly redisBenchmarkVersion: string;
+}
+
+/** The Redis commands redis-benchmark runs (`-t set,get`). */
+export type BenchCommand = 'SET' | 'GET';
+
+/** Operations per second by command. */
+export type OpsByCommand = Record<BenchCommand, number>;
+
+/** Server throughput: redis-benchmark against differently configured servers, interleaved. */
+export interface ThroughputResults {
+  /** The load, with `<address>` and `<credentials>` standing for each server's. */
+  readonly benchmarkCommand: string;
+  /** Samples per configuration. */
+  readonly rounds: number;
+  /** The order of the first round; each later round starts one configuration later (A B C, B C A, …). */
+  readonly roundOrder: string[];
+  readonly configurations: ServerConfigurationResult[];
+  readonly ratios: ThroughputRatio[];
+}
+
+/** One server configuration and its samples. */
+export interface ServerConfigurationResult {
+  /** `stock`, `generated`, `generated-aof`, `stock-aof`. */
+  readonly id: string;
+  readonly description: string;
+  readonly address: string;
+  readonly port: number;
+  /** How the server was started (secrets masked). */
+  readonly serverCommand: string;
+  /** The benchmark's command line against this server (secrets masked). */
+  readonly benchmarkCommand: string;
+  /** Operations per second, one per round, in round order. */
+  readonly samples: Record<BenchCommand, number[]>;
+  /** Median of `samples`. */
+  readonly median: OpsByCommand;
+}
+
+/** `numerator / denominator` of two configurations' medians. */
+export interface ThroughputRatio {
+  readonly id: string;
+  readonly numerator: string;
+  readonly denominator: string;
+  readonly ratio: OpsByCommand;
+}
+
+/** Synthesis time of cachefleet's constructs and of the same resources written by hand. */
+export interface SynthResults {
+  /** How N nodes are laid out in fleets and stacks (the same for both variants). */
+  readonly layout: string;
+  /** What one sample times. */
+  readonly method: string;
+  readonly warmUpRuns: number;
+  /** Samples per measurement. */
+  readonly runs: number;
+  readonly measurements: SynthMeasurement[];
+  /** Whether both variants gave the same resources (count by type) at every size. */
+  readonly sameResources: boolean;
+}
+
+/** One variant at one size. */
+export interface SynthMeasurement {
+  /** `cachefleet-100`, `hand-written-10`, … */
+  readonly id: string;
+  readonly variant: 'cachefleet' | 'hand-written';
+  readonly nodes: number;
+  readonly fleets: number;
+  readonly stacks: number;
+  /** CloudFormation resources across all stacks. */
+  readonly resources: number;
+  /** Resources by type across all stacks. */
+  readonly resourcesByType: Record<string, number>;
+  /** Milliseconds, one per run. */
+  readonly samplesMs: number[];
+  readonly medianMs: number;
+}
+
+/** A performance target (a ratio with its limit) and whether this run met it. */
+export interface TargetResult {
+  readonly id: string;
+  readonly description: string;
+  readonly value: number;
+  readonly comparison: '>=' | '<=';
+  readonly limit: number;
+  readonly pass: boolean;
+}

@@ -1,0 +1,126 @@
+/**
+ * The benchmarks (`npm run bench`): server throughput with the generated configuration against
+ * stock Redis and with AOF against none, and synth time against hand-written resources and across
+ * sizes. Every target is a ratio measured within this run on this machine. Prints a table and
+ * writes results/bench.json (see results.ts); exits 1 when a target fails, after writing it.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { LAYOUT_DESCRIPTION } from './fleet-layout';
+import { describeMachine } from './machine';
+import { formatReport } from './report';
+import { BenchResults, TargetResult, ThroughputResults } from './results';
+import { BenchServer, startGeneratedServer, startStockServer } from './servers';
+import { measureSynth } from './synth-time';
+import { target } from './targets';
+import { LOAD_ARGS, measureThroughput, throughputRatio } from './throughput';
+import { Persistence } from '../../src/core/persistence';
+
+const RESULTS_FILE = path.resolve(__dirname, '../../results/bench.json');
+
+/** The loopback addresses of the benchmark's servers (127.0.0.141-149 are the benchmarks'). */
+const ADDRESSES = { stock: '127.0.0.141', generated: '127.0.0.142', generatedAof: '127.0.0.143', stockAof: '127.0.0.144' };
+
+const THROUGHPUT_ROUNDS = 5;
+const SYNTH_SIZES = [10, 30, 100];
+const SYNTH_WARM_UP_RUNS = 2;
+const SYNTH_RUNS = 7;
+
+const log = (line: string) => console.log(line);
+
+async function main(): Promise<number> {
+  const started = new Date();
+  const machine = describeMachine();
+
+  log(`Throughput: ${THROUGHPUT_ROUNDS} rounds, servers on ${Object.values(ADDRESSES).join(', ')}`);
+  const throughput = await withServers(async (servers) => {
+    const run = await measureThroughput(servers, THROUGHPUT_ROUNDS, log);
+    return {
+      benchmarkCommand: `redis-benchmark -h <address> -p 6379 [--user app -a <password>] ${LOAD_ARGS.join(' ')}`,
+      rounds: THROUGHPUT_ROUNDS,
+      roundOrder: run.roundOrder,
+      configurations: run.configurations,
+      ratios: [
+        throughputRatio('generated-vs-stock', run.configurations, 'generated', 'stock'),
+        throughputRatio('aof-vs-none', run.configurations, 'generated-aof', 'generated'),
+        // No target: what AOF costs Redis itself here, to tell the engine's cost from the configuration's.
+        throughputRatio('stock-aof-vs-none', run.configurations, 'stock-aof', 'stock'),
+      ],
+    } satisfies ThroughputResults;
+  });
+
+  log(`Synth time: ${SYNTH_WARM_UP_RUNS} warm-up + ${SYNTH_RUNS} runs at ${SYNTH_SIZES.join(' / ')} nodes`);
+  const synthRun = measureSynth(SYNTH_SIZES, SYNTH_WARM_UP_RUNS, SYNTH_RUNS, log);
+  const synthMedian = (id: string) => synthRun.measurements.find((m) => m.id === id)!.medianMs;
+
+  const ratio = (id: string) => throughput.ratios.find((r) => r.id === id)!.ratio;
+  const targets: TargetResult[] = [
+    target('generated-vs-stock-set', 'SET ops/s, generated config / stock config', ratio('generated-vs-stock').SET, '>=', 0.95),
+    target('generated-vs-stock-get', 'GET ops/s, generated config / stock config', ratio('generated-vs-stock').GET, '>=', 0.95),
+    target('aof-vs-none-set', 'SET ops/s, AOF everysec / no persistence', ratio('aof-vs-none').SET, '>=', 0.85),
+    target('synth-overhead-100', 'synth time of 100 nodes, cachefleet / hand-written', synthMedian('cachefleet-100') / synthMedian('hand-written-100'), '<=', 1.5),
+    target('synth-linearity', 'synth time of cachefleet, 100 nodes / 10 nodes', synthMedian('cachefleet-100') / synthMedian('cachefleet-10'), '<=', 12),
+  ];
+
+  const results: BenchResults = {
+    schemaVersion: 1,
+    date: started.toISOString(),
+    durationSeconds: Math.round((Date.now() - started.getTime()) / 1000),
+    machine,
+    throughput,
+    synth: {
+      layout: LAYOUT_DESCRIPTION,
+      method: 'wall time of constructing a fresh App and its stacks and app.synth() to a temporary directory, in one process, after a full garbage collection',
+      warmUpRuns: SYNTH_WARM_UP_RUNS,
+      runs: SYNTH_RUNS,
+      measurements: synthRun.measurements,
+      sameResources: synthRun.sameResources,
+    },
+    targets,
+    passed: targets.every((t) => t.pass),
+  };
+  fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
+  fs.writeFileSync(RESULTS_FILE, `${JSON.stringify(results, undefined, 2)}\n`);
+
+  log('');
+  log(formatReport(results));
+  log('');
+  log(`Wrote ${path.relative(process.cwd(), RESULTS_FILE)} (${results.durationSeconds} s)`);
+  if (!synthRun.sameResources) {
+    log('FAILED: the hand-written variant does not create the same resources: the synth comparison means nothing');
+    return 1;
+  }
+  const failed = targets.filter((t) => !t.pass);
+  for (const t of failed) log(`FAILED: ${t.description} = ${t.value}, the target is ${t.comparison} ${t.limit}`);
+  return failed.length === 0 ? 0 : 1;
+}
+
+/** Starts the servers, runs `fn`, and stops every server that started, whatever happens. */
+async function withServers<T>(fn: (servers: BenchServer[]) => Promise<T>): Promise<T> {
+  const servers: BenchServer[] = [];
+  try {
+    servers.push(await startStockServer('stock', ADDRESSES.stock, 'none'));
+    servers.push(await startGeneratedServer('generated', 'the generated configuration (node agent, AUTH), no persistence', ADDRESSES.generated, Persistence.none()));
+    servers.push(await startGeneratedServer('generated-aof', 'the generated configuration (node agent, AUTH), AOF everysec', ADDRESSES.generatedAof, Persistence.aofEverySecond()));
+    servers.push(await startStockServer('stock-aof', ADDRESSES.stockAof, 'aof-everysec'));
+    return await fn(servers);
+  } finally {
+    await Promise.allSettled(servers.map((server) => server.stop()));
+  }
+}
+
+// Ctrl-C or a kill: exit through process.exit so that the exit handlers stop every server.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    console.error(`${signal}: stopping the servers`);
+    process.exit(130);
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.stack ?? error.message : error);
+    process.exit(2);
+  },
+);

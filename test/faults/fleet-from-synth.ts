@@ -1,0 +1,255 @@
+import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import { TerraformStack, Testing } from 'cdktf';
+import { Construct } from 'constructs';
+import { CacheEngine, MemcachedEngineVersion, RedisEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
+import { Persistence } from '../../src/core/persistence';
+import * as docker from '../../src/docker';
+import { command, Credentials, infoFields, pairs } from '../integ/support/clients';
+import { sleep, waitFor } from '../integ/support/processes';
+import { RunnableContainer, TerraformContainers } from '../integ/support/terraform-json';
+
+/**
+ * Fleets for the fault checks, started from what the Docker flavor synthesizes: a stack holding
+ * one construct with the shipped defaults, `Testing.synth`, then every `docker_container` run here
+ * by TerraformContainers (test/integ/support/terraform-json.ts) on the caller's loopback addresses.
+ */
+
+/** The AUTH token the Terraform variable is given. */
+export const FAULTS_TOKEN = 'Faults&Token|9876-abcdef';
+
+/** A Redis-family engine the checks run, with its server binary. */
+export interface FaultEngine {
+  readonly title: string;
+  readonly engine: CacheEngine;
+  readonly server: string;
+}
+
+export const REDIS_7_0: FaultEngine = {
+  title: 'Redis 7.0',
+  // The machine's redis-server is 7.0 (Debian bookworm).
+  engine: CacheEngine.redis({ version: RedisEngineVersion.VER_7_0 }),
+  server: 'redis-server',
+};
+
+export const VALKEY_8_0: FaultEngine = {
+  title: 'Valkey 8.0',
+  engine: CacheEngine.valkey({ version: ValkeyEngineVersion.VER_8_0 }),
+  server: 'valkey-server',
+};
+
+/** Synthesizes a stack with the Docker provider and what `declare` adds. */
+function synthesize(declare: (stack: TerraformStack) => void): string {
+  const app = Testing.app();
+  const stack = new TerraformStack(app, 'cachefleet-faults');
+  new DockerProvider(stack, 'docker');
+  declare(stack);
+  return Testing.synth(stack);
+}
+
+/** A replication group as shipped: a primary, two replicas, three sentinels, default persistence. */
+export function replicationGroupJson(engine: FaultEngine): string {
+  return synthesize((stack: Construct) => new docker.ReplicationGroup(stack, 'Faults', { engine: engine.engine, replicasPerShard: 2 }));
+}
+
+/** A single Redis node with the given persistence. */
+export function singleNodeJson(engine: FaultEngine, persistence: Persistence): string {
+  return synthesize((stack: Construct) => new docker.CacheCluster(stack, 'Durable', { engine: engine.engine, numCacheNodes: 1, persistence }));
+}
+
+/** A Memcached set of `nodes` nodes. */
+export function memcachedJson(nodes: number): string {
+  return synthesize((stack: Construct) =>
+    new docker.CacheCluster(stack, 'Pages', { engine: CacheEngine.memcached({ version: MemcachedEngineVersion.VER_1_6 }), numCacheNodes: nodes }),
+  );
+}
+
+/** A synthesized fleet running here. */
+export class SynthesizedFleet {
+  /**
+   * Prepares the containers of `tfJson` on `addresses` (in the JSON's order: data nodes, then
+   * sentinels) and starts them all; resolves once every health check passes.
+   */
+  public static async start(tfJson: string, addresses: readonly string[], hostAddress: string, label: string): Promise<SynthesizedFleet> {
+    const tf = JSON.parse(tfJson);
+    // The fleet's AUTH token variable, if it has one (Memcached has none).
+    const variables: Record<string, string> = {};
+    for (const name of Object.keys(tf.variable ?? {})) {
+      if (!name.endsWith('_auth_token')) throw new Error(`the stack declares a variable the fault run does not know: ${name}`);
+      variables[name] = FAULTS_TOKEN;
+    }
+    const containers = TerraformContainers.prepare(tfJson, { variables }, addresses, label, hostAddress);
+    const fleet = new SynthesizedFleet(containers, tf);
+    try {
+      for (const container of containers.containers) containers.start(container.name);
+      await Promise.all(containers.containers.map((c) => fleet.healthy(c.name)));
+    } catch (error) {
+      await fleet.dispose();
+      throw error;
+    }
+    return fleet;
+  }
+
+  /** What the application user authenticates with: the fleet's user (fleet.env) and the AUTH token. */
+  public readonly app: Credentials;
+
+  private constructor(public readonly containers: TerraformContainers, private readonly tf: any) {
+    const fleetEnv = containers.containers[0]?.files['/etc/cachefleet/fleet.env'] ?? '';
+    this.app = { username: /^CF_APP_USER='([^']*)'$/m.exec(fleetEnv)?.[1], password: FAULTS_TOKEN };
+  }
+
+  /** The value of a Terraform output, resolved and mapped to this machine's addresses. */
+  public output(suffix: string): unknown {
+    const name = Object.keys(this.tf.output ?? {}).find((key) => key.endsWith(`_${suffix}`));
+    if (!name) throw new Error(`the stack has no output *_${suffix}`);
+    return this.containers.resolve(this.tf.output[name].value, { variables: {} });
+  }
+
+  /** The persistence the data nodes' engine configuration sets, in words (`aof everysec`, `rdb`, `none`). */
+  public persistence(): string {
+    const conf = this.dataNodes()[0].files['/etc/cachefleet/redis.conf'] ?? '';
+    const directive = (name: string) => new RegExp(`^${name} (.*)$`, 'm').exec(conf)?.[1];
+    if (directive('appendonly') === 'yes') return `aof ${directive('appendfsync')}`;
+    return directive('save') === '""' ? 'none' : 'rdb';
+  }
+
+  /** The data nodes (`redis` or `memcached` service), in slot order. */
+  public dataNodes(): RunnableContainer[] {
+    return this.containers.containers.filter((c) => c.labels['cachefleet.service'] !== 'sentinel');
+  }
+
+  public sentinels(): RunnableContainer[] {
+    return this.containers.labelled('cachefleet.service', 'sentinel');
+  }
+
+  /** The name the sentinels monitor the primary under. */
+  public masterName(): string {
+    return String(this.output('sentinel_master_name'));
+  }
+
+  /** The container whose address is `address`. */
+  public byAddress(address: string): RunnableContainer {
+    const found = this.containers.containers.find((c) => c.address === address);
+    if (!found) throw new Error(`no container on ${address}`);
+    return found;
+  }
+
+  /** Waits for a container's own health check to pass, as Docker would report it healthy. */
+  public async healthy(name: string, timeoutMs = 30_000): Promise<void> {
+    await waitFor(`${name}'s health check`, async () => {
+      if (!this.containers.process(name).running) throw new Error(`${name} exited (${this.containers.process(name).status})`);
+      return (await this.containers.health(name)).code === 0;
+    }, { timeoutMs, intervalMs: 200 }).catch((error) => {
+      throw new Error(`${error.message}\n${this.containers.logs()}`);
+    });
+  }
+
+  /** kill -9 of a container's processes; resolves once they have exited. */
+  public async kill(name: string): Promise<void> {
+    const process = this.containers.process(name);
+    process.signal('SIGKILL');
+    await process.exited;
+  }
+
+  /** Starts a container again, as its restart policy would, and waits for its health check. */
+  public async restart(name: string): Promise<void> {
+    this.containers.start(name);
+    await this.healthy(name);
+  }
+
+  /** A command to a sentinel, as the application user. */
+  public sentinelCommand(sentinel: RunnableContainer, ...args: Array<string | number>): Promise<unknown> {
+    return command(sentinel.address, sentinel.port ?? 26379, this.app, 'SENTINEL', ...args);
+  }
+
+  /** The primary every sentinel names (address:port); throws when they disagree or one does not answer. */
+  public async primaryBySentinels(): Promise<string> {
+    const answers = await Promise.all(this.sentinels().map((s) => this.sentinelCommand(s, 'get-master-addr-by-name', this.masterName()).catch(() => undefined)));
+    const named = answers.filter((a): a is string[] => Array.isArray(a)).map((a) => a.join(':'));
+    if (named.length !== this.sentinels().length || new Set(named).size !== 1) throw new Error(`sentinels disagree: ${JSON.stringify(named)}`);
+    return named[0];
+  }
+
+  /** The engine and version a running data node reports (`redis 7.0.15`, `valkey 8.0.1`). */
+  public async serverVersion(node: RunnableContainer): Promise<string> {
+    const info = infoFields(String(await command(node.address, node.port ?? 6379, this.app, 'INFO', 'server')));
+    return info.valkey_version ? `valkey ${info.valkey_version}` : `redis ${info.redis_version}`;
+  }
+
+  /** INFO replication of a data node. */
+  public async replication(node: RunnableContainer): Promise<Record<string, string>> {
+    return infoFields(String(await command(node.address, node.port ?? 6379, this.app, 'INFO', 'replication')));
+  }
+
+  /**
+   * Waits until the group is whole again: every sentinel names the same primary and sees the other
+   * two sentinels and both replicas up (no s_down, no disconnected), and every replica follows that
+   * primary with its link up. Resolves with the primary.
+   */
+  public async settled(timeoutMs = 60_000): Promise<string> {
+    const replicas = this.dataNodes().length - 1;
+    return waitFor('the group to settle: one primary, every replica linked, every sentinel seeing all', async () => {
+      const primary = await this.primaryBySentinels();
+      for (const node of this.dataNodes()) {
+        const info = await this.replication(node);
+        if (`${node.address}:${node.port}` === primary) {
+          if (info.role !== 'master' || Number(info.connected_slaves) !== replicas) return false;
+        } else if (info.role !== 'slave' || `${info.master_host}:${info.master_port}` !== primary || info.master_link_status !== 'up') {
+          return false;
+        }
+      }
+      for (const sentinel of this.sentinels()) {
+        const master = pairs(await this.sentinelCommand(sentinel, 'MASTER', this.masterName()));
+        if (Number(master['num-other-sentinels']) !== this.sentinels().length - 1 || /s_down|o_down|failover/.test(master.flags)) return false;
+        const seen = ((await this.sentinelCommand(sentinel, 'REPLICAS', this.masterName())) as unknown[]).map(pairs);
+        const healthy = seen.filter((r) => r.flags === 'slave' && r['master-link-status'] === 'ok');
+        if (healthy.length !== replicas) return false;
+      }
+      return primary;
+    }, { timeoutMs, intervalMs: 250 });
+  }
+
+  /**
+   * Why `node` is not (yet) a replica of `primary` with its link up, listed as such by every
+   * sentinel; undefined when it is.
+   */
+  public async notReplicaOf(node: RunnableContainer, primary: string): Promise<string | undefined> {
+    const info = await this.replication(node).catch((error) => ({ error: String(error.message ?? error) }) as Record<string, string>);
+    if (info.error) return `${node.address}: ${info.error}`;
+    if (info.role !== 'slave' || `${info.master_host}:${info.master_port}` !== primary || info.master_link_status !== 'up') {
+      return `${node.address}: role ${info.role}, master ${info.master_host}:${info.master_port}, link ${info.master_link_status}`;
+    }
+    for (const sentinel of this.sentinels()) {
+      const seen = ((await this.sentinelCommand(sentinel, 'REPLICAS', this.masterName())) as unknown[]).map(pairs);
+      const entry = seen.find((r) => `${r.ip}:${r.port}` === `${node.address}:${node.port}`);
+      if (!entry || entry.flags !== 'slave') return `${sentinel.name} lists ${node.address} ${entry ? `with flags ${entry.flags}` : 'not at all'}`;
+    }
+    return undefined;
+  }
+
+  /** Whether `node` is a replica of `primary` with its link up, and every sentinel lists it as such. */
+  public async isReplicaOf(node: RunnableContainer, primary: string): Promise<boolean> {
+    return (await this.notReplicaOf(node, primary)) === undefined;
+  }
+
+  /**
+   * Polls until `node` is a replica of the primary `primary()` names (see notReplicaOf), or
+   * `timeoutMs` passes; resolves with the last reason it was not, if it never was.
+   */
+  public async untilReplicaOf(node: RunnableContainer, primary: () => Promise<string>, timeoutMs: number): Promise<{ problem?: string }> {
+    const start = Date.now();
+    let problem: string | undefined;
+    while (Date.now() - start < timeoutMs) {
+      problem = await primary()
+        .then((named) => this.notReplicaOf(node, named))
+        .catch((error) => String(error.message ?? error));
+      if (problem === undefined) return {};
+      await sleep(250);
+    }
+    return { problem };
+  }
+
+  /** Stops every process and removes the temporary root. */
+  public async dispose(): Promise<void> {
+    await this.containers.dispose();
+  }
+}

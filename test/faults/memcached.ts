@@ -1,0 +1,95 @@
+import { createHash } from 'crypto';
+import { memcachedJson, SynthesizedFleet } from './fleet-from-synth';
+import { MemcachedResult } from './results';
+import { target } from './stats';
+import { memcachedRequest } from '../integ/support/clients';
+
+/**
+ * Memcached node loss: a client spreads keys over the nodes by a hash of the key (its server list
+ * fixed, as memcached clients without a re-hash do), one node of three is killed, then every key is
+ * read back: the killed node's keys miss, every other key is intact.
+ */
+
+export const MEMCACHED_TARGETS = { missShareTolerance: 0.05 } as const;
+
+const BATCH = 100;
+
+/** The client's choice of node: the first 32 bits of the key's MD5 (as ketama clients hash). */
+function hash(key: string): number {
+  return createHash('md5').update(key).digest().readUInt32BE(0);
+}
+
+export interface MemcachedOptions {
+  readonly addresses: readonly string[];
+  readonly hostAddress: string;
+  readonly keys: number;
+}
+
+export async function runMemcachedNodeLoss(options: MemcachedOptions): Promise<MemcachedResult> {
+  const fleet = await SynthesizedFleet.start(memcachedJson(options.addresses.length), options.addresses, options.hostAddress, 'faults-memcached');
+  try {
+    const nodes = fleet.dataNodes();
+    const keys = Array.from({ length: options.keys }, (_, i) => `page:${i}`);
+    const owner = (key: string) => nodes[hash(key) % nodes.length];
+    const value = (key: string) => `v-${key}`;
+    const byNode = (list: string[]) => nodes.map((node) => ({ node, keys: list.filter((k) => owner(k) === node) }));
+
+    for (const { node, keys: owned } of byNode(keys)) {
+      for (let i = 0; i < owned.length; i += BATCH) {
+        // Pipelined sets without replies, closed by `version` so the exchange has one answer.
+        const sets = owned.slice(i, i + BATCH).map((k) => `set ${k} 0 0 ${value(k).length} noreply\r\n${value(k)}\r\n`);
+        await memcachedRequest(node.address, node.port ?? 11211, `${sets.join('')}version\r\n`);
+      }
+    }
+
+    const killed = nodes[1];
+    await fleet.kill(killed.name);
+
+    let misses = 0;
+    let survivorsWrong = 0;
+    for (const { node, keys: owned } of byNode(keys)) {
+      for (let i = 0; i < owned.length; i += BATCH) {
+        const batch = owned.slice(i, i + BATCH);
+        const reply = await memcachedRequest(node.address, node.port ?? 11211, `get ${batch.join(' ')}\r\n`).catch(() => undefined);
+        // An unreachable node is a miss for the client.
+        const found = reply === undefined ? new Map<string, string>() : parseValues(reply);
+        for (const key of batch) {
+          const got = found.get(key);
+          if (got === undefined) misses++;
+          if (node !== killed && got !== value(key)) survivorsWrong++;
+        }
+      }
+    }
+    const expectedShare = keys.filter((k) => owner(k) === killed).length / keys.length;
+    const missShare = misses / keys.length;
+    return {
+      nodes: nodes.length,
+      keys: keys.length,
+      misses,
+      missShare,
+      expectedShare,
+      survivorsWrong,
+      targets: {
+        missShare: target(
+          `miss share within ${MEMCACHED_TARGETS.missShareTolerance} of 1/${nodes.length}`,
+          MEMCACHED_TARGETS.missShareTolerance,
+          Math.abs(missShare - 1 / nodes.length),
+        ),
+        survivorsWrong: target('keys of the surviving nodes not intact = 0', 0, survivorsWrong),
+      },
+    };
+  } finally {
+    await fleet.dispose();
+  }
+}
+
+/** The `VALUE <key> <flags> <bytes>` blocks of a get reply. */
+function parseValues(reply: string): Map<string, string> {
+  const values = new Map<string, string>();
+  const pattern = /VALUE (\S+) \d+ (\d+)\r\n/g;
+  for (let match = pattern.exec(reply); match; match = pattern.exec(reply)) {
+    const start = match.index + match[0].length;
+    values.set(match[1], reply.slice(start, start + Number(match[2])));
+  }
+  return values;
+}

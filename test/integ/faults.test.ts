@@ -1,0 +1,105 @@
+import { requireBinaries, describeInteg } from './support/binaries';
+import { runAofCrash } from '../faults/aof';
+import { FAULT_ADDRESSES, SHORT_PROFILE } from '../faults/config';
+import { FAILOVER_TARGETS, runFailoverTrials } from '../faults/failover';
+import { REDIS_7_0 } from '../faults/fleet-from-synth';
+import { MEMCACHED_TARGETS, runMemcachedNodeLoss } from '../faults/memcached';
+import { removeFaultsChain, requireIptables } from '../faults/partition';
+import { AofRun, FailoverResult, MemcachedResult, SplitBrainRun } from '../faults/results';
+import { SPLIT_BRAIN_TARGETS, splitBrainRun } from '../faults/split-brain';
+import { withReplicationGroup } from '../faults/suite';
+
+/**
+ * The fault suite's short version (`npm run faults` runs the full trials and writes
+ * results/faults.json): fleets started from the synthesized Docker output with the shipped
+ * defaults, real servers, real clients, and the reliability targets (README, "Reliability and performance").
+ *
+ * The checks run at the same time, each on a fleet of its own (addresses 127.0.0.101-139, see
+ * README.md), so that the file stays within about 40 s; the full run runs them one after the other.
+ */
+jest.setTimeout(120_000);
+
+describeInteg('fault checks (short version of npm run faults)', () => {
+  let failover: Promise<FailoverResult>;
+  let splitBrain: Promise<SplitBrainRun>;
+  let aof: Promise<AofRun[]>;
+  let memcached: Promise<MemcachedResult>;
+
+  beforeAll(() => {
+    requireBinaries(['redis-server', 'memcached', 'iptables']);
+    requireIptables();
+    const profile = SHORT_PROFILE;
+    const failoverOptions = { trials: profile.failoverTrials, writesPerSecond: profile.writesPerSecond, steadyMs: profile.steadyMs };
+    failover = withReplicationGroup(REDIS_7_0, FAULT_ADDRESSES.firstGroup, (fleet) =>
+      runFailoverTrials(fleet, REDIS_7_0.title, failoverOptions),
+    );
+    const splitOptions = {
+      partitionMs: profile.partitionMs,
+      writesPerSecond: profile.writesPerSecond,
+      writerAddress: FAULT_ADDRESSES.partitionWriter,
+    };
+    // min-replicas as shipped (undefined: no CONFIG SET); the full run adds the comparison with it off.
+    splitBrain = withReplicationGroup(REDIS_7_0, FAULT_ADDRESSES.secondGroup, (fleet) =>
+      splitBrainRun(fleet, splitOptions, undefined),
+    );
+    // One AOF node address: everysec, then always.
+    aof = (async () => {
+      const options = { address: FAULT_ADDRESSES.aofNode, hostAddress: FAULT_ADDRESSES.dockerHost, writeMs: profile.aofWriteMs };
+      return [await runAofCrash(REDIS_7_0, 'everysec', options), await runAofCrash(REDIS_7_0, 'always', options)];
+    })();
+    memcached = runMemcachedNodeLoss({ addresses: FAULT_ADDRESSES.memcached, hostAddress: FAULT_ADDRESSES.dockerHost, keys: profile.memcachedKeys });
+    // Each failure is reported by the test that awaits it, not as an unhandled rejection.
+    for (const check of [failover, splitBrain, aof, memcached]) check.catch(() => undefined);
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled([failover, splitBrain, aof, memcached]);
+    removeFaultsChain();
+  });
+
+  test('kill -9 of the primary under ~1k writes/s: writes resume through Sentinel in time, no acknowledged write lost, the old primary rejoins', async () => {
+    const result = await failover;
+    console.log(`failover (short): ${result.trials.map((t) => `${t.failoverSeconds.toFixed(2)} s`).join(', ')}; ` +
+      `${result.acknowledgedLost} of ${result.acknowledged} acknowledged writes lost`);
+    expect(result.trials).toHaveLength(SHORT_PROFILE.failoverTrials);
+    expect(result.p50Seconds).toBeLessThanOrEqual(FAILOVER_TARGETS.p50Seconds);
+    expect(result.maxSeconds).toBeLessThanOrEqual(FAILOVER_TARGETS.maxSeconds);
+    for (const trial of result.trials) {
+      expect(trial.promoted).not.toBe(trial.killed);
+      expect(trial.acknowledgedBeforeKill).toBeGreaterThan(0);
+      expect(trial.acknowledgedLost).toBe(0);
+      expect(trial.rejoinedAsReplica).toBe(true);
+    }
+  });
+
+  test('split brain with min-replicas on: the isolated primary refuses writes in time; what it accepted meanwhile is what is lost', async () => {
+    const run = await splitBrain;
+    console.log(`split brain (short): refused after ${run.refusedAfterSeconds} s, new primary after ${run.newPrimaryAfterSeconds} s, ` +
+      `${run.acknowledgedLost} acknowledged writes lost (${run.acknowledgedDuringPartition} accepted during the partition)`);
+    expect(run.minReplicasToWrite).toBe(1);
+    expect(run.refusedAfterSeconds).toBeDefined();
+    expect(run.refusedAfterSeconds!).toBeLessThanOrEqual(SPLIT_BRAIN_TARGETS.refusalSeconds);
+    expect(run.refusal).toMatch(/^NOREPLICAS/);
+    expect(run.lastAcceptedAfterSeconds).toBeLessThanOrEqual(SPLIT_BRAIN_TARGETS.refusalSeconds);
+    expect(run.newPrimaryAfterSeconds).toBeDefined();
+    expect(run.oldPrimaryDemoted).toBe(true);
+    // Jepsen's finding, bounded: the loss is the writes the isolated side accepted, no more.
+    expect(run.acknowledgedLost).toBeLessThanOrEqual(run.acknowledgedDuringPartition);
+  });
+
+  test('kill -9 and restart with AOF everysec and always: no acknowledged write lost', async () => {
+    const runs = await aof;
+    expect(runs.map((r) => r.appendfsync)).toEqual(['everysec', 'always']);
+    for (const run of runs) {
+      expect(run.acknowledged).toBeGreaterThan(0);
+      expect(run.lost).toBe(0);
+    }
+  });
+
+  test('Memcached, 1 of 3 nodes killed: about a third of the keys miss, the rest are intact', async () => {
+    const result = await memcached;
+    expect(result.missShare).toBe(result.expectedShare);
+    expect(Math.abs(result.missShare - 1 / 3)).toBeLessThanOrEqual(MEMCACHED_TARGETS.missShareTolerance);
+    expect(result.survivorsWrong).toBe(0);
+  });
+});

@@ -1,0 +1,34 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { renderFailoverChart } from './failover-chart';
+import { readResults, ROOT } from './read-results';
+import { CHART_PATH, renderResultsSection, RESULTS_END, RESULTS_START } from './readme-section';
+
+/** The README's figures are the committed JSON's: regenerate with `npx projen results` after a run. */
+describe('README results', () => {
+  const { faults, bench } = readResults();
+
+  test('the committed fault results come from a full run: at least 20 trials per engine', () => {
+    expect(faults.mode).toBe('full');
+    expect(faults.failover.length).toBeGreaterThan(0);
+    for (const engine of faults.failover) expect(engine.trials.length).toBeGreaterThanOrEqual(20);
+  });
+
+  test('the section between the markers is the one rendered from results/*.json', () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const start = readme.indexOf(RESULTS_START);
+    const end = readme.indexOf(RESULTS_END);
+    expect(start).toBeGreaterThan(0);
+    expect(readme.slice(start, end + RESULTS_END.length)).toBe(renderResultsSection(faults, bench));
+  });
+
+  test(`${CHART_PATH} is the chart rendered from results/faults.json`, () => {
+    expect(fs.readFileSync(path.join(ROOT, CHART_PATH), 'utf8')).toBe(renderFailoverChart(faults));
+  });
+
+  test('every trial of the JSON is a bar of the chart', () => {
+    const chart = renderFailoverChart(faults);
+    const bars = faults.failover.reduce((sum, engine) => sum + engine.trials.length, 0);
+    expect(chart.match(/<rect [^>]*><title>/g)).toHaveLength(bars);
+  });
+});
