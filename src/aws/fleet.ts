@@ -76,7 +76,8 @@ export interface FleetProps {
   readonly authToken?: secretsmanager.ISecret;
 
   /**
-   * The private hosted zone that holds the fleet's endpoints; it must be associated with the VPC.
+   * The private hosted zone that holds the fleet's endpoints; it must be associated with the VPC and
+   * hold no other fleet's endpoints (checked within a stack).
    *
    * @default - a new private zone `<fleet>-<hash>.cachefleet.internal` in the VPC
    */

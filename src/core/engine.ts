@@ -1,3 +1,5 @@
+import { ValidationError } from './errors';
+
 /**
  * The engine kinds a fleet can run.
  */
@@ -51,7 +53,22 @@ export abstract class EngineVersion {
     public readonly majorVersion: string,
     /** How a node gets this version. */
     public readonly installation: EngineInstallation,
-  ) {}
+  ) {
+    // The family (redis7, valkey8…) follows the major line: it must be the full version's own.
+    if (typeof fullVersion !== 'string' || !/^\d+\.\d+\.\d+$/.test(fullVersion)) {
+      throw new ValidationError('fullVersion', fullVersion, 'must be a full version such as "7.2.8" (major.minor.patch)');
+    }
+    if (majorVersion !== fullVersion.split('.').slice(0, 2).join('.')) {
+      throw new ValidationError('majorVersion', majorVersion, `must be the major.minor line of ${fullVersion} (${fullVersion.split('.').slice(0, 2).join('.')})`);
+    }
+  }
+}
+
+/** Refuses a version of another engine (the version classes look alike to TypeScript). */
+function requireVersion(version: unknown, isOfEngine: boolean, className: string, example: string): void {
+  if (!isOfEngine) {
+    throw new ValidationError('version', version, `must be a ${className} (${className}.${example} or ${className}.of(...))`);
+  }
 }
 
 /**
@@ -173,16 +190,19 @@ export interface MemcachedEngineProps {
 export class CacheEngine {
   /** A Redis OSS engine. */
   public static redis(props: RedisEngineProps): CacheEngine {
+    requireVersion(props?.version, props?.version instanceof RedisEngineVersion, 'RedisEngineVersion', 'VER_7_2');
     return new CacheEngine(EngineType.REDIS, props.version);
   }
 
   /** A Valkey engine. */
   public static valkey(props: ValkeyEngineProps): CacheEngine {
+    requireVersion(props?.version, props?.version instanceof ValkeyEngineVersion, 'ValkeyEngineVersion', 'VER_8_0');
     return new CacheEngine(EngineType.VALKEY, props.version);
   }
 
   /** A Memcached engine. */
   public static memcached(props: MemcachedEngineProps): CacheEngine {
+    requireVersion(props?.version, props?.version instanceof MemcachedEngineVersion, 'MemcachedEngineVersion', 'VER_1_6');
     return new CacheEngine(EngineType.MEMCACHED, props.version);
   }
 

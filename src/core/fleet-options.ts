@@ -27,7 +27,7 @@ export interface CacheFleetOptions {
    * How Redis and Valkey data nodes persist their dataset; Memcached takes none.
    *
    * @default - `Persistence.aofEverySecond()` for Redis and Valkey, unless the parameter group sets
-   * `appendonly` or `save`
+   * `appendonly` or `save` (its `appendfsync` picks the AOF policy)
    */
   readonly persistence?: Persistence;
 

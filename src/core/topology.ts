@@ -239,7 +239,8 @@ export const PERSISTENCE_PARAMETERS: readonly string[] = ['appendonly', 'appendf
 
 /**
  * The `persistence` prop decides; without it, a parameter group that sets `appendonly` or `save`
- * decides; without either, AOF every second keeps acknowledged writes across a process crash.
+ * decides (`appendfsync` alone only picks the AOF policy); without either, AOF every second keeps
+ * acknowledged writes across a process crash.
  */
 function choosePersistence(fleet: ValidatedFleet): Persistence {
   const set = fleet.parameterGroup?.parameters ?? {};
@@ -254,12 +255,19 @@ function choosePersistence(fleet: ValidatedFleet): Persistence {
     }
     return fleet.persistence;
   }
-  if (set.appendonly === 'yes') {
+  const saves = set.save !== undefined && set.save.trim() !== '' && set.save.trim() !== '""';
+  // What a Persistence can express; nothing the group sets is silently rewritten.
+  if (set.appendfsync !== undefined && !['everysec', 'always'].includes(set.appendfsync)) {
+    throw new ValidationError('parameterGroup.parameters.appendfsync', set.appendfsync, 'must be `everysec` or `always` (Persistence.aofEverySecond() or Persistence.aofAlways())');
+  }
+  if (set.appendonly === 'yes' && saves) {
+    throw new ValidationError('parameterGroup.parameters.save', set.save, 'must be unset or "" with `appendonly` `yes` (an AOF fleet takes no RDB snapshot rules)');
+  }
+  // `appendfsync` alone keeps the default, AOF, with that policy.
+  if (set.appendonly === 'yes' || (set.appendonly === undefined && set.appendfsync !== undefined && !saves)) {
     return set.appendfsync === 'always' ? Persistence.aofAlways() : Persistence.aofEverySecond();
   }
-  if (set.save !== undefined && set.save.trim() !== '' && set.save.trim() !== '""') {
-    return Persistence.rdb({ saveRules: set.save });
-  }
+  if (saves) return Persistence.rdb({ saveRules: set.save });
   if (named.length > 0) return Persistence.none();
   return Persistence.aofEverySecond();
 }

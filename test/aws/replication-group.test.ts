@@ -1,4 +1,4 @@
-import { Duration, Lazy, RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
+import { App, Duration, Lazy, RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -121,6 +121,11 @@ describe('ReplicationGroup: topology', () => {
 
     // THEN
     Annotations.fromStack(stack).hasWarning('/Test/Sessions', Match.stringLikeRegexp('spread over 2 availability zone\\(s\\).*\\[ack: cachefleet:fewerThanThreeZones\\]'));
+  });
+
+  test('without Sentinel (no replica) one zone draws no warning: there is no majority to lose', () => {
+    const { stack } = group({ replicasPerShard: 0 }, ['eu-west-1a']);
+    Annotations.fromStack(stack).hasNoWarning('/Test/Sessions', Match.anyValue());
   });
 
   test('three zones: no warning', () => {
@@ -306,6 +311,28 @@ describe('ReplicationGroup: endpoints and outputs', () => {
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::Route53::HostedZone', 1);
     expect(rg.primaryEndpoint.hostname).toBe('primary.cache.example.internal');
+  });
+
+  test('hostedZone: two fleets cannot share one zone (their record names are the same)', () => {
+    const { stack, vpc } = testStack();
+    const zone = new route53.PrivateHostedZone(stack, 'Zone', { zoneName: 'cache.example.internal', vpc });
+    new ReplicationGroup(stack, 'Sessions', { vpc, engine: valkey, hostedZone: zone, nodeAddressOffset: 10 });
+    expect(() => new ReplicationGroup(stack, 'Carts', { vpc, engine: valkey, hostedZone: zone, nodeAddressOffset: 20 })).toThrow(
+      "`hostedZone` must not hold another fleet's endpoints (Test/Sessions uses it; the record names are the same in every fleet): give each fleet its own zone or leave hostedZone unset, got: \"cache.example.internal\"");
+  });
+
+  test('the default address offset names itself when the subnets are too small for it', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Test');
+    const vpc = new ec2.Vpc(stack, 'Vpc', {
+      availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
+      subnetConfiguration: [
+        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 28 },
+        { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 28 },
+      ],
+    });
+    expect(() => new ReplicationGroup(stack, 'Sessions', { vpc, engine: valkey }))
+      .toThrow(/^`nodeAddressOffset` must leave room for host \d+ in subnet 10\.0\.0\.\d+\/28: set nodeAddressOffset \(the default assumes \/24 or larger subnets\), got: "\d+ \(the default for this construct path\)"$/);
   });
 
   test('stack outputs: primary, reader, nodes, sentinels, secret', () => {
@@ -498,7 +525,7 @@ describe('ReplicationGroup: invalid props', () => {
     ['a node type without cache.', () => ({ nodeType: NodeType.of('r7g.large') }), '`nodeType` must be an ElastiCache node type such as "cache.r7g.large" (`cache.` then an EC2 instance type), got: "r7g.large"'],
     ['a string node type', () => ({ nodeType: 'cache.r7g.large' }), "`nodeType` must be a NodeType (NodeType.of('cache.r7g.large') or NodeType.fromInstanceType(...)), got: \"cache.r7g.large\""],
     ['an address offset below 4', () => ({ nodeAddressOffset: 2 }), '`nodeAddressOffset` must be an integer of at least 4 known at synth time (AWS reserves the first four addresses of a subnet), got: 2'],
-    ['an address offset past the subnet', () => ({ nodeAddressOffset: 255 }), '`nodeAddressOffset` must have room for host 255 (254 usable addresses), got: "10.0.3.0/24"'],
+    ['an address offset past the subnet', () => ({ nodeAddressOffset: 255 }), '`nodeAddressOffset` must leave room for host 255 in subnet 10.0.3.0/24: choose a smaller offset or larger subnets, got: 255'],
     ['no VPC', () => ({ vpc: undefined }), '`vpc` is required: the VPC the nodes run in (an ec2.IVpc), got: undefined'],
     ['a VPC id', () => ({ vpc: 'vpc-1' }), '`vpc` must be an ec2.IVpc (new ec2.Vpc(...), ec2.Vpc.fromVpcAttributes(...)), got: "vpc-1"'],
     ['a string subnet selection', () => ({ vpcSubnets: 'private' }), '`vpcSubnets` must be an ec2.SubnetSelection ({ subnetType: ... }, { subnetGroupName: ... } or { subnets: [...] }), got: "private"'],

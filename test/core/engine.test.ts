@@ -55,3 +55,18 @@ describe('CacheEngine', () => {
     expect(memcached.installation.containerImage).toBe('memcached:1.6.40');
   });
 });
+
+describe('CacheEngine: a version of another engine, a major line that is not the version\'s', () => {
+  test.each([
+    ['a Valkey version for Redis', () => CacheEngine.redis({ version: ValkeyEngineVersion.VER_7_2 as unknown as RedisEngineVersion }),
+      '`version` must be a RedisEngineVersion (RedisEngineVersion.VER_7_2 or RedisEngineVersion.of(...)), got: an instance of ValkeyEngineVersion'],
+    ['a Memcached version for Valkey', () => CacheEngine.valkey({ version: MemcachedEngineVersion.VER_1_6 as unknown as ValkeyEngineVersion }),
+      '`version` must be a ValkeyEngineVersion (ValkeyEngineVersion.VER_8_0 or ValkeyEngineVersion.of(...)), got: an instance of MemcachedEngineVersion'],
+    ['a string for Memcached', () => CacheEngine.memcached({ version: '1.6' as unknown as MemcachedEngineVersion }),
+      '`version` must be a MemcachedEngineVersion (MemcachedEngineVersion.VER_1_6 or MemcachedEngineVersion.of(...)), got: "1.6"'],
+    ['another major line', () => RedisEngineVersion.of('7.2.8', '6.2'), '`majorVersion` must be the major.minor line of 7.2.8 (7.2), got: "6.2"'],
+    ['no patch level', () => ValkeyEngineVersion.of('8.1', '8.1'), '`fullVersion` must be a full version such as "7.2.8" (major.minor.patch), got: "8.1"'],
+  ])('%s is refused', (_what, make, message) => {
+    expect(make).toThrow(message);
+  });
+});

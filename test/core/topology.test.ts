@@ -118,6 +118,19 @@ describe('planFleet: persistence', () => {
     expect(replicationGroup(1, 3, { parameterGroup: off }).persistence.mode).toBe(PersistenceMode.NONE);
   });
 
+  test.each([
+    ['appendfsync no', { appendonly: 'yes', appendfsync: 'no' }, '`parameterGroup.parameters.appendfsync` must be `everysec` or `always` (Persistence.aofEverySecond() or Persistence.aofAlways()), got: "no"'],
+    ['AOF with save rules', { appendonly: 'yes', save: '900 1' }, '`parameterGroup.parameters.save` must be unset or "" with `appendonly` `yes` (an AOF fleet takes no RDB snapshot rules), got: "900 1"'],
+  ])('persistence parameters a Persistence cannot express are refused, not rewritten: %s', (_what, parameters, message) => {
+    const group = new ParameterGroup(root(), 'Group', { engine: valkey, parameters });
+    expect(() => replicationGroup(1, 3, { parameterGroup: group })).toThrow(message);
+  });
+
+  test('appendfsync alone keeps the default, AOF, with that policy', () => {
+    const group = new ParameterGroup(root(), 'Always', { engine: valkey, parameters: { appendfsync: 'always' } });
+    expect(replicationGroup(1, 3, { parameterGroup: group }).persistence).toMatchObject({ mode: PersistenceMode.AOF, appendFsync: 'always' });
+  });
+
   test('the prop and a parameter group that both decide are refused', () => {
     const aof = new ParameterGroup(root(), 'Aof', { engine: valkey, parameters: { appendonly: 'yes' } });
     expect(() => replicationGroup(1, 3, { parameterGroup: aof, persistence: Persistence.none() })).toThrow(

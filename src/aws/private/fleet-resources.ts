@@ -19,6 +19,7 @@ import { NodeType } from '../node-type';
 import { fetchScript, METRICS_NAMESPACE } from './boot-scripts';
 import { restartFingerprint, writeBundleDirectory } from './bundle';
 import { validateFleetProps } from './validate-fleet-props';
+import { dataSlots, initialPrimary, sentinelPort, sentinelSlots } from '../../core/render';
 
 /** aws-cdk-lib's tokens, for core's validation. */
 export const CDK_TOKENS: TokenCheck = { isUnresolved: (value) => Token.isUnresolved(value) };
@@ -39,6 +40,9 @@ export const AUTH_TOKEN_EXCLUDED = ' "/@\\\'`';
 /** Every fleet's addresses by subnet, per stack: two fleets must not share one. */
 const USED_ADDRESSES = new WeakMap<Stack, Map<string, string>>();
 
+/** The fleet that holds its records in a given zone, per stack: record names (`primary`, `node-0`…) are the same in every fleet. */
+const USED_ZONES = new WeakMap<Stack, Map<string, string>>();
+
 /** The resources every fleet creates, whatever its construct. */
 export class FleetResources {
   public readonly plan: FleetPlan;
@@ -54,7 +58,6 @@ export class FleetResources {
   public readonly nodeType: NodeType;
   public readonly bundle: s3assets.Asset;
   public readonly bundleLocation: ssm.StringParameter;
-  public readonly primaryRecord?: route53.ARecord;
   public readonly applyConfiguration: ssm.CfnAssociation;
   private readonly scope: Construct;
 
@@ -79,11 +82,20 @@ export class FleetResources {
         if (Token.isUnresolved(subnet.ipv4CidrBlock)) {
           throw new ValidationError('vpcSubnets', subnet.subnetId, 'must select subnets whose CIDR blocks are known at synth time (the nodes take fixed addresses in them)');
         }
-        return addressInCidr('nodeAddressOffset', subnet.ipv4CidrBlock, offset + position.indexInZone);
+        const host = offset + position.indexInZone;
+        try {
+          return addressInCidr('nodeAddressOffset', subnet.ipv4CidrBlock, host);
+        } catch {
+          // Name the offset (given or default) and what to do, not only the subnet's size.
+          const given = props.nodeAddressOffset !== undefined;
+          throw new ValidationError('nodeAddressOffset', given ? props.nodeAddressOffset : `${offset} (the default for this construct path)`,
+            `must leave room for host ${host} in subnet ${subnet.ipv4CidrBlock}: ` +
+            (given ? 'choose a smaller offset or larger subnets' : 'set nodeAddressOffset (the default assumes /24 or larger subnets)'));
+        }
       },
     });
     claimAddresses(scope, this.plan, props.nodeAddressOffset === undefined ? offset : undefined);
-    warnFewZones(scope, subnets);
+    if (this.plan.sentinel) warnFewZones(scope, subnets, sentinelSlots(this.plan).length);
     Tags.of(scope).add('cachefleet:fleet', this.fleetId);
 
     // Network: one security group on every node's interfaces; node-to-node only on the ports in use.
@@ -95,8 +107,7 @@ export class FleetResources {
     if (redisLike) {
       this.securityGroup.addIngressRule(this.securityGroup, ec2.Port.tcp(fleet.port), 'node to node: the engine (replication)');
       if (this.plan.sentinel) {
-        const sentinelPort = this.plan.slots.find((slot) => slot.sentinelPort !== undefined)!.sentinelPort!;
-        this.securityGroup.addIngressRule(this.securityGroup, ec2.Port.tcp(sentinelPort), 'node to node: Sentinel');
+        this.securityGroup.addIngressRule(this.securityGroup, ec2.Port.tcp(sentinelPort(this.plan)), 'node to node: Sentinel');
       }
     }
     this.connections = new ec2.Connections({ securityGroups: [this.securityGroup], defaultPort: ec2.Port.tcp(Token.asNumber(fleet.port)) });
@@ -114,6 +125,7 @@ export class FleetResources {
     }
 
     // The zone and the endpoints' records.
+    if (props.hostedZone) claimZone(scope, props.hostedZone);
     this.hostedZone = props.hostedZone ?? new route53.PrivateHostedZone(scope, 'HostedZone', {
       zoneName: `${this.fleetId}.${FLEET_DEFAULTS.zoneSuffix}`,
       vpc: props.vpc,
@@ -158,10 +170,11 @@ export class FleetResources {
     // at a time: sentinel-only slots, then the replicas, the primary last. An update thus replaces
     // the replicas first and the primary once they are in sync (its pre-stop hands over first); on
     // creation a replica is ready before its primary exists (the agent's first-boot rule).
+    const primary = this.plan.kind === 'memcached' ? undefined : initialPrimary(this.plan);
     const order = [
       ...this.plan.slots.filter((slot) => slot.role === 'sentinel'),
-      ...this.plan.slots.filter((slot) => slot.index !== 0 && slot.role !== 'sentinel').reverse(),
-      ...this.plan.slots.filter((slot) => slot.index === 0),
+      ...dataSlots(this.plan).filter((slot) => slot !== primary).reverse(),
+      ...(primary ? [primary] : []),
     ];
     const slotsByName = new Map<string, NodeSlot>();
     let previous: NodeSlot | undefined;
@@ -195,12 +208,12 @@ export class FleetResources {
       groupTag('internal-secret-id', this.internalSecret.secretArn);
     }
     if (this.plan.kind === 'replication') {
-      // The primary record starts at slot 0; the agent moves it on failover. Its properties never
+      // The primary record starts at the initial primary; the agent moves it on failover. Its properties never
       // change after creation, so a later deploy never moves it back.
-      this.primaryRecord = new route53.ARecord(scope, 'PrimaryRecord', {
+      new route53.ARecord(scope, 'PrimaryRecord', {
         zone: this.hostedZone,
         recordName: 'primary',
-        target: route53.RecordTarget.fromIpAddresses(this.plan.slots[0].address),
+        target: route53.RecordTarget.fromIpAddresses(initialPrimary(this.plan).address),
         ttl: Duration.seconds(5),
       });
       if (this.plan.sentinel) {
@@ -256,19 +269,14 @@ export class FleetResources {
     return this.recordName('replicas');
   }
 
-  /** The endpoint of each data node. */
+  /** The endpoint of each data node: its record. */
   public nodeEndpoints(): Endpoint[] {
-    return this.slots
-      .filter((_slot, index) => this.plan.slots[index].services.some((service) => service !== 'sentinel'))
-      .map((slot) => new Endpoint(this.recordName(slot.node.id), this.plan.port));
+    return dataSlots(this.plan).map((slot) => new Endpoint(this.recordName(slot.name), slot.enginePort ?? this.plan.port));
   }
 
   /** The sentinels' addresses. */
   public sentinelEndpoints(): Endpoint[] {
-    return (this.plan.sentinel?.endpoints ?? []).map((endpoint) => {
-      const [host, port] = endpoint.split(':');
-      return new Endpoint(host, Number(port));
-    });
+    return this.plan.sentinel ? sentinelSlots(this.plan).map((slot) => new Endpoint(slot.address, sentinelPort(this.plan))) : [];
   }
 
   public grantConnect(grantee: iam.IGrantable): iam.Grant {
@@ -415,12 +423,13 @@ function selectSubnets(scope: IConstruct, props: FleetProps): ec2.ISubnet[] {
   return subnets;
 }
 
-function warnFewZones(scope: IConstruct, subnets: ec2.ISubnet[]): void {
+/** Sentinel needs a majority of its sentinels: with fewer zones than sentinels, one zone can hold a majority. */
+function warnFewZones(scope: IConstruct, subnets: ec2.ISubnet[], sentinels: number): void {
   const zones = new Set(subnets.map((subnet) => subnet.availabilityZone));
-  if (zones.size < 3) {
+  if (zones.size < sentinels) {
     Annotations.of(scope).addWarningV2(
       'cachefleet:fewerThanThreeZones',
-      `the nodes are spread over ${zones.size} availability zone(s): losing one zone can take the group's majority of sentinels or all its nodes; select subnets in 3 zones`,
+      `the nodes are spread over ${zones.size} availability zone(s): losing one zone can take the group's majority of sentinels or all its nodes; select subnets in ${sentinels} zones`,
     );
   }
 }
@@ -442,3 +451,16 @@ function claimAddresses(scope: IConstruct, plan: FleetPlan, defaultOffset: numbe
   }
 }
 
+function claimZone(scope: IConstruct, zone: route53.IPrivateHostedZone): void {
+  const stack = Stack.of(scope);
+  let used = USED_ZONES.get(stack);
+  if (!used) {
+    used = new Map();
+    USED_ZONES.set(stack, used);
+  }
+  const owner = used.get(zone.node.path);
+  if (owner !== undefined && owner !== scope.node.path) {
+    throw new ValidationError('hostedZone', zone.zoneName, `must not hold another fleet's endpoints (${owner} uses it; the record names are the same in every fleet): give each fleet its own zone or leave hostedZone unset`);
+  }
+  used.set(zone.node.path, scope.node.path);
+}

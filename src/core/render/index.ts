@@ -6,6 +6,7 @@ export * from './env-files';
 export * from './live-parameters';
 export * from './memcached-args';
 export * from './placeholders';
+export * from './plan-facts';
 export * from './redis-conf';
 export * from './redis-node-conf';
 export * from './sentinel-conf';
