@@ -69,7 +69,8 @@ export interface FleetProps {
 
   /**
    * The AUTH token: a Secrets Manager secret whose value is the token as a plain string (16 to 128
-   * printable ASCII characters other than space, `"`, `/`, `@` and `\`). Ignored by Memcached.
+   * printable ASCII characters other than space, `"`, `/` and `@`). Must be unset for Memcached,
+   * which has no AUTH.
    *
    * @default - a 32-character token is generated in a new secret
    */

@@ -18,6 +18,33 @@ export const LIMITS = {
   sentinelPort: 26379,
 } as const;
 
+/**
+ * ElastiCache's rule for an AUTH token, decided here once: 16 to 128 printable ASCII characters
+ * other than space, `"`, `/` and `@`. A flavor enforces it where the token becomes known (a
+ * Terraform variable's validation, ElastiCache itself). `pattern` is plain enough for both
+ * ECMAScript and RE2 (Terraform's `regex()`).
+ */
+export const AUTH_TOKEN_RULE = {
+  minLength: LIMITS.minAuthTokenLength,
+  maxLength: LIMITS.maxAuthTokenLength,
+  /** Every character printable ASCII other than space (0x20), `"` (0x22), `/` (0x2F) and `@` (0x40). */
+  pattern: '^[!#-.0-?A-~]+$',
+  /** What is accepted, in words, for messages and descriptions. */
+  allowed: `${LIMITS.minAuthTokenLength} to ${LIMITS.maxAuthTokenLength} printable ASCII characters other than space, ", / and @`,
+} as const;
+
+/**
+ * Memcached has no AUTH: a flavor's AUTH token prop must be unset for it, rather than ignored (a
+ * token would suggest a protection the fleet does not have).
+ *
+ * @param given how the refused value is shown (a token prop never echoes its value)
+ */
+export function refuseAuthTokenForMemcached(propPath: string, engine: CacheEngine, given: string | undefined): void {
+  if (given !== undefined && engine.engineType === EngineType.MEMCACHED) {
+    throw new ValidationError(propPath, given, 'must be unset for Memcached, which has no AUTH (keep its network private)');
+  }
+}
+
 /** The ACL user names cachefleet keeps for itself. */
 export const INTERNAL_USERS = { sentinel: 'cachefleet-sentinel', replication: 'cachefleet-replication' } as const;
 
@@ -91,21 +118,6 @@ export function validateCacheClusterOptions(props: CacheClusterOptions, tokens: 
     throw new ValidationError('numCacheNodes', nodes, 'must be 1 for Redis and Valkey (use a ReplicationGroup for replicas)');
   }
   return finish(valid, 'CacheCluster', nodes, false);
-}
-
-/**
- * Checks an AUTH token as ElastiCache does: 16 to 128 printable ASCII characters other than
- * space, `"`, `/` and `@`. An unresolved token (a secret reference) is the flavor's to trust.
- */
-export function validateAuthToken(propPath: string, token: string, tokens: TokenCheck = NO_TOKENS): void {
-  if (tokens.isUnresolved(token)) return;
-  const allowed = `must be ${LIMITS.minAuthTokenLength} to ${LIMITS.maxAuthTokenLength} printable ASCII characters other than space, \`"\`, \`/\` and \`@\``;
-  const ok =
-    typeof token === 'string' &&
-    token.length >= LIMITS.minAuthTokenLength &&
-    token.length <= LIMITS.maxAuthTokenLength &&
-    /^[!#-.0-?A-~]+$/.test(token);
-  if (!ok) throw new ValidationError(propPath, token, allowed, true);
 }
 
 function finish(

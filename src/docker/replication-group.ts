@@ -53,7 +53,7 @@ export class ReplicationGroup extends Construct {
     this.sentinelEndpoints = sentinels.map((c) => c.endpoint);
     this.primaryEndpoint = data[0].endpoint;
     this.endpoint = this.primaryEndpoint;
-    this.readerEndpoint = new Endpoint(`${plan.name}-reader`, plan.port);
+    this.readerEndpoint = new Endpoint(built.readerAlias!, plan.port);
     this.sentinelMasterName = plan.sentinel?.masterName ?? plan.name;
     this.authUsername = plan.users.application;
     this.networkName = built.network.name;

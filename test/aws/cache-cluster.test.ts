@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { maskedTemplate, memcached, readBundleFile, resourcesOf, testStack, valkey } from './fixtures';
 import { CacheCluster, CacheClusterProps } from '../../src/aws';
 import { ValidationError } from '../../src/core/errors';
@@ -88,8 +89,13 @@ describe('CacheCluster: Memcached', () => {
   });
 
   test('outputs: endpoint and node endpoints', () => {
-    const outputs = cluster({ numCacheNodes: 2 }).template.toJSON().Outputs;
+    const { template, cc, stack } = cluster({ numCacheNodes: 2 });
+    const outputs = template.toJSON().Outputs;
     expect(Object.keys(outputs).filter((id) => id.startsWith('Pages')).sort()).toEqual([expect.stringMatching(/^PagesEndpoint/), expect.stringMatching(/^PagesNodeEndpoints/)]);
+    const value = (prefix: string) => stack.resolve(Object.entries<any>(outputs).find(([id]) => id.startsWith(prefix))![1].Value);
+    expect(value('PagesEndpoint')).toEqual(stack.resolve(cc.endpoint.socketAddress));
+    expect(value('PagesNodeEndpoints')).toEqual(stack.resolve(cc.nodeEndpoints.map((endpoint) => endpoint.socketAddress).join(',')));
+    expect(cc.nodeEndpoints).toHaveLength(2);
   });
 
   test('metrics: CPU, connections, memory', () => {
@@ -141,6 +147,14 @@ describe('CacheCluster: invalid props', () => {
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as Error).message).toBe(message);
     expect(Template.fromStack(stack).findResources('AWS::AutoScaling::AutoScalingGroup')).toEqual({});
+  });
+
+  test('AWS: an AUTH token for Memcached, which has no AUTH, before any resource', () => {
+    const { stack, vpc } = testStack();
+    const secret = secretsmanager.Secret.fromSecretNameV2(stack, 'Token', 'pages-token');
+    expect(() => new CacheCluster(stack, 'Pages', { vpc, engine: memcached, authToken: secret }))
+      .toThrow('`authToken` must be unset for Memcached, which has no AUTH (keep its network private), got: "a secret"');
+    expect(Object.keys(Template.fromStack(stack).toJSON().Resources ?? {}).filter((id) => id.startsWith('Pages'))).toEqual([]);
   });
 
   test('AWS: isolated subnets', () => {

@@ -1,21 +1,21 @@
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import { MachineInfo } from './results';
+import { cpus, versionOf } from '../shared/machine';
 
 /** The machine the figures come from. */
 export function describeMachine(): MachineInfo {
-  const cpus = os.cpus();
+  const cpu = cpus();
   return {
     os: prettyOsName() ?? os.type(),
     kernel: os.release(),
     arch: os.arch(),
-    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
-    cpuCount: cpus.length,
+    cpuModel: cpu.model,
+    cpuCount: cpu.count,
     totalMemoryBytes: os.totalmem(),
     nodeVersion: process.version,
-    redisServerVersion: versionOf('redis-server'),
-    redisBenchmarkVersion: versionOf('redis-benchmark'),
+    redisServerVersion: requiredVersion('redis-server'),
+    redisBenchmarkVersion: requiredVersion('redis-benchmark'),
   };
 }
 
@@ -29,10 +29,10 @@ function prettyOsName(): string | undefined {
 }
 
 /** `<program> --version`; throws when the program is missing (a benchmark without it means nothing). */
-function versionOf(program: string): string {
-  const result = spawnSync(program, ['--version'], { encoding: 'utf8' });
-  if (result.error || result.status !== 0) {
-    throw new Error(`the benchmarks need ${program} on PATH (Debian: redis-server, redis-tools)`);
+function requiredVersion(program: string): string {
+  try {
+    return versionOf(program);
+  } catch (error) {
+    throw new Error(`the benchmarks need ${program} on PATH (Debian: redis-server, redis-tools): ${(error as Error).message}`);
   }
-  return result.stdout.trim();
 }

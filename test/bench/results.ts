@@ -17,7 +17,7 @@ export interface BenchResults {
   readonly synth: SynthResults;
   /** Every target, in the order of the printed table. */
   readonly targets: TargetResult[];
-  /** Whether every target holds. */
+  /** Whether every target holds and both synth variants gave the same resources (synth.sameResources). */
   readonly passed: boolean;
 }
 

@@ -8,7 +8,7 @@ import { cachefleetApp, cachefleetBundleDirectories } from './cachefleet-app';
 import { GROUPS_PER_STACK, stackCount } from './fleet-layout';
 import { handWrittenApp } from './hand-written';
 import { SynthMeasurement } from './results';
-import { median, round } from './stats';
+import { median, round } from '../shared/run-stats';
 
 type Variant = SynthMeasurement['variant'];
 

@@ -1,6 +1,9 @@
-import { containersByName, dockerStack, forSnapshot, synthJson } from './synth';
+import { containersByName, dockerPlan, dockerStack, forSnapshot, synthJson, terraformText, uploadedBundle } from './synth';
 import { CacheEngine, MemcachedEngineVersion, RedisEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
+import { renderBundle } from '../../src/core/render';
+import { validateCacheClusterOptions } from '../../src/core/validation';
 import { CacheCluster, ReplicationGroup } from '../../src/docker';
+import { terraformLiteral } from '../../src/docker/private/terraform';
 
 const memcached = CacheEngine.memcached({ version: MemcachedEngineVersion.VER_1_6 });
 const valkey = CacheEngine.valkey({ version: ValkeyEngineVersion.VER_8_0 });
@@ -60,6 +63,30 @@ describe('docker.CacheCluster', () => {
     const stack = dockerStack();
     const cluster = new CacheCluster(stack, 'Big', { engine: memcached, numCacheNodes: 40, subnetCidr: '10.1.0.0/26' });
     expect(cluster.nodeEndpoints[39].hostname).toBe('10.1.0.49');
+  });
+
+  test('GIVEN a memory limit and CPUs THEN every Memcached container has them and uploads core\'s bundle', () => {
+    const stack = dockerStack();
+    const props = { engine: memcached, numCacheNodes: 3, memoryLimitMiB: 128, cpus: 2 };
+    new CacheCluster(stack, 'Pages', props);
+    const containers = containersByName(synthJson(stack));
+    const bundle = renderBundle(dockerPlan('Pages', validateCacheClusterOptions(props)));
+    expect(Object.keys(containers)).toEqual(['pages-node-0', 'pages-node-1', 'pages-node-2']);
+    for (const [name, container] of Object.entries<any>(containers)) {
+      // The agent sizes memcached's item memory from the container's limit (`--memory-limit` is a placeholder).
+      expect([name, container.memory, container.memory_swap, container.cpus]).toEqual([name, 128, 128, '2']);
+      const uploaded = uploadedBundle(container);
+      expect(Object.fromEntries(Object.entries(uploaded).map(([file, content]) => [file, terraformText(content)]))).toEqual(bundle);
+      expect(uploaded['memcached.args']).toBe(terraformLiteral(bundle['memcached.args']));
+    }
+  });
+
+  test('GIVEN half a CPU THEN Docker gets "0.5"', () => {
+    const stack = dockerStack();
+    new CacheCluster(stack, 'Pages', { engine: memcached, numCacheNodes: 2, cpus: 0.5 });
+    for (const container of Object.values<any>(containersByName(synthJson(stack)))) {
+      expect(container).toMatchObject({ memory: 256, memory_swap: 256, cpus: '0.5' });
+    }
   });
 
   test('snapshot: Memcached, 3 nodes, 128 MiB, 2 CPUs', () => {

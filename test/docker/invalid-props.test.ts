@@ -1,5 +1,6 @@
-import { Fn, TerraformVariable, Token } from 'cdktf';
-import { dockerStack } from './synth';
+import { Fn, TerraformStack, TerraformVariable, Testing, Token } from 'cdktf';
+import { Construct } from 'constructs';
+import { containersByName, dockerStack, synthJson } from './synth';
 import { CacheEngine, MemcachedEngineVersion, RedisEngineVersion } from '../../src/core/engine';
 import { describeValue } from '../../src/core/errors';
 import { AuthToken, CacheCluster, ReplicationGroup } from '../../src/docker';
@@ -99,5 +100,80 @@ describe('docker flavor: its own props', () => {
 
   test('AuthToken.fromFile refuses an empty path', () => {
     expect(() => AuthToken.fromFile(' ')).toThrow('`AuthToken.fromFile(path)` must be a non-empty file path, got: " "');
+  });
+});
+
+describe('docker flavor: one fleet name per stack', () => {
+  test('the same id under another parent is refused, naming the fleet that has the name', () => {
+    const stack = dockerStack();
+    new ReplicationGroup(new Construct(stack, 'A'), 'Sessions', { engine: redis });
+    const parent = new Construct(stack, 'B');
+    const error = thrown(() => new ReplicationGroup(parent, 'Sessions', { engine: redis, subnetCidr: '172.28.1.0/24' }));
+    expect(error.name).toBe('ValidationError');
+    expect(error.message).toBe('`id` must give a fleet name no other fleet of the stack has (Test/A/Sessions is sessions), got: "Sessions"');
+    expect(parent.node.findChild('Sessions').node.children).toHaveLength(0);
+  });
+
+  test('ids that normalize to the same name are refused, across constructs', () => {
+    const stack = dockerStack();
+    new CacheCluster(stack, 'SessionCache', { engine: memcached });
+    expect(() => new ReplicationGroup(stack, 'session-cache', { engine: redis, subnetCidr: '172.28.1.0/24' })).toThrow(
+      '`id` must give a fleet name no other fleet of the stack has (Test/SessionCache is session-cache), got: "session-cache"',
+    );
+    expect(() => new CacheCluster(stack, 'Session_Cache', { engine: memcached, subnetCidr: '172.28.2.0/24' })).toThrow(
+      '`id` must give a fleet name no other fleet of the stack has (Test/SessionCache is session-cache), got: "Session_Cache"',
+    );
+  });
+
+  test('the stack keeps one of each: containers, outputs and the AUTH variable of the fleet that has the name', () => {
+    const stack = dockerStack();
+    new ReplicationGroup(stack, 'Sessions', { engine: redis });
+    expect(() => new ReplicationGroup(new Construct(stack, 'Other'), 'Sessions', { engine: redis, subnetCidr: '172.28.1.0/24' })).toThrow(/^`id` /);
+    const json = synthJson(stack);
+    expect(Object.keys(containersByName(json))).toHaveLength(5);
+    expect(Object.keys(json.variable)).toEqual(['sessions_auth_token']);
+    expect(Object.keys(json.resource.docker_network)).toHaveLength(1);
+  });
+
+  test('distinct names in one stack, and the same name in two stacks, are fine', () => {
+    const stack = dockerStack();
+    new ReplicationGroup(stack, 'Sessions', { engine: redis });
+    expect(() => new ReplicationGroup(stack, 'Sessions2', { engine: redis, subnetCidr: '172.28.1.0/24' })).not.toThrow();
+    const app = Testing.app();
+    new ReplicationGroup(new TerraformStack(app, 'One'), 'Sessions', { engine: redis });
+    expect(() => new ReplicationGroup(new TerraformStack(app, 'Two'), 'Sessions', { engine: redis })).not.toThrow();
+  });
+
+  test('a fleet refused for its props leaves its name free', () => {
+    const stack = dockerStack();
+    expect(() => new ReplicationGroup(new Construct(stack, 'A'), 'Sessions', { engine: redis, hostPortBase: 65535 })).toThrow(/^`hostPortBase` /);
+    expect(() => new ReplicationGroup(new Construct(stack, 'B'), 'Sessions', { engine: redis })).not.toThrow();
+  });
+
+  test('a fleet refused for an overlapping subnet leaves its name free', () => {
+    const stack = dockerStack();
+    new CacheCluster(stack, 'Pages', { engine: memcached });
+    expect(() => new ReplicationGroup(new Construct(stack, 'A'), 'Sessions', { engine: redis })).toThrow(/^`subnetCidr` must not overlap/);
+    expect(() => new ReplicationGroup(new Construct(stack, 'B'), 'Sessions', { engine: redis, subnetCidr: '172.28.1.0/24' })).not.toThrow();
+  });
+});
+
+describe('docker flavor: hostPortBase is bounded by the planned containers', () => {
+  test.each<[string, Record<string, unknown>, number]>([
+    ['no replicas: 1 container', { replicasPerShard: 0 }, 1],
+    ['1 replica: 2 nodes and 3 sentinels', {}, 5],
+    ['5 replicas: 6 nodes and 3 sentinels', { replicasPerShard: 5 }, 9],
+  ])('%s', (_what, props, containers) => {
+    const highest = 65_536 - containers;
+    expect(() => new ReplicationGroup(dockerStack(), 'Group', { engine: redis, ...props, hostPortBase: highest })).not.toThrow();
+    const error = thrown(() => new ReplicationGroup(dockerStack(), 'Group', { engine: redis, ...props, hostPortBase: highest + 1 }));
+    expect(error.message).toBe(
+      `\`hostPortBase\` must be an integer between 1 and ${highest} (the fleet's ${containers} containers publish on consecutive ports), got: ${highest + 1}`,
+    );
+  });
+
+  test('40 Memcached nodes: 40 containers', () => {
+    const error = thrown(() => new CacheCluster(dockerStack(), 'Pages', { engine: memcached, numCacheNodes: 40, subnetCidr: '10.1.0.0/26', hostPortBase: 65500 }));
+    expect(error.message).toBe("`hostPortBase` must be an integer between 1 and 65496 (the fleet's 40 containers publish on consecutive ports), got: 65500");
   });
 });

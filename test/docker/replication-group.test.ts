@@ -1,9 +1,12 @@
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
-import { containersByName, dockerStack, forSnapshot, synthJson } from './synth';
+import { containersByName, dockerPlan, dockerStack, forSnapshot, synthJson, terraformText, uploadedBundle } from './synth';
 import { CacheEngine, RedisEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
 import { ParameterGroup } from '../../src/core/parameters/parameter-group';
 import { Persistence } from '../../src/core/persistence';
+import { renderBundle } from '../../src/core/render';
+import { AUTH_TOKEN_RULE, validateReplicationGroupOptions } from '../../src/core/validation';
 import { AuthToken, ReplicationGroup, RestartPolicy } from '../../src/docker';
+import { terraformLiteral } from '../../src/docker/private/terraform';
 
 const redis = CacheEngine.redis({ version: RedisEngineVersion.VER_7_2 });
 const valkey = CacheEngine.valkey({ version: ValkeyEngineVersion.VER_8_0 });
@@ -96,9 +99,13 @@ describe('docker.ReplicationGroup', () => {
     new ReplicationGroup(stack, 'Sessions', { engine: redis });
     const json = synthJson(stack);
     expect(json.variable.sessions_auth_token).toMatchObject({ type: 'string', sensitive: true, nullable: false });
-    expect(json.variable.sessions_auth_token.validation[0].condition).toBe(
-      '${(((length(var.sessions_auth_token) >= 16) && (length(var.sessions_auth_token) <= 128)) && can(regex("^[!#-.0-?A-~]+$", var.sessions_auth_token)))}',
-    );
+    // Core's AUTH-token rule, as Terraform checks it when the variable is set.
+    const { minLength, maxLength, pattern } = AUTH_TOKEN_RULE;
+    expect(json.variable.sessions_auth_token.validation).toEqual([{
+      condition: `\${(((length(var.sessions_auth_token) >= ${minLength}) && (length(var.sessions_auth_token) <= ${maxLength})) && can(regex(${JSON.stringify(pattern)}, var.sessions_auth_token)))}`,
+      error_message: `The AUTH token must be ${AUTH_TOKEN_RULE.allowed}.`,
+    }]);
+    expect(json.variable.sessions_auth_token.description).toBe(`The AUTH token of the cachefleet fleet "sessions": ${AUTH_TOKEN_RULE.allowed}.`);
     const uploads = containersByName(json)['sessions-node-0'].upload;
     expect(uploads.find((u: any) => u.file === '/run/cachefleet/secrets/app-password')).toEqual({
       file: '/run/cachefleet/secrets/app-password', content: '${var.sessions_auth_token}', permissions: '0600',
@@ -203,6 +210,29 @@ describe('docker.ReplicationGroup', () => {
     expect(Object.keys(json.resource.docker_container).map((id) => id.replace(/_[0-9A-F]{8}$/, ''))).toEqual([
       'Sessions_node-0', 'Sessions_node-1', 'Sessions_sentinel-0', 'Sessions_sentinel-1', 'Sessions_sentinel-2',
     ]);
+  });
+
+  test('every container uploads core\'s bundle of the plan, file for file, Terraform-escaped', () => {
+    const stack = dockerStack();
+    const props = {
+      engine: redis,
+      replicasPerShard: 2,
+      parameterGroup: new ParameterGroup(stack, 'Params', { engine: redis, parameters: { 'maxmemory-policy': 'allkeys-lru' } }),
+      persistence: Persistence.aofAlways(),
+    };
+    new ReplicationGroup(stack, 'Sessions', props);
+    const containers = containersByName(synthJson(stack));
+    const plan = dockerPlan('Sessions', validateReplicationGroupOptions(props));
+    const bundle = renderBundle(plan);
+    const escaped = Object.fromEntries(Object.entries(bundle).map(([file, text]) => [file, terraformLiteral(text)]));
+    expect(Object.keys(containers).sort()).toEqual(plan.slots.map((slot) => `sessions-${slot.name}`).sort());
+    for (const [name, container] of Object.entries<any>(containers)) {
+      const uploaded = uploadedBundle(container);
+      expect([name, uploaded]).toEqual([name, escaped]);
+      const redisConf = terraformText(uploaded['redis.conf']);
+      expect(redisConf).toBe(bundle['redis.conf']);
+      expect(redisConf.split('\n')).toEqual(expect.arrayContaining(['maxmemory-policy allkeys-lru', 'appendonly yes', 'appendfsync always']));
+    }
   });
 
   test('snapshot: Redis 7.2, 1 + 2, parameter group, AOF always, fixed host ports', () => {

@@ -1,6 +1,10 @@
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { TerraformStack, Testing } from 'cdktf';
+import { addressInCidr } from '../../src/core/addresses';
 import { agentScript } from '../../src/core/agent-script';
+import { FleetPlan, fleetName, planFleet } from '../../src/core/topology';
+import { ValidatedFleet } from '../../src/core/validation';
+import { DOCKER_DEFAULTS } from '../../src/docker/private/fleet';
 import { terraformLiteral } from '../../src/docker/private/terraform';
 
 /** A stack with the Docker provider, as an app configures it. */
@@ -38,4 +42,31 @@ export function forSnapshot(json: any): any {
     }
   }
   return copy;
+}
+
+/** The plan the Docker flavor makes of a fleet with this construct id: one zone, sentinels in containers of their own. */
+export function dockerPlan(id: string, fleet: ValidatedFleet, subnetCidr: string = DOCKER_DEFAULTS.subnetCidr): FleetPlan {
+  return planFleet({
+    name: fleetName(id),
+    fleet,
+    zoneCount: 1,
+    addressOf: (position) => addressInCidr('subnetCidr', subnetCidr, DOCKER_DEFAULTS.firstHost + position.index),
+    dedicatedSentinels: true,
+  });
+}
+
+const CONFIG_DIR = '/etc/cachefleet/';
+
+/** A container's uploads under the configuration directory, by path relative to it, as uploaded (Terraform-escaped). */
+export function uploadedBundle(container: any): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const upload of container.upload ?? []) {
+    if (upload.file.startsWith(CONFIG_DIR)) files[upload.file.slice(CONFIG_DIR.length)] = upload.content;
+  }
+  return files;
+}
+
+/** The text Terraform writes for an uploaded content: `terraformLiteral` undone. */
+export function terraformText(content: string): string {
+  return content.replace(/\$\$\{/g, () => '${').replace(/%%\{/g, () => '%{');
 }

@@ -3,7 +3,7 @@ import { FaultEngine, singleNodeJson, SynthesizedFleet } from './fleet-from-synt
 import { AofRun } from './results';
 import { target } from './stats';
 import { Persistence } from '../../src/core/persistence';
-import { connect } from '../integ/support/clients';
+import { command, connect, Credentials, pairs } from '../integ/support/clients';
 import { sleep } from '../integ/support/processes';
 
 /**
@@ -27,6 +27,7 @@ export async function runAofCrash(engine: FaultEngine, appendfsync: 'everysec' |
   try {
     const node = fleet.dataNodes()[0];
     const port = node.port ?? 6379;
+    await requireRunningPersistence(node.address, port, fleet.app, appendfsync);
     const confirmed: WrittenKey[] = [];
     let stopped = false;
     const write = async (writer: number) => {
@@ -63,5 +64,22 @@ export async function runAofCrash(engine: FaultEngine, appendfsync: 'everysec' |
     };
   } finally {
     await fleet.dispose();
+  }
+}
+
+/**
+ * Throws unless the running node has the append-only file on with `appendfsync` as asked: the run
+ * means nothing if the synthesized fleet ignored its `persistence`.
+ */
+async function requireRunningPersistence(host: string, port: number, credentials: Credentials, appendfsync: string): Promise<void> {
+  const running = {
+    ...pairs(await command(host, port, credentials, 'CONFIG', 'GET', 'appendonly')),
+    ...pairs(await command(host, port, credentials, 'CONFIG', 'GET', 'appendfsync')),
+  };
+  if (running.appendonly !== 'yes' || running.appendfsync !== appendfsync) {
+    throw new Error(
+      `the node on ${host}:${port} runs with appendonly ${running.appendonly ?? '(no reply)'}, appendfsync ${running.appendfsync ?? '(no reply)'}; ` +
+        `the fleet was synthesized with AOF appendfsync ${appendfsync}: its persistence did not reach the engine`,
+    );
   }
 }

@@ -1,9 +1,10 @@
 import { missingWrites } from './data';
 import { SynthesizedFleet } from './fleet-from-synth';
 import { FailoverResult, FailoverTrial } from './results';
-import { maximum, median, seconds, target } from './stats';
+import { maximum, seconds, target } from './stats';
 import { SentinelWriter } from './writer';
 import { sleep, waitFor } from '../integ/support/processes';
+import { median } from '../shared/run-stats';
 
 /**
  * kill -9 of the primary under a steady writer through Sentinel: how long until a write succeeds

@@ -1,10 +1,10 @@
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
-import { CacheEngine, MemcachedEngineVersion, RedisEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
 import { Persistence } from '../../src/core/persistence';
 import * as docker from '../../src/docker';
 import { command, Credentials, infoFields, pairs } from '../integ/support/clients';
+import { MEMCACHED_1_6, RedisFamilyEngine } from '../integ/support/plans';
 import { sleep, waitFor } from '../integ/support/processes';
 import { RunnableContainer, TerraformContainers } from '../integ/support/terraform-json';
 
@@ -17,25 +17,8 @@ import { RunnableContainer, TerraformContainers } from '../integ/support/terrafo
 /** The AUTH token the Terraform variable is given. */
 export const FAULTS_TOKEN = 'Faults&Token|9876-abcdef';
 
-/** A Redis-family engine the checks run, with its server binary. */
-export interface FaultEngine {
-  readonly title: string;
-  readonly engine: CacheEngine;
-  readonly server: string;
-}
-
-export const REDIS_7_0: FaultEngine = {
-  title: 'Redis 7.0',
-  // The machine's redis-server is 7.0 (Debian bookworm).
-  engine: CacheEngine.redis({ version: RedisEngineVersion.VER_7_0 }),
-  server: 'redis-server',
-};
-
-export const VALKEY_8_0: FaultEngine = {
-  title: 'Valkey 8.0',
-  engine: CacheEngine.valkey({ version: ValkeyEngineVersion.VER_8_0 }),
-  server: 'valkey-server',
-};
+/** A Redis-family engine the checks run (REDIS_7_0, VALKEY_8_0 of test/integ/support/plans.ts), with its server binary. */
+export type FaultEngine = Pick<RedisFamilyEngine, 'title' | 'engine' | 'server'>;
 
 /** Synthesizes a stack with the Docker provider and what `declare` adds. */
 function synthesize(declare: (stack: TerraformStack) => void): string {
@@ -59,7 +42,7 @@ export function singleNodeJson(engine: FaultEngine, persistence: Persistence): s
 /** A Memcached set of `nodes` nodes. */
 export function memcachedJson(nodes: number): string {
   return synthesize((stack: Construct) =>
-    new docker.CacheCluster(stack, 'Pages', { engine: CacheEngine.memcached({ version: MemcachedEngineVersion.VER_1_6 }), numCacheNodes: nodes }),
+    new docker.CacheCluster(stack, 'Pages', { engine: MEMCACHED_1_6, numCacheNodes: nodes }),
   );
 }
 
@@ -224,11 +207,6 @@ export class SynthesizedFleet {
       if (!entry || entry.flags !== 'slave') return `${sentinel.name} lists ${node.address} ${entry ? `with flags ${entry.flags}` : 'not at all'}`;
     }
     return undefined;
-  }
-
-  /** Whether `node` is a replica of `primary` with its link up, and every sentinel lists it as such. */
-  public async isReplicaOf(node: RunnableContainer, primary: string): Promise<boolean> {
-    return (await this.notReplicaOf(node, primary)) === undefined;
   }
 
   /**

@@ -1,30 +1,29 @@
-import { spawnSync } from 'child_process';
 import * as os from 'os';
 import { MachineInfo } from './results';
+import { cpus, versionOf } from '../shared/machine';
+import { round } from '../shared/run-stats';
 
-/** The first line a program prints for its version flag, or why it could not. */
-function versionOf(program: string, flag: string): string {
-  const result = spawnSync(program, [flag], { encoding: 'utf8' });
-  if (result.error) return `unavailable (${result.error.message})`;
-  return `${result.stdout}${result.stderr}`.split('\n')[0].trim();
+/** A program's version line, or why it could not be read (the run goes on without it). */
+function versionOrWhy(program: string, flag: string): string {
+  try {
+    return versionOf(program, flag);
+  } catch (error) {
+    return `unavailable (${(error as Error).message})`;
+  }
 }
 
 /** What the figures were measured on. */
 export function describeMachine(withValkey: boolean, loadAtStart: number[]): MachineInfo {
-  const cpus = os.cpus();
+  const cpu = cpus();
   return {
-    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
-    cpuCount: cpus.length,
+    cpuModel: cpu.model,
+    cpuCount: cpu.count,
     memoryMiB: Math.round(os.totalmem() / 1024 / 1024),
     os: `${os.type()} ${os.release()}`,
     node: process.version,
-    redisServer: versionOf('redis-server', '--version'),
-    valkeyServer: withValkey ? versionOf('valkey-server', '--version') : undefined,
-    memcached: versionOf('memcached', '-V'),
-    loadAverage: { start: loadAtStart.map(round2), end: os.loadavg().map(round2) },
+    redisServer: versionOrWhy('redis-server', '--version'),
+    valkeyServer: withValkey ? versionOrWhy('valkey-server', '--version') : undefined,
+    memcached: versionOrWhy('memcached', '-V'),
+    loadAverage: { start: loadAtStart.map((l) => round(l, 2)), end: os.loadavg().map((l) => round(l, 2)) },
   };
-}
-
-function round2(value: number): number {
-  return Math.round(value * 100) / 100;
 }

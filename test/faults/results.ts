@@ -106,9 +106,12 @@ export interface SplitBrainRun {
   readonly minReplicasMaxLag: number;
   /** How long the partition was held, seconds. */
   readonly partitionSeconds: number;
-  /** From the partition until the isolated primary first refused a write; undefined if it never did. */
+  /**
+   * From the partition until the isolated primary first refused a write with `NOREPLICAS`;
+   * undefined if it never did (a timeout or another error is not a refusal).
+   */
   readonly refusedAfterSeconds?: number;
-  /** The isolated primary's first refusal (`NOREPLICAS …`). */
+  /** The isolated primary's first refusal (`NOREPLICAS …`), verbatim. */
   readonly refusal?: string;
   /** From the partition until the isolated primary's last acknowledged write, seconds. */
   readonly lastAcceptedAfterSeconds: number;
@@ -132,7 +135,7 @@ export interface SplitBrainResult {
   readonly withMinReplicas: SplitBrainRun;
   readonly withoutMinReplicas: SplitBrainRun;
   readonly targets: {
-    /** The isolated side refuses writes within the limit (with min-replicas on). */
+    /** The isolated side refuses a write with NOREPLICAS within the limit (with min-replicas on); never refusing misses it. */
     readonly refusal: Target;
   };
 }
@@ -163,7 +166,7 @@ export interface MemcachedResult {
   /** Reads from the surviving nodes that did not return the value written. */
   readonly survivorsWrong: number;
   readonly targets: {
-    /** The miss share is within `limit` of 1/nodes (absolute difference). */
+    /** The misses are exactly the keys the killed node held (`limit` 0 on the difference of the counts). */
     readonly missShare: Target;
     readonly survivorsWrong: Target;
   };

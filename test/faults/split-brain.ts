@@ -33,6 +33,7 @@ export async function runSplitBrain(fleet: SynthesizedFleet, engine: string, opt
     withMinReplicas,
     withoutMinReplicas,
     targets: {
+      // No NOREPLICAS refusal during the partition (undefined) misses the target.
       refusal: target(
         `isolated primary refuses writes within ${SPLIT_BRAIN_TARGETS.refusalSeconds} s (min-replicas on)`,
         SPLIT_BRAIN_TARGETS.refusalSeconds,
@@ -109,7 +110,8 @@ export async function splitBrainRun(
     const during = attempts.filter((a) => a.at >= cutAt);
     const accepted = attempts.filter((a) => a.ok);
     const acceptedDuring = during.filter((a) => a.ok);
-    const firstRefusal = during.find((a) => !a.ok);
+    // A refusal is min-replicas-to-write at work: a timeout or a dropped connection is not one.
+    const firstRefusal = during.find((a) => !a.ok && a.error?.startsWith('NOREPLICAS'));
     const [host, port] = current.split(':');
     const lost = await missingWrites(host, Number(port), fleet.app, accepted.map((a) => a.key));
     return {

@@ -1,20 +1,13 @@
 import { Target } from './results';
-
-/** The median (the mean of the middle two for an even count). */
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
+import { meetsTarget } from '../shared/run-stats';
 
 export function maximum(values: readonly number[]): number {
   return values.length === 0 ? NaN : Math.max(...values);
 }
 
-/** A target met when `value <= limit`. */
+/** A target met when `value <= limit` (undefined or NaN: not met). */
 export function target(description: string, limit: number, value: number | undefined): Target {
-  return { description, limit, pass: value !== undefined && !Number.isNaN(value) && value <= limit };
+  return { description, limit, pass: meetsTarget(value, '<=', limit) };
 }
 
 /** Seconds with two decimals, for tables and JSON. */

@@ -2,13 +2,14 @@ import * as os from 'os';
 import { runAofCrash } from './aof';
 import { FAULT_ADDRESSES, FaultProfile } from './config';
 import { runFailoverTrials } from './failover';
-import { FaultEngine, REDIS_7_0, replicationGroupJson, SynthesizedFleet, VALKEY_8_0 } from './fleet-from-synth';
+import { FaultEngine, replicationGroupJson, SynthesizedFleet } from './fleet-from-synth';
 import { describeMachine } from './machine';
 import { runMemcachedNodeLoss } from './memcached';
 import { requireIptables } from './partition';
 import { AofRun, FailoverResult, FaultResults, SplitBrainResult, Target } from './results';
 import { runSplitBrain } from './split-brain';
 import { MIN_REPLICAS_DEFAULTS, SENTINEL_DEFAULTS } from '../../src/core/topology';
+import { REDIS_7_0, VALKEY_8_0 } from '../integ/support/plans';
 import { onPath } from '../integ/support/processes';
 
 /** Every check of the fault suite, one after the other, as `npm run faults` runs them. */

@@ -1,12 +1,14 @@
 import { zonesOf } from './aws-arbitraries';
 import type { FleetConstruct } from './core-arbitraries';
-import { fleetSize, settleFleet, slotCount } from './fleet-model';
+import { engineOf, fleetSize, settleFleet, slotCount } from './fleet-model';
 import { Draw, Verdict } from './picks';
+import { EngineType } from '../../src/core/engine';
 
 /**
  * The AWS flavor's rules between props: node slots spread over the selected zones' /24 subnets.
- * Its other props are judged alone, for every engine: a Memcached fleet ignores `dataVolumeSize`,
- * `removalPolicy` and `authToken`, but refuses a value of the wrong kind all the same.
+ * Its other props are judged alone, for every engine (a Memcached fleet ignores `dataVolumeSize` and
+ * `removalPolicy` but refuses a value of the wrong kind all the same), except `authToken`, which a
+ * Memcached fleet refuses whatever its value: it has no AUTH.
  */
 
 /** The highest host number a /24 subnet gives a node (255 is its broadcast address). */
@@ -14,6 +16,9 @@ const LAST_HOST = 254;
 
 export function settleAws(construct: FleetConstruct, draw: Draw, props: Record<string, any>): Record<string, Verdict> {
   const verdicts = settleFleet(construct, draw, props);
+  if (draw.authToken?.verdict === 'valid' && props.authToken !== undefined && engineOf(props)?.engineType === EngineType.MEMCACHED) {
+    verdicts.authToken = 'invalid';
+  }
   const size = fleetSize(construct, draw, props);
   if (draw.nodeAddressOffset?.verdict === 'depends' && size && draw.vpcSubnets.verdict === 'valid') {
     const perZone = Math.ceil(slotCount(size, false) / zonesOf(draw.vpcSubnets));

@@ -9,7 +9,7 @@ import { Draw, makeProps, overrule } from './picks';
 import { CacheCluster, ReplicationGroup } from '../../src/aws';
 
 /**
- * Bad input, full synths of the AWS flavor (verification.md): random props, each draw either a
+ * Bad input, full synths of the AWS flavor: random props, each draw either a
  * whole template — a one-instance auto scaling group, an interface and (Redis, Valkey) a volume per
  * node slot — or a ValidationError naming a prop drawn wrong, with nothing created. Seeded: a
  * failure prints its counterexample. One test file per construct, so that jest runs them side by side.

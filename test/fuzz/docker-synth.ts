@@ -9,7 +9,7 @@ import { CacheCluster, ReplicationGroup } from '../../src/docker';
 import { dockerStack, synthJson } from '../docker/synth';
 
 /**
- * Bad input, full synths of the Docker flavor (verification.md): random props, each draw either a
+ * Bad input, full synths of the Docker flavor: random props, each draw either a
  * whole Terraform configuration — a container per node and per sentinel — or a ValidationError
  * naming a prop drawn wrong, with nothing declared. Seeded: a failure prints its counterexample.
  * One test file per construct, so that jest runs them side by side.

@@ -9,7 +9,7 @@ import { resolveParameters } from '../../src/core/parameters/resolve';
 import { STRING_TOKEN } from '../shared/invalid-fleet-props';
 
 /**
- * Bad input to ParameterGroup (verification.md): random parameter maps of real catalog names, junk
+ * Bad input to ParameterGroup: random parameter maps of real catalog names, junk
  * and names every object inherits, for every engine. Each group is either made, and then the
  * planner resolves its parameters too, or refused with a ValidationError naming
  * `parameters.<a drawn name>` (or the engine when its family has no catalog). Seeded: a failure

@@ -10,7 +10,7 @@ import { TokenCheck, validateCacheClusterOptions, validateReplicationGroupOption
 import { NUMBER_TOKEN, STRING_TOKEN } from '../shared/invalid-fleet-props';
 
 /**
- * Bad input at the validation and plan level (verification.md): thousands of random prop sets per
+ * Bad input at the validation and plan level: thousands of random prop sets per
  * construct through core's validation and the planner, each either a whole plan or a
  * ValidationError naming a prop drawn wrong. Seeded: a failure prints its counterexample and replays.
  */

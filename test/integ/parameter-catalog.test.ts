@@ -10,7 +10,7 @@ import { catalogEntries, memcachedArgs, resolveParameters } from '../../src/core
 import { existsOn } from '../../src/core/parameters/validate';
 
 /**
- * The catalog against the real servers (design/verification.md, "Catalog"): `redis7` against
+ * The engine parameter catalog against the real servers: `redis7` against
  * Redis 7.0, `valkey8` against Valkey 8.0 (`CONFIG GET *`), `memcached1.6` against memcached
  * (`stats settings`). For each family:
  * - every engine parameter the server's version has exists on it, and the ones gated to a later

@@ -1,5 +1,6 @@
 import { BenchResults, TargetResult } from '../bench/results';
 import { FailoverResult, FaultResults, SplitBrainRun, Target } from '../faults/results';
+import { median } from '../shared/run-stats';
 
 /**
  * The README's "Reliability and performance" figures, rendered from the committed JSON of the last
@@ -49,11 +50,24 @@ function benchRow(target: TargetResult): string[] {
   return [target.description, target.value.toFixed(3), `${target.comparison} ${target.limit}`, verdict(target.pass)];
 }
 
+/** The failover writer's rate over every trial: the median, to the nearest hundred writes/s. */
+function failoverWriteRate(failover: FailoverResult[]): number {
+  return Math.round(median(failover.flatMap((engine) => engine.trials.map((trial) => trial.writesPerSecond))) / 100) * 100;
+}
+
+/** How long the split-brain partitions were held (`30 s`, or each length when they differ). */
+function partitionLength(faults: FaultResults): string {
+  const runs = faults.splitBrain.flatMap((engine) => [engine.withMinReplicas, engine.withoutMinReplicas]);
+  const lengths = [...new Set(runs.map((run) => run.partitionSeconds))];
+  return lengths.map((length) => `${count(length)} s`).join(' / ');
+}
+
 /** The generated part of the section, markers included. */
 export function renderResultsSection(faults: FaultResults, bench: BenchResults): string {
   const m = faults.machine;
   const d = faults.defaults;
   const synth = bench.synth.measurements;
+  const synthSizes = [...new Set(synth.map((s) => s.nodes))].sort((a, b) => a - b);
   const lines = [
     RESULTS_START,
     '',
@@ -64,13 +78,13 @@ export function renderResultsSection(faults: FaultResults, bench: BenchResults):
       `Shipped defaults: Sentinel down-after ${d.sentinelDownAfterMillis} ms, failover timeout ${d.sentinelFailoverTimeoutMillis / 1000} s, quorum ${d.sentinelQuorum}; ` +
       `min-replicas-to-write ${d.minReplicasToWrite} (max lag ${d.minReplicasMaxLagSeconds} s) with two replicas; persistence ${d.persistence}.`,
     '',
-    '**Failover**: `kill -9` of the primary of a 1 + 2 group under a steady writer (ioredis through Sentinel, about 1,000 writes/s); time until a write through Sentinel discovery succeeds; writes acknowledged with `WAIT 1` before the kill checked afterwards; the old primary restarted each time.',
+    `**Failover**: \`kill -9\` of the primary of a 1 + 2 group under a steady writer (ioredis through Sentinel, about ${count(failoverWriteRate(faults.failover))} writes/s); time until a write through Sentinel discovery succeeds; writes acknowledged with \`WAIT 1\` before the kill checked afterwards; the old primary restarted each time.`,
     '',
     ...table(['engine', 'trials', 'p50', 'max', 'acknowledged writes lost', 'old primary rejoined as replica', 'second failovers'], failoverRows(faults.failover)),
     '',
     `![Failover time per trial](${CHART_PATH})`,
     '',
-    '**Split brain** (Jepsen 2013): the primary cut off from its replicas and sentinels, not from one writer, for 30 s (iptables rules between the nodes\' 127.0.0.x addresses), then healed.',
+    `**Split brain** (Jepsen 2013): the primary cut off from its replicas and sentinels, not from one writer, for ${partitionLength(faults)} (iptables rules between the nodes' 127.0.0.x addresses), then healed.`,
     '',
     ...table(
       ['engine', 'min-replicas-to-write', 'isolated primary refuses writes after', 'writes it acknowledged in the partition', 'acknowledged writes lost', 'new primary after', 'old primary demoted'],
@@ -101,7 +115,7 @@ export function renderResultsSection(faults: FaultResults, bench: BenchResults):
     '',
     ...table(['ratio', 'SET', 'GET'], bench.throughput.ratios.map((r) => [`${r.numerator} / ${r.denominator}`, r.ratio.SET.toFixed(3), r.ratio.GET.toFixed(3)])),
     '',
-    ...table(['nodes', 'resources', 'cachefleet synth', 'hand-written synth'], [10, 30, 100].map((nodes) => {
+    ...table(['nodes', 'resources', 'cachefleet synth', 'hand-written synth'], synthSizes.map((nodes) => {
       const ours = synth.find((s) => s.variant === 'cachefleet' && s.nodes === nodes);
       const theirs = synth.find((s) => s.variant === 'hand-written' && s.nodes === nodes);
       return [String(nodes), String(ours?.resources ?? '—'), ours ? `${Math.round(ours.medianMs)} ms` : '—', theirs ? `${Math.round(theirs.medianMs)} ms` : '—'];

@@ -11,7 +11,7 @@ import { addressInCidr } from '../../core/addresses';
 import { ValidationError } from '../../core/errors';
 import { CacheFleetOptions } from '../../core/fleet-options';
 import { FleetPlan, fleetName, planFleet } from '../../core/topology';
-import { TokenCheck, ValidatedFleet } from '../../core/validation';
+import { refuseAuthTokenForMemcached, TokenCheck, ValidatedFleet } from '../../core/validation';
 import { Endpoint } from '../endpoint';
 import { FleetProps } from '../fleet';
 import { NodeSlot } from '../node-slot';
@@ -34,8 +34,11 @@ export const FLEET_DEFAULTS = {
   zoneSuffix: 'cachefleet.internal',
 } as const;
 
-/** Characters a generated AUTH token never holds (ElastiCache's rule, and the agent's `\`). */
-export const AUTH_TOKEN_EXCLUDED = ' "/@\\\'`';
+/**
+ * Characters a generated AUTH token never holds: those core's rule refuses (AUTH_TOKEN_RULE), plus
+ * `\`, `'` and a backtick, so that the generated token pastes into a shell or a URL unquoted.
+ */
+const AUTH_TOKEN_EXCLUDED = ' "/@\\\'`';
 
 /** Every fleet's addresses by subnet, per stack: two fleets must not share one. */
 const USED_ADDRESSES = new WeakMap<Stack, Map<string, string>>();
@@ -64,6 +67,7 @@ export class FleetResources {
   constructor(scope: Construct, props: FleetProps & CacheFleetOptions, fleet: ValidatedFleet) {
     this.scope = scope;
     validateFleetProps(props);
+    refuseAuthTokenForMemcached('authToken', fleet.engine, props.authToken && 'a secret');
     const stack = Stack.of(scope);
     const redisLike = fleet.engine.supportsReplication;
     this.nodeType = props.nodeType ?? NodeType.of(FLEET_DEFAULTS.nodeType);

@@ -2,7 +2,7 @@ import { Container, ContainerUpload } from '@cdktf/provider-docker/lib/container
 import { Image } from '@cdktf/provider-docker/lib/image';
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { Volume } from '@cdktf/provider-docker/lib/volume';
-import { Fn, Op, TerraformOutput, TerraformVariable, Token } from 'cdktf';
+import { Fn, Op, TerraformOutput, TerraformStack, TerraformVariable, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { fleetNetwork } from './network';
 import { terraformLiteral, terraformName } from './terraform';
@@ -10,8 +10,8 @@ import { addressInCidr } from '../../core/addresses';
 import { agentScript } from '../../core/agent-script';
 import { ValidationError } from '../../core/errors';
 import { renderBundle } from '../../core/render';
-import { FleetPlan, fleetName, NodeService, NodeSlot, planFleet, SENTINEL_DEFAULTS } from '../../core/topology';
-import { LIMITS, ValidatedFleet } from '../../core/validation';
+import { FleetPlan, fleetName, NodeService, NodeSlot, planFleet } from '../../core/topology';
+import { AUTH_TOKEN_RULE, refuseAuthTokenForMemcached, ValidatedFleet } from '../../core/validation';
 import { AuthToken } from '../auth-token';
 import { DockerFleetOptions } from '../container-options';
 import { Endpoint } from '../endpoint';
@@ -58,12 +58,17 @@ export interface DockerFleet {
   readonly image: Image;
   readonly containers: FleetContainer[];
   readonly authToken?: string;
+  /** The network alias over every data node of a replication group (undefined for other fleets). */
+  readonly readerAlias?: string;
   /** `container address:port` -> `host address:host port`, for host-side clients (ioredis `natMap`). */
   readonly hostAddressMap: Record<string, string>;
 }
 
-/** Checks the Docker-specific props; throws `ValidationError` naming the prop. */
-export function validateDockerOptions(props: DockerFleetOptions, fleet: ValidatedFleet, slotCount: number): void {
+/**
+ * Checks the Docker-specific props but for `hostPortBase` (see `validateHostPorts`); throws
+ * `ValidationError` naming the prop.
+ */
+export function validateDockerOptions(props: DockerFleetOptions, fleet: ValidatedFleet): void {
   const concrete = (name: keyof DockerFleetOptions) => {
     const value = props[name];
     if (value !== undefined && Token.isUnresolved(value)) {
@@ -89,14 +94,6 @@ export function validateDockerOptions(props: DockerFleetOptions, fleet: Validate
   if (host !== undefined && (typeof host !== 'string' || !isIpv4(host))) {
     throw new ValidationError('hostAddress', host, 'must be an IPv4 address of the Docker host, such as "127.0.0.1" (or "0.0.0.0" for every address)');
   }
-  const base = props.hostPortBase;
-  const highest = 65_535 - (slotCount - 1);
-  if (base !== undefined && (typeof base !== 'number' || !Number.isInteger(base) || base < 1 || base > highest)) {
-    throw new ValidationError('hostPortBase', base, `must be an integer between 1 and ${highest} (the fleet's ${slotCount} containers publish on consecutive ports)`);
-  }
-  if (base !== undefined && props.publishPorts === false) {
-    throw new ValidationError('hostPortBase', base, 'must be unset when `publishPorts` is false');
-  }
   if (props.restartPolicy !== undefined && !Object.values(RestartPolicy).includes(props.restartPolicy)) {
     throw new ValidationError('restartPolicy', props.restartPolicy, `must be a RestartPolicy (${Object.values(RestartPolicy).join(', ')})`);
   }
@@ -106,9 +103,21 @@ export function validateDockerOptions(props: DockerFleetOptions, fleet: Validate
     if (!(token instanceof AuthToken)) {
       throw new ValidationError(name, token, 'must be an AuthToken (AuthToken.fromVariable() or AuthToken.fromFile()), never a literal');
     }
-    if (!fleet.engine.supportsReplication) {
-      throw new ValidationError(name, 'an AuthToken', 'must be unset for Memcached, which has no AUTH (keep its network private)');
-    }
+    refuseAuthTokenForMemcached(name, fleet.engine, 'an AuthToken');
+  }
+}
+
+/** Checks `hostPortBase` against the planned fleet: a container per slot, each on the next port. */
+export function validateHostPorts(props: DockerFleetOptions, plan: FleetPlan): void {
+  const base = props.hostPortBase;
+  if (base === undefined) return;
+  const containers = plan.slots.length;
+  const highest = 65_535 - (containers - 1);
+  if (typeof base !== 'number' || !Number.isInteger(base) || base < 1 || base > highest) {
+    throw new ValidationError('hostPortBase', base, `must be an integer between 1 and ${highest} (the fleet's ${containers} containers publish on consecutive ports)`);
+  }
+  if (props.publishPorts === false) {
+    throw new ValidationError('hostPortBase', base, 'must be unset when `publishPorts` is false');
   }
 }
 
@@ -117,9 +126,20 @@ function isIpv4(text: string): boolean {
   return match !== null && match.slice(1).every((octet) => Number(octet) <= 255 && String(Number(octet)) === octet);
 }
 
-/** How many containers a validated fleet has in the Docker flavor. */
-export function containerCount(fleet: ValidatedFleet): number {
-  return fleet.dataNodes + (fleet.failover ? SENTINEL_DEFAULTS.count : 0);
+/** The fleet constructs whose resources are declared, and the fleet name each declared them under. */
+const FLEET_NAMES = new WeakMap<Construct, string>();
+
+/**
+ * Refuses a fleet name another fleet of the same stack declared its resources under: the names of
+ * containers, volumes, the network, the outputs and the AUTH variable all derive from it, and
+ * Terraform would keep only one of each.
+ */
+function requireFreeFleetName(scope: Construct, id: string, name: string): void {
+  for (const other of TerraformStack.of(scope).node.findAll()) {
+    if (other !== scope && FLEET_NAMES.get(other) === name) {
+      throw new ValidationError('id', id, `must give a fleet name no other fleet of the stack has (${other.node.path} is ${name})`);
+    }
+  }
 }
 
 /**
@@ -128,14 +148,19 @@ export function containerCount(fleet: ValidatedFleet): number {
  * node and per sentinel, and the outputs.
  */
 export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedFleet, props: DockerFleetOptions): DockerFleet {
-  validateDockerOptions(props, fleet, containerCount(fleet));
+  validateDockerOptions(props, fleet);
   const name = fleetName(id);
   const subnet = props.subnetCidr ?? DOCKER_DEFAULTS.subnetCidr;
   const addressOf = (position: { index: number }) => addressInCidr('subnetCidr', subnet, DOCKER_DEFAULTS.firstHost + position.index);
   const plan = planFleet({ name, fleet, zoneCount: 1, addressOf, dedicatedSentinels: true });
+  validateHostPorts(props, plan);
   const redisLike = plan.engine.supportsReplication;
+  const readerAlias = plan.kind === 'replication' ? `${name}-reader` : undefined;
 
+  requireFreeFleetName(scope, id, name);
   const network = fleetNetwork(scope, name, subnet);
+  // The last refusal is behind (the subnet's): from here on the fleet's resources are declared.
+  FLEET_NAMES.set(scope, name);
   const image = new Image(scope, 'Image', { name: plan.engine.installation.containerImage, keepLocally: true });
 
   let authToken: string | undefined;
@@ -151,7 +176,6 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
   const hostAddress = props.hostAddress ?? DOCKER_DEFAULTS.hostAddress;
   const restart = props.restartPolicy ?? RestartPolicy.UNLESS_STOPPED;
   const containers: FleetContainer[] = [];
-  const readerAlias = `${name}-reader`;
 
   for (const slot of plan.slots) {
     const service = slot.services[0];
@@ -195,7 +219,7 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
         {
           name: network.name,
           ipv4Address: slot.address,
-          aliases: plan.kind === 'replication' && !sentinel ? [containerName, readerAlias] : [containerName],
+          aliases: readerAlias !== undefined && !sentinel ? [containerName, readerAlias] : [containerName],
         },
       ],
       ports: publish
@@ -231,7 +255,7 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
       hostAddressMap[endpoint.socketAddress] = `${hostAddress}:${Token.asString(container.ports.get(0).external)}`;
     }
   }
-  return { plan, network, image, containers, authToken, hostAddressMap };
+  return { plan, network, image, containers, authToken, readerAlias, hostAddressMap };
 }
 
 /** The sensitive variable the AUTH token comes from when the user gives none. */
@@ -240,16 +264,16 @@ function defaultAuthVariable(scope: Construct, name: string): TerraformVariable 
     type: 'string',
     sensitive: true,
     nullable: false,
-    description: `The AUTH token of the cachefleet fleet "${name}": ${LIMITS.minAuthTokenLength} to ${LIMITS.maxAuthTokenLength} printable ASCII characters other than space, ", / and @.`,
+    description: `The AUTH token of the cachefleet fleet "${name}": ${AUTH_TOKEN_RULE.allowed}.`,
   });
   variable.overrideLogicalId(terraformName(name, 'auth_token'));
   const value = variable.stringValue;
   variable.addValidation({
     condition: Op.and(
-      Op.and(Op.gte(Fn.lengthOf(value), LIMITS.minAuthTokenLength), Op.lte(Fn.lengthOf(value), LIMITS.maxAuthTokenLength)),
-      Fn.can(Fn.regex('^[!#-.0-?A-~]+$', value)),
+      Op.and(Op.gte(Fn.lengthOf(value), AUTH_TOKEN_RULE.minLength), Op.lte(Fn.lengthOf(value), AUTH_TOKEN_RULE.maxLength)),
+      Fn.can(Fn.regex(AUTH_TOKEN_RULE.pattern, value)),
     ),
-    errorMessage: `The AUTH token must be ${LIMITS.minAuthTokenLength} to ${LIMITS.maxAuthTokenLength} printable ASCII characters other than space, ", / and @.`,
+    errorMessage: `The AUTH token must be ${AUTH_TOKEN_RULE.allowed}.`,
   });
   return variable;
 }

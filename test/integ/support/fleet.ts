@@ -177,11 +177,6 @@ export class Fleet {
     );
   }
 
-  /** Stops one service (SIGTERM, SIGKILL after `graceMs`). */
-  public stop(slot: NodeSlot | string, service: NodeService, signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<number | string> {
-    return this.process(slot, service).stop(signal, graceMs);
-  }
-
   /** Stops every running process gracefully: sentinels first, then the data nodes. */
   public async stopAll(graceMs = 10_000): Promise<void> {
     const running = [...this.processes.entries()].filter(([, p]) => p.running);

@@ -22,23 +22,26 @@ export interface RedisFamilyEngine {
   readonly addressBase: number;
 }
 
-/** Redis 7.0 (Debian's redis-server / redis-sentinel) and Valkey 8.0 (bookworm-backports). */
-export const REDIS_FAMILY: readonly RedisFamilyEngine[] = [
-  {
-    title: 'Redis 7.0',
-    engine: CacheEngine.redis({ version: RedisEngineVersion.VER_7_0 }),
-    server: 'redis-server',
-    cli: 'redis-cli',
-    addressBase: 10,
-  },
-  {
-    title: 'Valkey 8.0',
-    engine: CacheEngine.valkey({ version: ValkeyEngineVersion.VER_8_0 }),
-    server: 'valkey-server',
-    cli: 'valkey-cli',
-    addressBase: 20,
-  },
-];
+/** Redis 7.0: Debian bookworm's redis-server / redis-sentinel. */
+export const REDIS_7_0: RedisFamilyEngine = {
+  title: 'Redis 7.0',
+  engine: CacheEngine.redis({ version: RedisEngineVersion.VER_7_0 }),
+  server: 'redis-server',
+  cli: 'redis-cli',
+  addressBase: 10,
+};
+
+/** Valkey 8.0 (bookworm-backports). */
+export const VALKEY_8_0: RedisFamilyEngine = {
+  title: 'Valkey 8.0',
+  engine: CacheEngine.valkey({ version: ValkeyEngineVersion.VER_8_0 }),
+  server: 'valkey-server',
+  cli: 'valkey-cli',
+  addressBase: 20,
+};
+
+/** The Redis-family engines the behaviour tests run. */
+export const REDIS_FAMILY: readonly RedisFamilyEngine[] = [REDIS_7_0, VALKEY_8_0];
 
 export const MEMCACHED_1_6 = CacheEngine.memcached({ version: MemcachedEngineVersion.VER_1_6 });
 
@@ -57,17 +60,11 @@ function addressOf(addresses: readonly string[]): (position: SlotPosition) => st
 }
 
 /**
- * A replication group of 1 primary + `replicas` replicas, sentinels as the planner places them
- * (1 + 2: node-0 primary, node-1 and node-2 replicas, a sentinel on each, quorum 2).
+ * A replication group of 1 primary + 2 replicas with the default persistence, sentinels as the
+ * planner places them (node-0 primary, node-1 and node-2 replicas, a sentinel on each, quorum 2).
  */
-export function replicationGroupPlan(
-  name: string,
-  engine: CacheEngine,
-  addresses: readonly string[],
-  replicas = 2,
-  persistence?: Persistence,
-): FleetPlan {
-  const fleet = validateReplicationGroupOptions({ engine, replicasPerShard: replicas, persistence });
+export function replicationGroupPlan(name: string, engine: CacheEngine, addresses: readonly string[]): FleetPlan {
+  const fleet = validateReplicationGroupOptions({ engine, replicasPerShard: 2 });
   return planFleet({ name, fleet, zoneCount: 3, addressOf: addressOf(addresses) });
 }
 
