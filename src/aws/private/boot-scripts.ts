@@ -8,6 +8,8 @@
  * `CACHEFLEET_METADATA_URL`).
  */
 
+import { BUNDLE_FILES, slotEnvPath } from '../../core/render';
+
 /** The namespace the nodes publish their metrics in. */
 export const METRICS_NAMESPACE = 'CacheFleet';
 
@@ -121,9 +123,9 @@ set -a
 # shellcheck source=/dev/null
 . "$new/agent.env"
 set +a
-if [ -r "$running/${BUNDLE_LAYOUT.configDir}/live-parameters" ]; then
+if [ -r "$running/${BUNDLE_LAYOUT.configDir}/${BUNDLE_FILES.liveParameters}" ]; then
   # The engine reads the new configuration from the running bundle's path at its next start.
-  CACHEFLEET_CONFIG_DIR="$new/${BUNDLE_LAYOUT.configDir}" "$new/${BUNDLE_LAYOUT.agent}" apply-parameters "$running/${BUNDLE_LAYOUT.configDir}/live-parameters"
+  CACHEFLEET_CONFIG_DIR="$new/${BUNDLE_LAYOUT.configDir}" "$new/${BUNDLE_LAYOUT.agent}" apply-parameters "$running/${BUNDLE_LAYOUT.configDir}/${BUNDLE_FILES.liveParameters}"
 fi
 rm -rf "$running.old"
 mv "$running" "$running.old"
@@ -165,9 +167,9 @@ failed() {
 trap failed ERR
 
 # shellcheck source=/dev/null
-. "$CACHEFLEET_CONFIG_DIR/fleet.env"
+. "$CACHEFLEET_CONFIG_DIR/${BUNDLE_FILES.fleetEnv}"
 # shellcheck source=/dev/null
-. "$CACHEFLEET_CONFIG_DIR/slots/$CACHEFLEET_SLOT.env"
+. "$CACHEFLEET_CONFIG_DIR/${slotEnvPath('$CACHEFLEET_SLOT')}"
 
 # The engine: the Amazon Linux 2023 package, else the pinned image run with podman on the host network.
 CACHEFLEET_BIN_DIR=
@@ -335,7 +337,7 @@ ${HELPERS}
 here=$(cd "$(dirname "$0")" && pwd)
 export CACHEFLEET_CONFIG_DIR="$here/${BUNDLE_LAYOUT.configDir}"
 # shellcheck source=/dev/null
-. "$CACHEFLEET_CONFIG_DIR/fleet.env"
+. "$CACHEFLEET_CONFIG_DIR/${BUNDLE_FILES.fleetEnv}"
 token=$(imds_token)
 fleet=$(imds_get "$token" tags/instance/cachefleet:fleet)
 slot=$(imds_get "$token" tags/instance/cachefleet:slot)
@@ -348,7 +350,7 @@ cpu=$(printf '%s %s\\n' "$first" "$second" | awk '{ busy = ($4 - $2) - ($3 - $1)
 
 data="${NODE_METRICS.cpuUtilization}=$cpu"
 # shellcheck source=/dev/null
-. "$CACHEFLEET_CONFIG_DIR/slots/$slot.env"
+. "$CACHEFLEET_CONFIG_DIR/${slotEnvPath('$slot')}"
 case $CF_ENGINE in
   memcached)
     stats=$(exec 3<>"/dev/tcp/$CF_ADDRESS/$CF_PORT" && printf 'stats\\r\\nquit\\r\\n' >&3 && tr -d '\\r' <&3) || stats=
