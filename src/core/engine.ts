@@ -13,6 +13,16 @@ export enum EngineType {
 }
 
 /**
+ * The registry the official images are pulled from: Amazon ECR Public, inside AWS, so that a boot or
+ * a replacement does not depend on Docker Hub (its rate limits, its reachability from a VPC).
+ * `docker/library/...` is ECR Public's copy of the Docker Official Images (same image digests).
+ */
+export const DEFAULT_CONTAINER_REGISTRY = 'public.ecr.aws';
+
+/** A registry host, an optional port and path prefix: no scheme, no tag, no digest. */
+const REGISTRY_PATTERN = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$/;
+
+/**
  * How a node gets one engine version.
  */
 export interface EngineInstallation {
@@ -20,6 +30,7 @@ export interface EngineInstallation {
    * The Amazon Linux 2023 package that provides this version, installed with `dnf`.
    *
    * @default - no Amazon Linux 2023 package provides this version: the node runs `containerImage`
+   * with AL2023's `docker` package
    */
   readonly amazonLinuxPackage?: string;
 
@@ -32,10 +43,52 @@ export interface EngineInstallation {
   readonly amazonLinuxBinaryPrefix?: string;
 
   /**
-   * The official container image, pinned to a tag; containers always run it, and EC2 nodes run it
-   * (with podman) when no Amazon Linux 2023 package exists.
+   * The system user an EC2 node runs the engine as: the Amazon Linux 2023 package's own user, or the
+   * user the node creates (`useradd -r`) to run the image as, never root.
+   *
+   * @default - the engine's name (`redis`, `valkey`, `memcached`)
+   */
+  readonly engineUser?: string;
+
+  /**
+   * The official container image, pinned: `registry/repository:tag@sha256:digest` where a digest of the
+   * tag could be verified. Containers always run it, and EC2 nodes run it (with AL2023's `docker`
+   * package) when no Amazon Linux 2023 package provides the version.
    */
   readonly containerImage: string;
+
+  /**
+   * The `uid:gid` the official image runs the engine as (its entrypoint switches from root to it, or
+   * its `USER`): the node runs the engine as this identity inside a container.
+   */
+  readonly containerUser: string;
+}
+
+/** The uid:gid of the `redis` and `valkey` users of the official images (their entrypoints switch to it). */
+const REDIS_IMAGE_USER = '999:999';
+/** The uid:gid of the `memcache` user the official memcached image runs as (`USER memcache`). */
+const MEMCACHED_IMAGE_USER = '11211:11211';
+
+/**
+ * The engine image with another registry in place of the default one: a private mirror or an ECR
+ * pull-through cache for VPCs without internet access (`123456789012.dkr.ecr.eu-west-1.amazonaws.com/ecr-public`
+ * serves `.../ecr-public/docker/library/redis:7.2.16@sha256:...`). The repository path, tag and digest are
+ * kept, so the mirror serves the very same image.
+ *
+ * @param image the image reference, such as `public.ecr.aws/docker/library/redis:7.2.16@sha256:...`
+ * @param registry the registry host and optional path prefix that replaces the image's registry
+ * @param propPath the prop the registry came from, for the error message
+ */
+export function imageFromRegistry(image: string, registry: string, propPath = 'containerRegistry'): string {
+  if (typeof registry !== 'string' || !REGISTRY_PATTERN.test(registry)) {
+    throw new ValidationError(propPath, registry, 'must be a registry host with an optional port and path prefix, such as "123456789012.dkr.ecr.eu-west-1.amazonaws.com/ecr-public" (no scheme, tag or digest)');
+  }
+  const slash = image.indexOf('/');
+  const first = slash < 0 ? '' : image.slice(0, slash);
+  // A first path component with a dot or a colon (or `localhost`) names a registry; otherwise the
+  // reference is Docker Hub's (`valkey/valkey:8.0.2`) and all of it is the repository path.
+  const hasRegistry = first.includes('.') || first.includes(':') || first === 'localhost';
+  return `${registry}/${hasRegistry ? image.slice(slash + 1) : image}`;
 }
 
 /**
@@ -75,29 +128,47 @@ function requireVersion(version: unknown, isOfEngine: boolean, className: string
  * A Redis OSS version.
  */
 export class RedisEngineVersion extends EngineVersion {
-  /** Redis 6.2 (Amazon Linux 2023 package `redis6`). */
-  public static readonly VER_6_2 = new RedisEngineVersion('6.2.17', '6.2', {
+  /**
+   * Redis 6.2. EC2 nodes install Amazon Linux 2023's `redis6` package (its own 6.2 patch release, run
+   * as the package's `redis` user); containers run the official image.
+   */
+  public static readonly VER_6_2 = new RedisEngineVersion('6.2.24', '6.2', {
     amazonLinuxPackage: 'redis6',
     amazonLinuxBinaryPrefix: 'redis6',
-    containerImage: 'redis:6.2.17',
+    engineUser: 'redis',
+    containerImage: `${DEFAULT_CONTAINER_REGISTRY}/docker/library/redis:6.2.24@sha256:e7b96daa9a182b0a2639253fdab98244190ec2dca8a41da3fb31a147ef71a870`,
+    containerUser: REDIS_IMAGE_USER,
   });
 
-  /** Redis 7.0. */
-  public static readonly VER_7_0 = new RedisEngineVersion('7.0.15', '7.0', { containerImage: 'redis:7.0.15' });
+  /**
+   * Redis 7.0 (the official image; Amazon Linux 2023 has no Redis 7 package). The 7.0 line is no
+   * longer rebuilt upstream: its image is pinned to the tag only.
+   */
+  public static readonly VER_7_0 = new RedisEngineVersion('7.0.15', '7.0', {
+    containerImage: `${DEFAULT_CONTAINER_REGISTRY}/docker/library/redis:7.0.15`,
+    containerUser: REDIS_IMAGE_USER,
+  });
 
-  /** Redis 7.2. */
-  public static readonly VER_7_2 = new RedisEngineVersion('7.2.7', '7.2', { containerImage: 'redis:7.2.7' });
+  /** Redis 7.2 (the official image; Amazon Linux 2023 has no Redis 7 package). */
+  public static readonly VER_7_2 = new RedisEngineVersion('7.2.16', '7.2', {
+    containerImage: `${DEFAULT_CONTAINER_REGISTRY}/docker/library/redis:7.2.16@sha256:0637954999d01b7c9ce9167db2da50656e2590d3b884f1c600c5f63bb6e6773c`,
+    containerUser: REDIS_IMAGE_USER,
+  });
 
   /**
-   * A Redis version not listed here yet.
+   * A Redis version not listed here yet. It runs from the image on every node.
    *
    * @param fullVersion the full version, such as `7.2.8`
    * @param majorVersion the major.minor line, such as `7.2`
-   * @param containerImage the pinned image that provides it
-   * @default containerImage `redis:<fullVersion>`
+   * @param containerImage the image that provides it; pin it by digest (`...:7.2.8@sha256:...`) so
+   * that every node of a fleet runs the same build
+   * @default containerImage `public.ecr.aws/docker/library/redis:<fullVersion>`
    */
   public static of(fullVersion: string, majorVersion: string, containerImage?: string): RedisEngineVersion {
-    return new RedisEngineVersion(fullVersion, majorVersion, { containerImage: containerImage ?? `redis:${fullVersion}` });
+    return new RedisEngineVersion(fullVersion, majorVersion, {
+      containerImage: containerImage ?? `${DEFAULT_CONTAINER_REGISTRY}/docker/library/redis:${fullVersion}`,
+      containerUser: REDIS_IMAGE_USER,
+    });
   }
 
   private constructor(fullVersion: string, majorVersion: string, installation: EngineInstallation) {
@@ -109,26 +180,41 @@ export class RedisEngineVersion extends EngineVersion {
  * A Valkey version.
  */
 export class ValkeyEngineVersion extends EngineVersion {
-  /** Valkey 7.2. */
-  public static readonly VER_7_2 = new ValkeyEngineVersion('7.2.9', '7.2', { containerImage: 'valkey/valkey:7.2.9' });
+  // Amazon Linux 2023's `valkey` package follows Valkey's newest line (9.0 from release
+  // 2023.11.20260427), so none of these lines is an AL2023 package: every node runs the Valkey
+  // project's image from its ECR Public repository.
 
-  /** Valkey 8.0. */
-  public static readonly VER_8_0 = new ValkeyEngineVersion('8.0.2', '8.0', { containerImage: 'valkey/valkey:8.0.2' });
+  /** Valkey 7.2 (the Valkey project's image). */
+  public static readonly VER_7_2 = new ValkeyEngineVersion('7.2.9', '7.2', {
+    containerImage: `${DEFAULT_CONTAINER_REGISTRY}/valkey/valkey:7.2.9`,
+    containerUser: REDIS_IMAGE_USER,
+  });
 
-  /** Valkey 8.1. */
-  public static readonly VER_8_1 = new ValkeyEngineVersion('8.1.1', '8.1', { containerImage: 'valkey/valkey:8.1.1' });
+  /** Valkey 8.0 (the Valkey project's image). */
+  public static readonly VER_8_0 = new ValkeyEngineVersion('8.0.2', '8.0', {
+    containerImage: `${DEFAULT_CONTAINER_REGISTRY}/valkey/valkey:8.0.2`,
+    containerUser: REDIS_IMAGE_USER,
+  });
+
+  /** Valkey 8.1 (the Valkey project's image). */
+  public static readonly VER_8_1 = new ValkeyEngineVersion('8.1.1', '8.1', {
+    containerImage: `${DEFAULT_CONTAINER_REGISTRY}/valkey/valkey:8.1.1`,
+    containerUser: REDIS_IMAGE_USER,
+  });
 
   /**
-   * A Valkey version not listed here yet.
+   * A Valkey version not listed here yet. It runs from the image on every node.
    *
    * @param fullVersion the full version, such as `8.1.2`
    * @param majorVersion the major.minor line, such as `8.1`
-   * @param containerImage the pinned image that provides it
-   * @default containerImage `valkey/valkey:<fullVersion>`
+   * @param containerImage the image that provides it; pin it by digest (`...:8.1.2@sha256:...`) so
+   * that every node of a fleet runs the same build
+   * @default containerImage `public.ecr.aws/valkey/valkey:<fullVersion>`
    */
   public static of(fullVersion: string, majorVersion: string, containerImage?: string): ValkeyEngineVersion {
     return new ValkeyEngineVersion(fullVersion, majorVersion, {
-      containerImage: containerImage ?? `valkey/valkey:${fullVersion}`,
+      containerImage: containerImage ?? `${DEFAULT_CONTAINER_REGISTRY}/valkey/valkey:${fullVersion}`,
+      containerUser: REDIS_IMAGE_USER,
     });
   }
 
@@ -141,23 +227,30 @@ export class ValkeyEngineVersion extends EngineVersion {
  * A Memcached version.
  */
 export class MemcachedEngineVersion extends EngineVersion {
-  /** Memcached 1.6 (Amazon Linux 2023 package `memcached`). */
-  public static readonly VER_1_6 = new MemcachedEngineVersion('1.6.38', '1.6', {
+  /**
+   * Memcached 1.6. EC2 nodes install Amazon Linux 2023's `memcached` package (its own 1.6 patch
+   * release, run as the package's `memcached` user); containers run the official image.
+   */
+  public static readonly VER_1_6 = new MemcachedEngineVersion('1.6.45', '1.6', {
     amazonLinuxPackage: 'memcached',
-    containerImage: 'memcached:1.6.38',
+    engineUser: 'memcached',
+    containerImage: `${DEFAULT_CONTAINER_REGISTRY}/docker/library/memcached:1.6.45@sha256:75c93cc91e76853da7c029e74d6e8dbd44774dd3713c93be8cd1971ad26120a4`,
+    containerUser: MEMCACHED_IMAGE_USER,
   });
 
   /**
-   * A Memcached version not listed here yet.
+   * A Memcached version not listed here yet. It runs from the image on every node.
    *
    * @param fullVersion the full version, such as `1.6.39`
    * @param majorVersion the major.minor line, such as `1.6`
-   * @param containerImage the pinned image that provides it
-   * @default containerImage `memcached:<fullVersion>`
+   * @param containerImage the image that provides it; pin it by digest (`...:1.6.39@sha256:...`) so
+   * that every node of a fleet runs the same build
+   * @default containerImage `public.ecr.aws/docker/library/memcached:<fullVersion>`
    */
   public static of(fullVersion: string, majorVersion: string, containerImage?: string): MemcachedEngineVersion {
     return new MemcachedEngineVersion(fullVersion, majorVersion, {
-      containerImage: containerImage ?? `memcached:${fullVersion}`,
+      containerImage: containerImage ?? `${DEFAULT_CONTAINER_REGISTRY}/docker/library/memcached:${fullVersion}`,
+      containerUser: MEMCACHED_IMAGE_USER,
     });
   }
 
@@ -219,13 +312,34 @@ export class CacheEngine {
   /** How a node gets this version. */
   public readonly installation: EngineInstallation;
 
-  private constructor(engineType: EngineType, version: EngineVersion) {
+  /** The system user EC2 nodes run the engine as (never root). */
+  public readonly engineUser: string;
+
+  private readonly version: EngineVersion;
+
+  private constructor(engineType: EngineType, version: EngineVersion, installation?: EngineInstallation) {
     this.engineType = engineType;
+    this.version = version;
     this.engineVersion = version.fullVersion;
     this.majorVersion = version.majorVersion;
-    this.installation = version.installation;
+    this.installation = installation ?? version.installation;
+    this.engineUser = this.installation.engineUser ?? engineType;
     this.defaultPort = engineType === EngineType.MEMCACHED ? 11211 : 6379;
     this.parameterGroupFamily = parameterGroupFamilyOf(engineType, version.majorVersion);
+  }
+
+  /**
+   * The same engine, its image pulled from another registry: a private mirror or an ECR pull-through
+   * cache, for VPCs without internet access. The repository path, tag and digest stay the same.
+   *
+   * @param registry the registry host and optional path prefix, such as
+   * `123456789012.dkr.ecr.eu-west-1.amazonaws.com/ecr-public`
+   */
+  public withContainerRegistry(registry: string): CacheEngine {
+    return new CacheEngine(this.engineType, this.version, {
+      ...this.installation,
+      containerImage: imageFromRegistry(this.installation.containerImage, registry),
+    });
   }
 
   /** Whether the engine replicates and fails over (Redis and Valkey do, Memcached does not). */

@@ -25,20 +25,41 @@ describe('CacheEngine', () => {
     expect(engine.supportsReplication).toBe(type !== EngineType.MEMCACHED);
   });
 
-  test('every listed version is deployable: a pinned image, and a package where Amazon Linux 2023 has one', () => {
+  test('every listed version is deployable: an image from ECR Public, a package where Amazon Linux 2023 has one', () => {
     const versions = [
       RedisEngineVersion.VER_6_2, RedisEngineVersion.VER_7_0, RedisEngineVersion.VER_7_2,
       ValkeyEngineVersion.VER_7_2, ValkeyEngineVersion.VER_8_0, ValkeyEngineVersion.VER_8_1,
       MemcachedEngineVersion.VER_1_6,
     ];
     for (const version of versions) {
-      // An image pinned to the exact version, never a floating tag.
-      expect(version.installation.containerImage).toMatch(new RegExp(`:${version.fullVersion.replace(/\./g, '\\.')}$`));
+      // Pulled from a registry inside AWS, the exact version's tag, never a floating one.
+      expect(version.installation.containerImage).toMatch(
+        new RegExp(`^public\\.ecr\\.aws/[a-z/]+:${version.fullVersion.replace(/\./g, '\\.')}(@sha256:[0-9a-f]{64})?$`));
     }
-    expect(RedisEngineVersion.VER_6_2.installation).toMatchObject({ amazonLinuxPackage: 'redis6', amazonLinuxBinaryPrefix: 'redis6' });
-    expect(MemcachedEngineVersion.VER_1_6.installation.amazonLinuxPackage).toBe('memcached');
-    // Redis 7.x has no Amazon Linux 2023 package: it runs from the image, it is not refused.
-    expect(RedisEngineVersion.VER_7_2.installation.amazonLinuxPackage).toBeUndefined();
+    expect(RedisEngineVersion.VER_6_2.installation).toMatchObject({ amazonLinuxPackage: 'redis6', amazonLinuxBinaryPrefix: 'redis6', engineUser: 'redis' });
+    expect(MemcachedEngineVersion.VER_1_6.installation).toMatchObject({ amazonLinuxPackage: 'memcached', engineUser: 'memcached' });
+    // Redis 7.x has no Amazon Linux 2023 package, and AL2023's valkey package is Valkey 9.0 (release
+    // 2023.11.20260427): these run from the image, they are not refused.
+    for (const version of [RedisEngineVersion.VER_7_0, RedisEngineVersion.VER_7_2, ValkeyEngineVersion.VER_7_2, ValkeyEngineVersion.VER_8_0, ValkeyEngineVersion.VER_8_1]) {
+      expect(version.installation.amazonLinuxPackage).toBeUndefined();
+    }
+  });
+
+  // The digests of the images' multi-platform indexes, as published by docker-library/repo-info
+  // (repos/<image>/remote/<tag>.md); ECR Public's docker/library serves the same digests.
+  test.each([
+    ['Redis 6.2', RedisEngineVersion.VER_6_2, 'public.ecr.aws/docker/library/redis:6.2.24@sha256:e7b96daa9a182b0a2639253fdab98244190ec2dca8a41da3fb31a147ef71a870'],
+    ['Redis 7.2', RedisEngineVersion.VER_7_2, 'public.ecr.aws/docker/library/redis:7.2.16@sha256:0637954999d01b7c9ce9167db2da50656e2590d3b884f1c600c5f63bb6e6773c'],
+    ['Memcached 1.6', MemcachedEngineVersion.VER_1_6, 'public.ecr.aws/docker/library/memcached:1.6.45@sha256:75c93cc91e76853da7c029e74d6e8dbd44774dd3713c93be8cd1971ad26120a4'],
+  ])('%s is pinned by digest', (_name, version, image) => {
+    expect(version.installation.containerImage).toBe(image);
+  });
+
+  test('the engine runs as the image\'s own user in a container and as a named system user on EC2, never root', () => {
+    expect(CacheEngine.redis({ version: RedisEngineVersion.VER_7_2 })).toMatchObject({ engineUser: 'redis', installation: { containerUser: '999:999' } });
+    expect(CacheEngine.redis({ version: RedisEngineVersion.VER_6_2 })).toMatchObject({ engineUser: 'redis', installation: { containerUser: '999:999' } });
+    expect(CacheEngine.valkey({ version: ValkeyEngineVersion.VER_8_0 })).toMatchObject({ engineUser: 'valkey', installation: { containerUser: '999:999' } });
+    expect(CacheEngine.memcached({ version: MemcachedEngineVersion.VER_1_6 })).toMatchObject({ engineUser: 'memcached', installation: { containerUser: '11211:11211' } });
   });
 
   test('of() is the escape hatch for versions not listed yet', () => {
@@ -50,9 +71,44 @@ describe('CacheEngine', () => {
     // THEN
     expect(redis.engineVersion).toBe('7.2.9');
     expect(redis.parameterGroupFamily).toBe('redis7');
-    expect(redis.installation.containerImage).toBe('redis:7.2.9');
+    expect(redis.installation.containerImage).toBe('public.ecr.aws/docker/library/redis:7.2.9');
     expect(valkey.installation.containerImage).toBe('registry.example/valkey:8.1.3');
-    expect(memcached.installation.containerImage).toBe('memcached:1.6.40');
+    expect(memcached.installation.containerImage).toBe('public.ecr.aws/docker/library/memcached:1.6.40');
+    // A version of() names runs from its image everywhere.
+    expect(redis.installation.amazonLinuxPackage).toBeUndefined();
+  });
+});
+
+describe('CacheEngine.withContainerRegistry: a private mirror or an ECR pull-through cache', () => {
+  const mirror = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/ecr-public';
+
+  test.each([
+    ['Redis 7.2', CacheEngine.redis({ version: RedisEngineVersion.VER_7_2 }),
+      `${mirror}/docker/library/redis:7.2.16@sha256:0637954999d01b7c9ce9167db2da50656e2590d3b884f1c600c5f63bb6e6773c`],
+    ['Valkey 8.0', CacheEngine.valkey({ version: ValkeyEngineVersion.VER_8_0 }), `${mirror}/valkey/valkey:8.0.2`],
+    ['a Docker Hub name', CacheEngine.valkey({ version: ValkeyEngineVersion.of('8.1.3', '8.1', 'valkey/valkey:8.1.3') }), `${mirror}/valkey/valkey:8.1.3`],
+    ['a registry with a port', CacheEngine.redis({ version: RedisEngineVersion.of('7.2.9', '7.2', 'localhost:5000/redis:7.2.9') }), `${mirror}/redis:7.2.9`],
+  ])('%s: the mirror replaces the registry, the repository, tag and digest stay', (_name, engine, image) => {
+    // WHEN
+    const mirrored = engine.withContainerRegistry(mirror);
+
+    // THEN
+    expect(mirrored.installation.containerImage).toBe(image);
+    expect(mirrored.engineVersion).toBe(engine.engineVersion);
+    expect(mirrored.installation.amazonLinuxPackage).toBe(engine.installation.amazonLinuxPackage);
+    // The engine it came from is unchanged.
+    expect(engine.installation.containerImage.startsWith(mirror)).toBe(false);
+  });
+
+  test.each([
+    ['https://registry.example', 'a scheme'],
+    ['registry.example/redis:7', 'a tag'],
+    ['registry.example/', 'a trailing slash'],
+    ['', 'nothing'],
+    ['Registry.Example', 'capitals'],
+  ])('%s (%s) is refused', (registry) => {
+    expect(() => CacheEngine.redis({ version: RedisEngineVersion.VER_7_2 }).withContainerRegistry(registry)).toThrow(
+      `\`containerRegistry\` must be a registry host with an optional port and path prefix, such as "123456789012.dkr.ecr.eu-west-1.amazonaws.com/ecr-public" (no scheme, tag or digest), got: ${JSON.stringify(registry)}`);
   });
 });
 

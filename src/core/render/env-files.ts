@@ -29,7 +29,12 @@ export function renderFleetEnv(plan: FleetPlan): string {
     ['CF_ENGINE_VERSION', engine.engineVersion],
     ['CF_BINARY_PREFIX', installation.amazonLinuxBinaryPrefix ?? engine.engineType],
     ['CF_PACKAGE', installation.amazonLinuxPackage ?? ''],
+    // The pinned image (EC2 runs it with AL2023's docker package when CF_PACKAGE is empty).
     ['CF_CONTAINER_IMAGE', installation.containerImage],
+    // Who runs the engine, never root: the system user on an EC2 node (the package's own, or one the
+    // node creates to run the image as), and the image's own uid:gid inside a container.
+    ['CF_ENGINE_USER', engine.engineUser],
+    ['CF_CONTAINER_USER', installation.containerUser],
     ['CF_PORT', plan.port],
     ['CF_SENTINEL_PORT', sentinel ? sentinelPort(plan) : ''],
     ['CF_MASTER_NAME', sentinel?.masterName ?? ''],
