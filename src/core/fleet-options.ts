@@ -40,6 +40,30 @@ export interface CacheFleetOptions {
 }
 
 /**
+ * How the sentinels of a replication group tell a failed primary from a busy one.
+ *
+ * A primary whose engine process dies is reported at once by the node's own agent, which asks
+ * the sentinels for a failover: that path does not wait for any timeout, whichever setting is
+ * chosen. The setting decides how long the sentinels wait when the primary falls silent (its
+ * host lost, its traffic dropped, or its event loop busy), Sentinel's `down-after-milliseconds`.
+ */
+export enum FailureDetection {
+  /**
+   * Silence of 5 s before the sentinels think the primary down: a stall of a few seconds (a slow
+   * command, a fork of a large dataset, an EBS latency spike) does not move the primary. A lost
+   * host fails over within about 8 s.
+   */
+  STALL_TOLERANT = 'STALL_TOLERANT',
+
+  /**
+   * Silence of 1 s: a lost host fails over within about 3 s, but a primary that stalls for more
+   * than a second (a slow command, a fork, a loaded host) is failed over too, and its clients
+   * reconnect to the new primary.
+   */
+  FAST = 'FAST',
+}
+
+/**
  * What a replication group takes, whichever flavor deploys it.
  */
 export interface ReplicationGroupOptions extends CacheFleetOptions {
@@ -57,6 +81,14 @@ export interface ReplicationGroupOptions extends CacheFleetOptions {
    * @default - cluster mode disabled: one shard
    */
   readonly shards?: number;
+
+  /**
+   * How long the sentinels wait when the primary falls silent before they fail over. A crashed
+   * engine fails over at once with either setting (its node asks for the failover).
+   *
+   * @default FailureDetection.STALL_TOLERANT
+   */
+  readonly failureDetection?: FailureDetection;
 }
 
 /**

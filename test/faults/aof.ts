@@ -27,7 +27,7 @@ export async function runAofCrash(engine: FaultEngine, appendfsync: 'everysec' |
   try {
     const node = fleet.dataNodes()[0];
     const port = node.port ?? 6379;
-    await requireRunningPersistence(node.address, port, fleet.app, appendfsync);
+    await requireRunningPersistence(node.address, port, fleet.admin, appendfsync);
     const confirmed: WrittenKey[] = [];
     let stopped = false;
     const write = async (writer: number) => {

@@ -26,6 +26,12 @@ export interface FaultProfile {
   readonly failoverTrials: number;
   /** Failover trials of the second engine (Valkey 8.0); 0 skips it. */
   readonly secondEngineTrials: number;
+  /** `DEBUG SLEEP` stalls of the primary per engine and detection setting. */
+  readonly stallTrials: number;
+  /** Host-loss trials of each kind (processes killed, traffic dropped) per engine and setting; 0 skips them. */
+  readonly hostLossTrialsPerKind: number;
+  /** Whether the crash, stall and host-loss checks run again with `FailureDetection.FAST`. */
+  readonly fastDetection: boolean;
   /** Steady writing before each kill, ms. */
   readonly steadyMs: number;
   readonly writesPerSecond: number;
@@ -41,6 +47,9 @@ export const FULL_PROFILE: FaultProfile = {
   mode: 'full',
   failoverTrials: 20,
   secondEngineTrials: 20,
+  stallTrials: 10,
+  hostLossTrialsPerKind: 3,
+  fastDetection: true,
   steadyMs: 2_000,
   writesPerSecond: 1_000,
   partitionMs: 30_000,
@@ -51,8 +60,11 @@ export const FULL_PROFILE: FaultProfile = {
 /** The jest version: the same checks, few trials, a partition just longer than the refusal target. */
 export const SHORT_PROFILE: FaultProfile = {
   mode: 'short',
-  failoverTrials: 2,
+  failoverTrials: 1,
   secondEngineTrials: 0,
+  stallTrials: 1,
+  hostLossTrialsPerKind: 0,
+  fastDetection: false,
   steadyMs: 1_000,
   writesPerSecond: 1_000,
   partitionMs: 12_500,

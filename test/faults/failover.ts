@@ -1,15 +1,17 @@
 import { missingWrites } from './data';
 import { SynthesizedFleet } from './fleet-from-synth';
-import { FailoverResult, FailoverTrial } from './results';
+import { DetectionSetting, FailoverResult, FailoverTrial } from './results';
 import { maximum, seconds, target } from './stats';
 import { SentinelWriter } from './writer';
 import { sleep, waitFor } from '../integ/support/processes';
 import { median } from '../shared/run-stats';
 
 /**
- * kill -9 of the primary under a steady writer through Sentinel: how long until a write succeeds
- * again, whether every write acknowledged by a replica survived, and whether the old primary,
- * restarted, rejoins as a replica.
+ * kill -9 of the primary's engine under a steady writer through Sentinel: how long until a write
+ * succeeds again, whether every write acknowledged by a replica survived, and whether the old
+ * primary, restarted, rejoins as a replica. The node's agent survives the kill, as after an engine
+ * crash or an out-of-memory kill: it asks the sentinels for the failover, then exits with the
+ * engine's status, and the trial restarts the node as the restart policy would.
  */
 
 export const FAILOVER_TARGETS = { p50Seconds: 3, maxSeconds: 6 } as const;
@@ -23,7 +25,12 @@ export interface FailoverOptions {
   readonly onTrial?: (trial: FailoverTrial) => void;
 }
 
-export async function runFailoverTrials(fleet: SynthesizedFleet, engine: string, options: FailoverOptions): Promise<FailoverResult> {
+export async function runFailoverTrials(
+  fleet: SynthesizedFleet,
+  engine: string,
+  setting: DetectionSetting,
+  options: FailoverOptions,
+): Promise<FailoverResult> {
   const writer = new SentinelWriter({
     sentinels: fleet.sentinels().map((s) => ({ host: s.address, port: s.port ?? 26379 })),
     masterName: fleet.masterName(),
@@ -54,6 +61,7 @@ export async function runFailoverTrials(fleet: SynthesizedFleet, engine: string,
   const acknowledgedLost = trials.reduce((sum, t) => sum + t.acknowledgedLost, 0);
   const rejoined = trials.filter((t) => t.rejoinedAsReplica).length;
   return {
+    ...setting,
     engine,
     server,
     trials,
@@ -85,7 +93,7 @@ async function oneTrial(
   const victim = fleet.byAddress(killed.split(':')[0]);
 
   const killedAt = Date.now();
-  await fleet.kill(victim.name);
+  await fleet.killEngine(victim.name);
   // A write sent between the signal and the process's end may still succeed on the old primary:
   // only writes sent after it died count for the failover time.
   const diedAt = Date.now();
@@ -100,6 +108,8 @@ async function oneTrial(
     return primary && primary !== killed ? primary : undefined;
   }, { timeoutMs: 30_000, intervalMs: 100 });
 
+  // The agent exits once the sentinels name another primary; the restart policy then restarts it.
+  const agentExit = await fleet.exited(victim.name, 30_000);
   const restartedAt = Date.now();
   await fleet.restart(victim.name);
   // The old primary must come back as a replica of the primary the sentinels name by then: the
@@ -124,6 +134,7 @@ async function oneTrial(
       rejoinSeconds,
       rejoinProblem: rejoin.problem,
       writesPerSecond: Math.round(writesPerSecond),
+      agentExit,
     },
   };
 }

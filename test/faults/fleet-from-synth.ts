@@ -1,6 +1,8 @@
+import * as fs from 'fs';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
+import { FailureDetection } from '../../src/core/fleet-options';
 import { Persistence } from '../../src/core/persistence';
 import * as docker from '../../src/docker';
 import { command, Credentials, infoFields, pairs } from '../integ/support/clients';
@@ -17,6 +19,9 @@ import { RunnableContainer, TerraformContainers } from '../integ/support/terrafo
 /** The AUTH token the Terraform variable is given. */
 export const FAULTS_TOKEN = 'Faults&Token|9876-abcdef';
 
+/** The admin user's password (its own Terraform variable). */
+export const FAULTS_ADMIN_TOKEN = 'Faults&Admin|5432-fedcba';
+
 /** A Redis-family engine the checks run (REDIS_7_0, VALKEY_8_0 of test/integ/support/plans.ts), with its server binary. */
 export type FaultEngine = Pick<RedisFamilyEngine, 'title' | 'engine' | 'server'>;
 
@@ -29,10 +34,15 @@ function synthesize(declare: (stack: TerraformStack) => void): string {
   return Testing.synth(stack);
 }
 
-/** A replication group as shipped: a primary, two replicas, three sentinels, default persistence. */
-export function replicationGroupJson(engine: FaultEngine): string {
-  return synthesize((stack: Construct) => new docker.ReplicationGroup(stack, 'Faults', { engine: engine.engine, replicasPerShard: 2 }));
+/**
+ * A replication group as shipped: a primary, two replicas, three sentinels, default persistence;
+ * `failureDetection` undefined leaves the prop unset (the shipped default).
+ */
+export function replicationGroupJson(engine: FaultEngine, failureDetection?: FailureDetection): string {
+  return synthesize((stack: Construct) => new docker.ReplicationGroup(stack, 'Faults', { engine: engine.engine, replicasPerShard: 2, failureDetection }));
 }
+
+
 
 /** A single Redis node with the given persistence. */
 export function singleNodeJson(engine: FaultEngine, persistence: Persistence): string {
@@ -57,8 +67,9 @@ export class SynthesizedFleet {
     // The fleet's AUTH token variable, if it has one (Memcached has none).
     const variables: Record<string, string> = {};
     for (const name of Object.keys(tf.variable ?? {})) {
-      if (!name.endsWith('_auth_token')) throw new Error(`the stack declares a variable the fault run does not know: ${name}`);
-      variables[name] = FAULTS_TOKEN;
+      if (name.endsWith('_auth_token')) variables[name] = FAULTS_TOKEN;
+      else if (name.endsWith('_admin_token')) variables[name] = FAULTS_ADMIN_TOKEN;
+      else throw new Error(`the stack declares a variable the fault run does not know: ${name}`);
     }
     const containers = TerraformContainers.prepare(tfJson, { variables }, addresses, label, hostAddress);
     const fleet = new SynthesizedFleet(containers, tf);
@@ -74,10 +85,13 @@ export class SynthesizedFleet {
 
   /** What the application user authenticates with: the fleet's user (fleet.env) and the AUTH token. */
   public readonly app: Credentials;
+  /** The admin user (fleet.env) and its password: what `DEBUG` takes. */
+  public readonly admin: Credentials;
 
   private constructor(public readonly containers: TerraformContainers, private readonly tf: any) {
     const fleetEnv = containers.containers[0]?.files['/etc/cachefleet/fleet.env'] ?? '';
     this.app = { username: /^CF_APP_USER='([^']*)'$/m.exec(fleetEnv)?.[1], password: FAULTS_TOKEN };
+    this.admin = { username: /^CF_ADMIN_USER='([^']*)'$/m.exec(fleetEnv)?.[1], password: FAULTS_ADMIN_TOKEN };
   }
 
   /** The value of a Terraform output, resolved and mapped to this machine's addresses. */
@@ -133,6 +147,46 @@ export class SynthesizedFleet {
     await process.exited;
   }
 
+  /**
+   * The pid of the engine process a data node's agent runs (its child `redis-server` or
+   * `valkey-server`).
+   */
+  public enginePid(name: string): number {
+    const agent = this.containers.process(name).pid;
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const stat = readStat(Number(entry));
+      if (stat && stat.ppid === agent && /-server$/.test(stat.comm)) return Number(entry);
+    }
+    throw new Error(`${name}: no engine process under its agent (pid ${agent})`);
+  }
+
+  /**
+   * kill -9 of a data node's engine process only (its agent lives on, as after an out-of-memory
+   * kill or an engine crash); resolves once the process has ended.
+   */
+  public async killEngine(name: string): Promise<void> {
+    const pid = this.enginePid(name);
+    process.kill(pid, 'SIGKILL');
+    await waitFor(`${name}'s engine (pid ${pid}) to end`, async () => {
+      const stat = readStat(pid);
+      return stat === undefined || stat.state === 'Z';
+    }, { timeoutMs: 10_000, intervalMs: 2 });
+  }
+
+  /** Resolves with a container's exit status once it has exited; rejects after `timeoutMs`. */
+  public async exited(name: string, timeoutMs: number): Promise<number | string> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${name} did not exit within ${timeoutMs} ms\n${this.containers.logs()}`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.containers.process(name).exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Starts a container again, as its restart policy would, and waits for its health check. */
   public async restart(name: string): Promise<void> {
     this.containers.start(name);
@@ -144,12 +198,26 @@ export class SynthesizedFleet {
     return command(sentinel.address, sentinel.port ?? 26379, this.app, 'SENTINEL', ...args);
   }
 
-  /** The primary every sentinel names (address:port); throws when they disagree or one does not answer. */
-  public async primaryBySentinels(): Promise<string> {
-    const answers = await Promise.all(this.sentinels().map((s) => this.sentinelCommand(s, 'get-master-addr-by-name', this.masterName()).catch(() => undefined)));
+  /**
+   * The primary every sentinel names (address:port); throws when they disagree or one does not
+   * answer. With `among`, only those sentinels are asked (the others being down).
+   */
+  public async primaryBySentinels(among: RunnableContainer[] = this.sentinels()): Promise<string> {
+    const answers = await Promise.all(among.map((s) => this.sentinelCommand(s, 'get-master-addr-by-name', this.masterName()).catch(() => undefined)));
     const named = answers.filter((a): a is string[] => Array.isArray(a)).map((a) => a.join(':'));
-    if (named.length !== this.sentinels().length || new Set(named).size !== 1) throw new Error(`sentinels disagree: ${JSON.stringify(named)}`);
+    if (named.length !== among.length || new Set(named).size !== 1) throw new Error(`sentinels disagree: ${JSON.stringify(named)}`);
     return named[0];
+  }
+
+  /** Each sentinel's configuration epoch of the master: it grows with every failover a sentinel starts or learns of. */
+  public async configEpochs(): Promise<number[]> {
+    return Promise.all(this.sentinels().map(async (s) => Number(pairs(await this.sentinelCommand(s, 'MASTER', this.masterName()))['config-epoch'])));
+  }
+
+  /** Whether any sentinel currently flags the primary subjectively or objectively down. */
+  public async primaryFlaggedDown(): Promise<boolean> {
+    const flags = await Promise.all(this.sentinels().map(async (s) => pairs(await this.sentinelCommand(s, 'MASTER', this.masterName())).flags ?? ''));
+    return flags.some((f) => /s_down|o_down/.test(f));
   }
 
   /** The engine and version a running data node reports (`redis 7.0.15`, `valkey 8.0.1`). */
@@ -230,4 +298,18 @@ export class SynthesizedFleet {
   public async dispose(): Promise<void> {
     await this.containers.dispose();
   }
+}
+
+/** Fields of /proc/<pid>/stat, or undefined when the process is gone. */
+function readStat(pid: number): { comm: string; state: string; ppid: number } | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split at the last ')'.
+  const close = text.lastIndexOf(')');
+  const [state, ppid] = text.slice(close + 2).split(' ');
+  return { comm: text.slice(text.indexOf('(') + 1, close), state, ppid: Number(ppid) };
 }

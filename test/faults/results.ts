@@ -69,10 +69,20 @@ export interface FailoverTrial {
   readonly rejoinProblem?: string;
   /** The writer's achieved rate before the kill, writes per second. */
   readonly writesPerSecond: number;
+  /** How the node's agent exited after its engine died (the engine's status: 137 for kill -9). */
+  readonly agentExit: number | string;
 }
 
-/** The failover checks of one engine. */
-export interface FailoverResult {
+/** A failure-detection setting a fleet ran with. */
+export interface DetectionSetting {
+  /** The `failureDetection` prop: `STALL_TOLERANT` (the default) or `FAST`. */
+  readonly detection: string;
+  /** Sentinel's down-after-milliseconds under that setting. */
+  readonly downAfterMillis: number;
+}
+
+/** The crash (kill -9 of the engine) checks of one engine under one detection setting. */
+export interface FailoverResult extends DetectionSetting {
   /** `Redis 7.0`, `Valkey 8.0`. */
   readonly engine: string;
   /** What the running data nodes report (INFO server): `redis 7.0.15`, `valkey 8.0.1`. */
@@ -95,6 +105,63 @@ export interface FailoverResult {
     readonly max: Target;
     readonly acknowledgedLost: Target;
     readonly rejoined: Target;
+  };
+}
+
+/** One `DEBUG SLEEP` of the primary. */
+export interface StallTrial {
+  readonly trial: number;
+  /** The primary that stalled, address:port. */
+  readonly primary: string;
+  /** How long the stall lasted as its client saw it (the command's round trip), seconds. */
+  readonly stallSeconds: number;
+  /** Whether any sentinel flagged the primary down (s_down / o_down) during or after the stall. */
+  readonly flaggedDown: boolean;
+  /** Whether the sentinels failed over (a sentinel's config epoch grew, or they named another primary). */
+  readonly failedOver: boolean;
+  /** The primary the sentinels named afterwards. */
+  readonly primaryAfter: string;
+}
+
+/** Event-loop stalls of the primary under one detection setting. */
+export interface StallResult extends DetectionSetting {
+  readonly engine: string;
+  /** The stall asked for (`DEBUG SLEEP <n>`), seconds. */
+  readonly stallSeconds: number;
+  readonly trials: StallTrial[];
+  /** Trials that ended in a failover. */
+  readonly failovers: number;
+  readonly targets: {
+    /** The default setting only: no failover (`FAST` fails over on stalls by design; its figure is reported). */
+    readonly failovers?: Target;
+  };
+}
+
+/** One loss of the primary's host. */
+export interface HostLossTrial {
+  readonly trial: number;
+  /**
+   * `processes`: kill -9 of every process of the primary's node (agent and engine) and of a
+   * sentinel, as on an EC2 slot that runs one beside the engine; `traffic`: every packet to and from
+   * the primary's address dropped (iptables).
+   */
+  readonly kind: 'processes' | 'traffic';
+  readonly lost: string;
+  /** The primary the sentinels promoted. */
+  readonly promoted: string;
+  /** From the loss until a write through Sentinel discovery succeeded, seconds. */
+  readonly failoverSeconds: number;
+}
+
+/** Host loss under one detection setting. */
+export interface HostLossResult extends DetectionSetting {
+  readonly engine: string;
+  readonly trials: HostLossTrial[];
+  readonly p50Seconds: number;
+  readonly maxSeconds: number;
+  readonly targets: {
+    /** Every trial within down-after + 3 s. */
+    readonly max: Target;
   };
 }
 
@@ -175,7 +242,7 @@ export interface MemcachedResult {
 /** results/faults.json. */
 export interface FaultResults {
   /** The file's format; bumped when a field changes meaning. */
-  readonly schemaVersion: 1;
+  readonly schemaVersion: 2;
   /** ISO 8601, when the run started. */
   readonly date: string;
   /** Wall time of the whole run, seconds. */
@@ -185,6 +252,9 @@ export interface FaultResults {
   readonly machine: MachineInfo;
   /** The shipped defaults the fleets ran with. */
   readonly defaults: {
+    /** The `failureDetection` default. */
+    readonly failureDetection: string;
+    /** Sentinel's down-after under the default setting. */
     readonly sentinelDownAfterMillis: number;
     readonly sentinelFailoverTimeoutMillis: number;
     readonly sentinelQuorum: number;
@@ -192,7 +262,13 @@ export interface FaultResults {
     readonly minReplicasMaxLagSeconds: number;
     readonly persistence: string;
   };
+  /** Every detection setting the run covered, the default first. */
+  readonly detectionSettings: DetectionSetting[];
+  /** Crash checks, per engine and setting. */
   readonly failover: FailoverResult[];
+  readonly stall: StallResult[];
+  readonly hostLoss: HostLossResult[];
+  /** With the default setting. */
   readonly splitBrain: SplitBrainResult[];
   readonly aof: AofRun[];
   readonly memcached: MemcachedResult;

@@ -144,10 +144,10 @@ async function watchForNewPrimary(fleet: SynthesizedFleet, old: string, until: n
 }
 
 async function configGet(fleet: SynthesizedFleet, host: string, port: number, name: string): Promise<number> {
-  const reply = (await command(host, port, fleet.app, 'CONFIG', 'GET', name)) as string[];
+  const reply = (await command(host, port, fleet.admin, 'CONFIG', 'GET', name)) as string[];
   return Number(reply[1]);
 }
 
 async function configSetAll(fleet: SynthesizedFleet, name: string, value: number): Promise<void> {
-  for (const node of fleet.dataNodes()) await command(node.address, node.port ?? 6379, fleet.app, 'CONFIG', 'SET', name, value);
+  for (const node of fleet.dataNodes()) await command(node.address, node.port ?? 6379, fleet.admin, 'CONFIG', 'SET', name, value);
 }

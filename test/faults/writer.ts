@@ -110,8 +110,11 @@ export class SentinelWriter {
         this.successes.push({ issued, done: Date.now() });
         const replicas = Number(await this.client.call('WAIT', 1, 100));
         if (replicas >= 1) this.acknowledged.push({ key, value: String(n), at: Date.now() });
-      } catch {
-        // Disconnected, NOREPLICAS, a timeout: this write is not acknowledged. Retry shortly.
+      } catch (error) {
+        // Disconnected, NOREPLICAS, a timeout: this write is not acknowledged. Retry shortly. A
+        // timeout drops the connection, as Jedis and redis-py do: the next write asks the
+        // sentinels again instead of waiting on a primary that may be gone without a word.
+        if (/timed out/i.test(String((error as Error)?.message))) this.client.disconnect(true);
         await sleep(5);
       }
     }

@@ -4,9 +4,10 @@ import { FAULT_ADDRESSES, SHORT_PROFILE } from '../faults/config';
 import { FAILOVER_TARGETS, runFailoverTrials } from '../faults/failover';
 import { runMemcachedNodeLoss } from '../faults/memcached';
 import { removeFaultsChain, requireIptables } from '../faults/partition';
-import { AofRun, FailoverResult, MemcachedResult, SplitBrainRun } from '../faults/results';
+import { AofRun, FailoverResult, MemcachedResult, SplitBrainRun, StallResult } from '../faults/results';
 import { SPLIT_BRAIN_TARGETS, splitBrainRun } from '../faults/split-brain';
-import { withReplicationGroup } from '../faults/suite';
+import { runStallTrials, STALL_TARGETS } from '../faults/stall';
+import { DEFAULT_DETECTION, detectionSetting, withReplicationGroup } from '../faults/suite';
 import { REDIS_7_0 } from './support/plans';
 
 /**
@@ -15,13 +16,13 @@ import { REDIS_7_0 } from './support/plans';
  * defaults, real servers, real clients, and the reliability targets (README, "Reliability and performance").
  *
  * The checks run at the same time, each on a fleet of its own (addresses 127.0.0.101-139, see
- * README.md), so that the file stays within about 40 s; the full run runs them one after the other.
+ * README.md), so that the file stays within about 45 s; the full run runs them one after the other.
  */
 jest.setTimeout(120_000);
 
 describeInteg('fault checks (short version of npm run faults)', () => {
   /** The trials and the fleet's data nodes (address:port). */
-  let failover: Promise<{ result: FailoverResult; dataNodes: string[] }>;
+  let failover: Promise<{ result: FailoverResult; stall: StallResult; dataNodes: string[] }>;
   let splitBrain: Promise<SplitBrainRun>;
   let aof: Promise<AofRun[]>;
   let memcached: Promise<MemcachedResult>;
@@ -31,8 +32,11 @@ describeInteg('fault checks (short version of npm run faults)', () => {
     requireIptables();
     const profile = SHORT_PROFILE;
     const failoverOptions = { trials: profile.failoverTrials, writesPerSecond: profile.writesPerSecond, steadyMs: profile.steadyMs };
+    const setting = detectionSetting(DEFAULT_DETECTION);
+    // The crash trial, then the stall on the same fleet (the shipped default: failureDetection unset).
     failover = withReplicationGroup(REDIS_7_0, FAULT_ADDRESSES.firstGroup, async (fleet) => ({
-      result: await runFailoverTrials(fleet, REDIS_7_0.title, failoverOptions),
+      result: await runFailoverTrials(fleet, REDIS_7_0.title, setting, failoverOptions),
+      stall: await runStallTrials(fleet, REDIS_7_0.title, setting, { trials: profile.stallTrials, stallSeconds: STALL_TARGETS.stallSeconds, isDefault: true }),
       dataNodes: fleet.dataNodes().map((node) => `${node.address}:${node.port ?? 6379}`),
     }));
     const splitOptions = {
@@ -59,7 +63,7 @@ describeInteg('fault checks (short version of npm run faults)', () => {
     removeFaultsChain();
   });
 
-  test('kill -9 of the primary under ~1k writes/s: writes resume through Sentinel in time, no acknowledged write lost, the old primary rejoins', async () => {
+  test("kill -9 of the primary's engine under ~1k writes/s: its node asks for the failover, writes resume through Sentinel in time, no acknowledged write lost, the old primary rejoins", async () => {
     const { result, dataNodes } = await failover;
     console.log(`failover (short): ${result.trials.map((t) => `${t.failoverSeconds.toFixed(2)} s`).join(', ')}; ` +
       `${result.acknowledgedLost} of ${result.acknowledged} acknowledged writes lost`);
@@ -73,7 +77,24 @@ describeInteg('fault checks (short version of npm run faults)', () => {
       expect(trial.acknowledgedBeforeKill).toBeGreaterThan(0);
       expect(trial.acknowledgedLost).toBe(0);
       expect(trial.rejoinedAsReplica).toBe(true);
+      // The agent outlived its engine and exited with the engine's status (kill -9: 128 + 9).
+      expect(trial.agentExit).toBe(137);
     }
+    // Far below the silence timeout: the sentinels did not wait for it.
+    expect(result.maxSeconds).toBeLessThan(result.downAfterMillis / 1000);
+  });
+
+  test('a 2 s event-loop stall of the primary (DEBUG SLEEP 2) does not fail it over with the default detection', async () => {
+    const { stall } = await failover;
+    console.log(`stall (short): ${stall.trials.map((t) => `${t.stallSeconds.toFixed(2)} s, ${t.failedOver ? 'failed over' : 'no failover'}`).join('; ')}`);
+    expect(stall.detection).toBe('STALL_TOLERANT');
+    for (const trial of stall.trials) {
+      // The stall happened (the command took its 2 s) and the primary stayed.
+      expect(trial.stallSeconds).toBeGreaterThanOrEqual(STALL_TARGETS.stallSeconds);
+      expect(trial.failedOver).toBe(false);
+      expect(trial.primaryAfter).toBe(trial.primary);
+    }
+    expect(stall.failovers).toBe(0);
   });
 
   test('split brain with min-replicas on: the isolated primary refuses writes in time; what it accepted meanwhile is what is lost', async () => {

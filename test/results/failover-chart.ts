@@ -1,4 +1,4 @@
-import { FaultResults } from '../faults/results';
+import { FailoverResult, FaultResults } from '../faults/results';
 
 /**
  * An SVG chart of the failover time of every trial, one series per engine, with the targets
@@ -8,11 +8,15 @@ import { FaultResults } from '../faults/results';
 
 const WIDTH = 720;
 const HEIGHT = 320;
-const PLOT = { left: 56, right: 16, top: 48, bottom: 40 } as const;
+const PLOT = { left: 56, right: 16, top: 62, bottom: 40 } as const;
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
 
 const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const fixed = (value: number) => Number(value.toFixed(1)).toString();
+/** The legend: two entries a row, so that four series (two engines, two settings) fit. */
+const LEGEND_STEP = 320;
+/** `Redis 7.0, FAST`: a series, engine and detection setting. */
+const label = (series: FailoverResult) => `${series.engine}, ${series.detection}`;
 
 export function renderFailoverChart(faults: FaultResults): string {
   const series = faults.failover;
@@ -29,7 +33,7 @@ export function renderFailoverChart(faults: FaultResults): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
     `<title>Failover time per trial (kill -9 of the primary), ${escapeXml(faults.date.slice(0, 10))}</title>`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
-    `<text x="${PLOT.left}" y="18" font-size="14">Failover time per trial: kill -9 of the primary, write through Sentinel succeeds</text>`,
+    `<text x="${PLOT.left}" y="18" font-size="14">Failover time per trial: kill -9 of the primary's engine, write through Sentinel succeeds</text>`,
   ];
   // The axis: whole seconds.
   for (let s = 0; s <= top; s += 1) {
@@ -39,10 +43,12 @@ export function renderFailoverChart(faults: FaultResults): string {
   series.forEach((engine, index) => {
     for (const trial of engine.trials) {
       const left = x(trial.trial) - (barWidth * series.length) / 2 + index * barWidth;
-      parts.push(`<rect x="${fixed(left)}" y="${fixed(y(trial.failoverSeconds))}" width="${fixed(barWidth)}" height="${fixed(y(0) - y(trial.failoverSeconds))}" fill="${COLORS[index % COLORS.length]}"><title>${escapeXml(engine.engine)} trial ${trial.trial}: ${trial.failoverSeconds.toFixed(2)} s</title></rect>`);
+      parts.push(`<rect x="${fixed(left)}" y="${fixed(y(trial.failoverSeconds))}" width="${fixed(barWidth)}" height="${fixed(y(0) - y(trial.failoverSeconds))}" fill="${COLORS[index % COLORS.length]}"><title>${escapeXml(label(engine))} trial ${trial.trial}: ${trial.failoverSeconds.toFixed(2)} s</title></rect>`);
     }
-    parts.push(`<rect x="${PLOT.left + index * 160}" y="27" width="10" height="10" fill="${COLORS[index % COLORS.length]}"/>`);
-    parts.push(`<text x="${PLOT.left + 14 + index * 160}" y="36">${escapeXml(engine.engine)} (p50 ${engine.p50Seconds.toFixed(2)} s)</text>`);
+    const legendX = PLOT.left + (index % 2) * LEGEND_STEP;
+    const legendY = 26 + Math.floor(index / 2) * 14;
+    parts.push(`<rect x="${legendX}" y="${legendY}" width="10" height="10" fill="${COLORS[index % COLORS.length]}"/>`);
+    parts.push(`<text x="${legendX + 14}" y="${legendY + 9}">${escapeXml(label(engine))} (p50 ${engine.p50Seconds.toFixed(2)} s)</text>`);
   });
   if (target) {
     for (const [label, limit, dash] of [['p50 target', target.p50.limit, '6 3'], ['max target', target.max.limit, '2 2']] as const) {

@@ -8,10 +8,32 @@ import { CHART_PATH, renderResultsSection, RESULTS_END, RESULTS_START } from './
 describe('README results', () => {
   const { faults, bench } = readResults();
 
-  test('the committed fault results come from a full run: at least 20 trials per engine', () => {
+  test('the committed fault results come from a full run: at least 20 crash trials per engine and setting', () => {
     expect(faults.mode).toBe('full');
     expect(faults.failover.length).toBeGreaterThan(0);
     for (const engine of faults.failover) expect(engine.trials.length).toBeGreaterThanOrEqual(20);
+  });
+
+  test('the committed run covers both detection settings, each with crash, stall and host-loss figures for both engines', () => {
+    const settings = faults.detectionSettings.map((s) => s.detection);
+    expect(settings).toEqual(['STALL_TOLERANT', 'FAST']);
+    for (const detection of settings) {
+      for (const engine of ['Redis 7.0', 'Valkey 8.0']) {
+        const of = (runs: Array<{ engine: string; detection: string }>) => runs.filter((r) => r.engine === engine && r.detection === detection);
+        expect(of(faults.failover)).toHaveLength(1);
+        expect(of(faults.stall)).toHaveLength(1);
+        expect(of(faults.hostLoss)).toHaveLength(1);
+        expect(of(faults.stall)[0]).toMatchObject({ stallSeconds: 2 });
+        expect(faults.stall.find((r) => r.engine === engine && r.detection === detection)!.trials.length).toBeGreaterThanOrEqual(10);
+      }
+    }
+  });
+
+  test('the section shows the stall and host-loss figures of every setting', () => {
+    const section = renderResultsSection(faults, bench);
+    for (const run of [...faults.stall, ...faults.hostLoss]) {
+      expect(section).toContain(`| ${run.engine} | ${run.detection} (${run.downAfterMillis / 1000} s) |`);
+    }
   });
 
   test('the section between the markers is the one rendered from results/*.json', () => {

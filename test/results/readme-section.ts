@@ -1,5 +1,5 @@
 import { BenchResults, TargetResult } from '../bench/results';
-import { FailoverResult, FaultResults, SplitBrainRun, Target } from '../faults/results';
+import { DetectionSetting, FailoverResult, FaultResults, HostLossResult, SplitBrainRun, StallResult, Target } from '../faults/results';
 import { median } from '../shared/run-stats';
 
 /**
@@ -22,9 +22,13 @@ function table(header: string[], rows: string[][]): string[] {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`)];
 }
 
+/** `STALL_TOLERANT (5 s)`: the setting and its silence timeout. */
+const setting = (s: DetectionSetting) => `${s.detection} (${s.downAfterMillis / 1000} s)`;
+
 function failoverRows(failover: FailoverResult[]): string[][] {
   return failover.map((engine) => [
     `${engine.engine} (${engine.server})`,
+    setting(engine),
     String(engine.trials.length),
     `${seconds(engine.p50Seconds)} (${verdict(engine.targets.p50.pass)}: ≤ ${engine.targets.p50.limit} s)`,
     `${seconds(engine.maxSeconds)} (${verdict(engine.targets.max.pass)}: ≤ ${engine.targets.max.limit} s)`,
@@ -32,6 +36,33 @@ function failoverRows(failover: FailoverResult[]): string[][] {
     `${engine.rejoined} of ${engine.trials.length} (${verdict(engine.targets.rejoined.pass)})`,
     String(engine.secondFailovers),
   ]);
+}
+
+function stallRows(stall: StallResult[]): string[][] {
+  return stall.map((run) => [
+    run.engine,
+    setting(run),
+    String(run.trials.length),
+    `${Math.min(...run.trials.map((t) => t.stallSeconds)).toFixed(2)}–${Math.max(...run.trials.map((t) => t.stallSeconds)).toFixed(2)} s`,
+    run.targets.failovers
+      ? `${run.failovers} of ${run.trials.length} (${verdict(run.targets.failovers.pass)}: ${run.targets.failovers.limit})`
+      : `${run.failovers} of ${run.trials.length} (by design)`,
+    String(run.trials.filter((t) => t.flaggedDown).length),
+  ]);
+}
+
+function hostLossRows(hostLoss: HostLossResult[]): string[][] {
+  return hostLoss.map((run) => {
+    const kind = (name: string) => run.trials.filter((t) => t.kind === name).map((t) => seconds(t.failoverSeconds)).join(', ');
+    return [
+      run.engine,
+      setting(run),
+      kind('processes'),
+      kind('traffic'),
+      seconds(run.p50Seconds),
+      `${seconds(run.maxSeconds)} (${verdict(run.targets.max.pass)}: ≤ ${run.targets.max.limit} s)`,
+    ];
+  });
 }
 
 function splitBrainRow(engine: string, run: SplitBrainRun, target?: Target): string[] {
@@ -75,14 +106,23 @@ export function renderResultsSection(faults: FaultResults, bench: BenchResults):
       `${bench.date.slice(0, 10)} (\`npm run bench\`) on ${m.cpuCount} × ${m.cpuModel}, ${Math.round(m.memoryMiB / 1024)} GiB, ${m.os}, Node.js ${m.node}; ` +
       `${m.redisServer.split(' ').slice(0, 3).join(' ')}${m.valkeyServer ? `, ${m.valkeyServer.split(' ').slice(0, 3).join(' ')}` : ''}, ${m.memcached}. ` +
       `Load average ${m.loadAverage.start[0]} at the start of the fault run (other work shared the machine). ` +
-      `Shipped defaults: Sentinel down-after ${d.sentinelDownAfterMillis} ms, failover timeout ${d.sentinelFailoverTimeoutMillis / 1000} s, quorum ${d.sentinelQuorum}; ` +
+      `Shipped defaults: \`failureDetection\` ${d.failureDetection} (Sentinel down-after ${d.sentinelDownAfterMillis} ms; ` +
+      `${faults.detectionSettings.filter((s) => s.detection !== d.failureDetection).map((s) => `${s.detection}: ${s.downAfterMillis} ms`).join(', ')}), failover timeout ${d.sentinelFailoverTimeoutMillis / 1000} s, quorum ${d.sentinelQuorum}; ` +
       `min-replicas-to-write ${d.minReplicasToWrite} (max lag ${d.minReplicasMaxLagSeconds} s) with two replicas; persistence ${d.persistence}.`,
     '',
-    `**Failover**: \`kill -9\` of the primary of a 1 + 2 group under a steady writer (ioredis through Sentinel, about ${count(failoverWriteRate(faults.failover))} writes/s); time until a write through Sentinel discovery succeeds; writes acknowledged with \`WAIT 1\` before the kill checked afterwards; the old primary restarted each time.`,
+    `**Crash**: \`kill -9\` of the primary's engine in a 1 + 2 group under a steady writer (ioredis through Sentinel, about ${count(failoverWriteRate(faults.failover))} writes/s); the node's agent sees its engine die and asks the sentinels for the failover, then exits and is restarted; time until a write through Sentinel discovery succeeds; writes acknowledged with \`WAIT 1\` before the kill checked afterwards. Per detection setting (its silence timeout in brackets).`,
     '',
-    ...table(['engine', 'trials', 'p50', 'max', 'acknowledged writes lost', 'old primary rejoined as replica', 'second failovers'], failoverRows(faults.failover)),
+    ...table(['engine', 'detection', 'trials', 'p50', 'max', 'acknowledged writes lost', 'old primary rejoined as replica', 'second failovers'], failoverRows(faults.failover)),
     '',
     `![Failover time per trial](${CHART_PATH})`,
+    '',
+    `**Stall**: \`DEBUG SLEEP ${faults.stall[0]?.stallSeconds ?? 2}\` on the primary (what a slow command, a fork or an EBS stall does to the event loop); a failover is a sentinel's configuration epoch growing or another primary named. "Flagged down": a sentinel marked the primary \`s_down\` without a failover following.`,
+    '',
+    ...table(['engine', 'detection', 'trials', 'stall measured', 'failovers', 'flagged down'], stallRows(faults.stall)),
+    '',
+    '**Host loss**: nothing of the node reports: *processes*, kill -9 of every process of the primary\'s node and of a sentinel (an EC2 slot runs one beside the engine); *traffic*, every packet to and from the primary\'s address dropped (iptables). Time until a write through Sentinel discovery succeeds; target: within the silence timeout + 3 s.',
+    '',
+    ...table(['engine', 'detection', 'processes killed', 'traffic dropped', 'p50', 'max'], hostLossRows(faults.hostLoss)),
     '',
     `**Split brain** (Jepsen 2013): the primary cut off from its replicas and sentinels, not from one writer, for ${partitionLength(faults)} (iptables rules between the nodes' 127.0.0.x addresses), then healed.`,
     '',
