@@ -77,6 +77,12 @@ export class CacheCluster extends CacheFleetBase implements ICacheCluster {
   public readonly nodeEndpoints: Endpoint[];
   /** The secret holding the AUTH token (Redis, Valkey). */
   public readonly authSecret?: secretsmanager.ISecret;
+  /**
+   * The secret holding the password of the admin user (Redis, Valkey), the one user allowed every
+   * command (CONFIG, MODULE, DEBUG…), for an operator's maintenance. Applications authenticate with
+   * the AUTH token (`authSecret`), whose user cannot run those commands.
+   */
+  public readonly adminSecret?: secretsmanager.ISecret;
   /** The private zone of the endpoints. */
   public readonly hostedZone: route53.IPrivateHostedZone;
   /** The nodes' security group. */
@@ -97,6 +103,7 @@ export class CacheCluster extends CacheFleetBase implements ICacheCluster {
     this.role = r.role;
     this.hostedZone = r.hostedZone;
     this.authSecret = r.authSecret;
+    this.adminSecret = r.adminSecret;
     this.nodeEndpoints = r.nodeEndpoints();
     if (r.plan.kind === 'memcached') {
       this.configurationEndpoint = new Endpoint(r.recordName('config'), fleet.port);

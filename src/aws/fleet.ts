@@ -49,7 +49,15 @@ export interface FleetProps {
    * The size of each data node's EBS data volume (gp3, encrypted). Sentinel-only slots take 1 GiB;
    * Memcached nodes take none.
    *
-   * @default Size.gibibytes(20)
+   * Growing it is applied in place: CloudFormation modifies the volumes (EBS allows one modification
+   * per volume every 6 hours) and the agent grows the filesystem with `xfs_growfs` at the node's next
+   * boot; nothing is replaced. Shrinking is impossible: EBS does not shrink a volume, so
+   * CloudFormation's update fails and rolls back, and nothing is replaced. The default follows the
+   * node type and `reserved-memory-percent`: before a change that lowers it (a smaller node type, a
+   * larger reserve), set this prop to the volumes' current size.
+   *
+   * @default - 2.5 times the node's `maxmemory` (its memory less `reserved-memory-percent`), at least
+   * 20 GiB, rounded up to whole GiB
    */
   readonly dataVolumeSize?: Size;
 
@@ -63,7 +71,10 @@ export interface FleetProps {
   /**
    * The machine image of every node; it must run cloud-init, the AWS CLI, `dnf` and systemd.
    *
-   * @default - the latest Amazon Linux 2023 for the node type's architecture
+   * @default - the latest Amazon Linux 2023 for the node type's architecture, resolved by EC2 at each
+   * instance launch (`resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-<arch>`
+   * in the launch template): a deploy never replaces nodes because AL2023 released a new image; a
+   * node launched later (a replacement, a rolling update) boots the image current then
    */
   readonly machineImage?: ec2.IMachineImage;
 
@@ -85,13 +96,28 @@ export interface FleetProps {
   readonly hostedZone?: route53.IPrivateHostedZone;
 
   /**
-   * Where the fixed node addresses start in each subnet: the host number of the subnet's first node;
-   * the next nodes of that subnet take the following addresses. Two fleets sharing subnets in one
-   * stack must not overlap (checked).
+   * The first host number of the block of addresses the fleet reserves in each selected subnet. Each
+   * slot's address is fixed by its name, whatever the other props: `node-k` takes host offset + k
+   * in its subnet, `sentinel-j` takes offset + 6 + j (past the last data node a replication group can
+   * have), so an address never passes from one slot to another. A replication group reserves hosts
+   * offset to offset + 8, a Memcached cluster offset to offset + 39, a single Redis or Valkey node
+   * the offset alone; the whole block must fit in every subnet, and two fleets sharing subnets in
+   * one stack must not reserve overlapping blocks (both checked).
    *
-   * @default - 16 + 4 × (a hash of the construct path modulo 46): between 16 and 196
+   * @default - from a hash of the construct path: 16 + 9 × (0 to 25) for a replication group or a
+   * single node, 16 + 45 × (0 to 4) for a Memcached cluster, so that the block stays within a /24
    */
   readonly nodeAddressOffset?: number;
+
+  /**
+   * The registry the nodes pull the engine's image from, in place of Amazon ECR Public: a private
+   * mirror or an ECR pull-through cache (`123456789012.dkr.ecr.eu-west-1.amazonaws.com/ecr-public`),
+   * for VPCs without internet access. The repository path, tag and digest stay the same. Unused
+   * by engine versions that EC2 nodes install from an Amazon Linux 2023 package.
+   *
+   * @default - `public.ecr.aws`, reached through the subnets' NAT or a VPC endpoint
+   */
+  readonly containerRegistry?: string;
 }
 
 /**

@@ -60,7 +60,9 @@ export class NodeSlot extends Construct {
 
     if (props.dataVolumeSize) {
       this.dataVolume = new ec2.Volume(this, 'DataVolume', {
-        availabilityZone: subnet.availabilityZone,
+        // The subnet's zone as CloudFormation knows it when the subnet is in the stack: a literal
+        // zone name is what cfn-lint's W3010 warns of (a template tied to one account's zone names).
+        availabilityZone: subnet instanceof ec2.Subnet ? subnet.subnetAvailabilityZone : subnet.availabilityZone,
         size: props.dataVolumeSize,
         volumeType: ec2.EbsDeviceVolumeType.GP3,
         encrypted: true,

@@ -7,6 +7,8 @@ import { Construct } from 'constructs';
 import { CacheFleetBase } from './cache-fleet-base';
 import { Endpoint } from './endpoint';
 import { FleetAttributes, FleetProps, ICacheFleet } from './fleet';
+import { ValidationError } from '../core/errors';
+import { sentinelPort } from '../core/render';
 import { ReplicationGroupOptions } from '../core/fleet-options';
 import { validateReplicationGroupOptions } from '../core/validation';
 import { NODE_METRICS } from './private/boot-scripts';
@@ -85,6 +87,11 @@ export class ReplicationGroup extends CacheFleetBase implements IReplicationGrou
 
   public readonly fleetId: string;
   public readonly replicationGroupId: string;
+  /**
+   * The nodes' security group, with the engine's port as its default: `connections.allowDefaultPortFrom(peer)`
+   * lets clients reach the engine. Sentinel-aware clients also need the Sentinel port: see
+   * `allowSentinelFrom`.
+   */
   public readonly connections: ec2.Connections;
   /** The primary endpoint: `primary.<zone>`, moved by the node agent on failover. */
   public readonly primaryEndpoint: Endpoint;
@@ -98,6 +105,12 @@ export class ReplicationGroup extends CacheFleetBase implements IReplicationGrou
   public readonly sentinelEndpoints: Endpoint[];
   /** The secret holding the AUTH token. */
   public readonly authSecret: secretsmanager.ISecret;
+  /**
+   * The secret holding the password of the admin user, the one user allowed every command (CONFIG,
+   * MODULE, DEBUG…), for an operator's maintenance. Applications authenticate with the AUTH token
+   * (`authSecret`), whose user cannot run those commands.
+   */
+  public readonly adminSecret?: secretsmanager.ISecret;
   /** The private zone of the endpoints. */
   public readonly hostedZone: route53.IPrivateHostedZone;
   /** The nodes' security group. */
@@ -118,6 +131,7 @@ export class ReplicationGroup extends CacheFleetBase implements IReplicationGrou
     this.role = r.role;
     this.hostedZone = r.hostedZone;
     this.authSecret = r.authSecret!;
+    this.adminSecret = r.adminSecret;
     this.primaryEndpoint = new Endpoint(r.primaryRecordName, fleet.port);
     this.readerEndpoint = fleet.dataNodes > 1 ? new Endpoint(r.recordName('replicas'), fleet.port) : this.primaryEndpoint;
     this.endpoint = this.primaryEndpoint;
@@ -134,6 +148,23 @@ export class ReplicationGroup extends CacheFleetBase implements IReplicationGrou
 
   public grantConnect(grantee: iam.IGrantable): iam.Grant {
     return this.resources.grantConnect(grantee);
+  }
+
+  /**
+   * Lets a peer reach the sentinels (their port, 26379), for Sentinel-aware clients that discover the
+   * primary from `sentinelEndpoints` and fail over faster than the primary endpoint's record. The
+   * engine's port is `connections.allowDefaultPortFrom(peer)`.
+   *
+   * @param peer the clients, such as a security group or `ec2.Peer.ipv4(cidr)`
+   * @param description the rule's description
+   */
+  public allowSentinelFrom(peer: ec2.IConnectable, description?: string): void {
+    const plan = this.resources.plan;
+    if (!plan.sentinel) {
+      throw new ValidationError(`${this.node.path}.replicasPerShard`, plan.slots.length - 1,
+        'must be at least 1 for allowSentinelFrom: a group without replicas runs no sentinels');
+    }
+    this.connections.allowFrom(peer, ec2.Port.tcp(sentinelPort(plan)), description ?? 'clients: Sentinel');
   }
 
   /** Seconds since a replica last heard from its primary (`ReplicationLag`, Maximum over 1 minute). */

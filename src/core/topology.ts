@@ -1,5 +1,6 @@
 import { CacheEngine, EngineType } from './engine';
 import { ValidationError } from './errors';
+import { FailureDetection } from './fleet-options';
 import { resolveParameters } from './parameters/resolve';
 import { Persistence } from './persistence';
 import { INTERNAL_USERS, LIMITS, ValidatedFleet } from './validation';
@@ -56,6 +57,11 @@ export interface FleetUsers {
   readonly sentinel: string;
   /** The user replicas authenticate to their primary as. */
   readonly replication: string;
+  /**
+   * The unrestricted user (`+@all`, CONFIG, MODULE, DEBUG…), with a secret of its own: the node agent
+   * and operators, never the application.
+   */
+  readonly admin: string;
 }
 
 /** Everything about a fleet that its flavors deploy and its renderers write. */
@@ -83,15 +89,28 @@ export interface FleetPlan {
 }
 
 /**
- * Sentinel's timings. Failover time is mostly detection: `down-after` of silence, then up to a
- * second until Sentinel's next poll notices, then an election and a promotion. At 1.5 s the
- * measured failover was 2.7-2.9 s, too close to verification.md's p50 target of 3 s; at 1 s it
- * leaves a margin while a healthy node still answers Sentinel's pings many times within it.
+ * Sentinel's timings.
+ *
+ * `down-after` is how long a primary may stay silent before a sentinel thinks it down. Sentinel
+ * pings every second and measures the silence from its oldest unanswered ping, so an event-loop
+ * stall of S seconds (a slow command, a fork, an EBS stall) shows as up to S seconds of silence,
+ * plus the sentinel's own timer jitter (it runs about 10 times a second) and scheduling delays on
+ * a loaded host. With 5 s, a 2 s stall stays 3 s short of a failover (more than twice the stall's
+ * own length in margin), and stalls of up to about 4 s are tolerated. A crash does not wait for
+ * it: the node whose engine died asks the sentinels for the failover at once (the agent's `start`).
+ * Silence remains the only sign of a lost host or dropped traffic: that fails over within
+ * down-after plus about 2 s (the vote, the promotion, the clients' rediscovery).
+ *
+ * `FailureDetection.FAST` keeps 1 s for those who prefer a quick reaction to host loss over
+ * riding out stalls: a stall longer than a second fails the primary over.
  */
 export const SENTINEL_DEFAULTS = {
   quorum: 2,
   count: 3,
-  downAfterMillis: 1000,
+  downAfterMillis: {
+    [FailureDetection.STALL_TOLERANT]: 5000,
+    [FailureDetection.FAST]: 1000,
+  } as Readonly<Record<FailureDetection, number>>,
   failoverTimeoutMillis: 10_000,
   parallelSyncs: 1,
 } as const;
@@ -113,6 +132,50 @@ export interface SlotPosition {
   readonly zoneIndex: number;
   /** How many slots of the plan come before it in the same zone. */
   readonly indexInZone: number;
+  /**
+   * The slot's host number within its fleet's block of addresses (see `slotHostNumber`): fixed by
+   * the slot's name, whatever the props, so no other slot name ever takes it.
+   */
+  readonly hostNumber: number;
+}
+
+/**
+ * The host numbers of a fleet's slots, relative to the first of the fleet's block: `node-k` takes
+ * k, and `sentinel-j` takes `sentinelBase + j`, past the last data node a replication group can
+ * have. CloudFormation creates a new or replacement network interface before it deletes the old
+ * one, so an address that passed from one slot name to another (as placement order did: with
+ * `replicasPerShard` 1 -> 2 the sentinel-only slot's address went to the new `node-2`) is claimed
+ * twice during the update, which fails. Numbering by name and not by zone keeps this true under a
+ * change of the zones as well.
+ */
+export const SLOT_HOSTS = {
+  /** The host number of `sentinel-0`. */
+  sentinelBase: 1 + LIMITS.maxReplicasPerShard,
+} as const;
+
+/** A slot's host number within its fleet's block; see `SLOT_HOSTS`. */
+export function slotHostNumber(kind: 'data' | 'sentinel', ordinal: number): number {
+  return kind === 'data' ? ordinal : SLOT_HOSTS.sentinelBase + ordinal;
+}
+
+/**
+ * How many host numbers a fleet of this kind reserves from the first of its block: every slot name
+ * it can ever have under its limits. A replication group 1 + LIMITS.maxReplicasPerShard data nodes
+ * and SENTINEL_DEFAULTS.count sentinel-only slots (9), a Memcached cluster LIMITS.maxMemcachedNodes
+ * nodes (40), a single node 1.
+ */
+export function reservedHostCount(kind: FleetPlan['kind']): number {
+  switch (kind) {
+    case 'replication': return SLOT_HOSTS.sentinelBase + SENTINEL_DEFAULTS.count;
+    case 'memcached': return LIMITS.maxMemcachedNodes;
+    case 'standalone': return 1;
+  }
+}
+
+/** A Memcached set, a single Redis/Valkey node, or a replication group, from the validated props. */
+export function fleetKind(fleet: ValidatedFleet): FleetPlan['kind'] {
+  if (fleet.engine.engineType === EngineType.MEMCACHED) return 'memcached';
+  return fleet.construct === 'CacheCluster' ? 'standalone' : 'replication';
 }
 
 /** What a flavor tells the planner beside the validated props. */
@@ -159,11 +222,11 @@ export function planFleet(request: PlanRequest): FleetPlan {
   }
   const engine = fleet.engine;
   const memcached = engine.engineType === EngineType.MEMCACHED;
-  const kind: FleetPlan['kind'] = memcached ? 'memcached' : fleet.construct === 'CacheCluster' ? 'standalone' : 'replication';
+  const kind = fleetKind(fleet);
 
   const perZone = new Array<number>(zoneCount).fill(0);
-  const place = (index: number, zoneIndex: number): { zoneIndex: number; address: string } => {
-    const position = { index, zoneIndex, indexInZone: perZone[zoneIndex]++ };
+  const place = (index: number, zoneIndex: number, hostNumber: number): { zoneIndex: number; address: string } => {
+    const position = { index, zoneIndex, indexInZone: perZone[zoneIndex]++, hostNumber };
     return { zoneIndex, address: request.addressOf(position) };
   };
 
@@ -177,7 +240,7 @@ export function planFleet(request: PlanRequest): FleetPlan {
       index,
       role: memcached ? 'memcached' : index === 0 ? 'primary' : 'replica',
       shard: 0,
-      ...place(index, index % zoneCount),
+      ...place(index, index % zoneCount, slotHostNumber('data', index)),
       enginePort: fleet.port,
       sentinelPort: runsSentinel ? LIMITS.sentinelPort : undefined,
       services: memcached ? ['memcached'] : runsSentinel ? ['redis', 'sentinel'] : ['redis'],
@@ -194,7 +257,7 @@ export function planFleet(request: PlanRequest): FleetPlan {
       index,
       role: 'sentinel',
       shard: 0,
-      ...place(index, zoneIndex),
+      ...place(index, zoneIndex, slotHostNumber('sentinel', extra)),
       sentinelPort: LIMITS.sentinelPort,
       services: ['sentinel'],
     });
@@ -217,7 +280,7 @@ export function planFleet(request: PlanRequest): FleetPlan {
       ? {
         masterName: request.name,
         quorum: SENTINEL_DEFAULTS.quorum,
-        downAfterMillis: SENTINEL_DEFAULTS.downAfterMillis,
+        downAfterMillis: SENTINEL_DEFAULTS.downAfterMillis[fleet.failureDetection],
         failoverTimeoutMillis: SENTINEL_DEFAULTS.failoverTimeoutMillis,
         parallelSyncs: SENTINEL_DEFAULTS.parallelSyncs,
         endpoints: sentinels.map((slot) => `${slot.address}:${slot.sentinelPort}`),
@@ -230,6 +293,7 @@ export function planFleet(request: PlanRequest): FleetPlan {
       application: fleet.authUsername,
       sentinel: INTERNAL_USERS.sentinel,
       replication: INTERNAL_USERS.replication,
+      admin: INTERNAL_USERS.admin,
     },
   };
 }

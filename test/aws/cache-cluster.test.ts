@@ -30,6 +30,7 @@ describe('CacheCluster: Memcached', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 0);
     template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
     expect(cc.authSecret).toBeUndefined();
+    expect(cc.adminSecret).toBeUndefined();
     expect(cc.connections.defaultPort?.toString()).toBe('11211');
   });
 
@@ -40,15 +41,39 @@ describe('CacheCluster: Memcached', () => {
     expect(cc.configurationEndpoint!.socketAddress).toBe(`config.${zone}:11211`);
     expect(cc.endpoint).toBe(cc.configurationEndpoint);
     expect(cc.nodeEndpoints.map((endpoint) => endpoint.hostname)).toEqual([`node-0.${zone}`, `node-1.${zone}`, `node-2.${zone}`]);
-    template.hasResourceProperties('AWS::Route53::RecordSet', { Name: `config.${zone}.`, TTL: '5', ResourceRecords: ['10.0.3.20', '10.0.4.20', '10.0.5.20'] });
-    expect(Object.values(resourcesOf(stack, 'AWS::EC2::NetworkInterface')).map((r) => r.Properties.PrivateIpAddress).sort()).toEqual(['10.0.3.20', '10.0.4.20', '10.0.5.20']);
+    // node-k takes host offset + k of its subnet.
+    template.hasResourceProperties('AWS::Route53::RecordSet', { Name: `config.${zone}.`, TTL: '5', ResourceRecords: ['10.0.3.20', '10.0.4.21', '10.0.5.22'] });
+    expect(Object.values(resourcesOf(stack, 'AWS::EC2::NetworkInterface')).map((r) => r.Properties.PrivateIpAddress).sort()).toEqual(['10.0.3.20', '10.0.4.21', '10.0.5.22']);
   });
 
-  test('40 nodes: the largest Memcached cluster, several per zone on consecutive addresses', () => {
+  test('40 nodes: the largest Memcached cluster, node-k at host offset + k in its zone\'s subnet', () => {
     const { stack } = cluster({ numCacheNodes: 40, nodeAddressOffset: 100 });
     const addresses = Object.values(resourcesOf(stack, 'AWS::EC2::NetworkInterface')).map((r) => r.Properties.PrivateIpAddress);
     expect(new Set(addresses).size).toBe(40);
-    expect(addresses).toContain('10.0.3.113');
+    // node-13 is in zone 13 % 3 = 1 (10.0.4.0/24), node-39 in zone 0.
+    expect(addresses).toContain('10.0.4.113');
+    expect(addresses).toContain('10.0.3.139');
+  });
+
+  test('a Memcached cluster reserves 40 hosts whatever its size: the whole block must fit in each subnet', () => {
+    // 216 + 39 = 255 is the broadcast address of a /24, though one node needs only host 216.
+    const { stack, vpc } = testStack();
+    expect(() => new CacheCluster(stack, 'Pages', { vpc, engine: memcached, nodeAddressOffset: 216 }))
+      .toThrow('`nodeAddressOffset` must leave room for hosts 216 to 255 (the 40 addresses the fleet reserves) in subnet 10.0.3.0/24: choose a smaller offset or larger subnets, got: 216');
+    new CacheCluster(stack, 'Fits', { vpc, engine: memcached, nodeAddressOffset: 215 });
+  });
+
+  test('default offsets: a Memcached cluster\'s block starts on 16 + 45 × n and stays within a /24', () => {
+    const offsets = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'].map((id) => {
+      const { stack, vpc } = testStack();
+      new CacheCluster(stack, id, { vpc, engine: memcached });
+      const address: string = Object.values(resourcesOf(stack, 'AWS::EC2::NetworkInterface'))[0].Properties.PrivateIpAddress;
+      return Number(address.split('.')[3]);
+    });
+    for (const offset of offsets) {
+      expect({ offset, onGrid: (offset - 16) % 45 === 0, fits: offset + 39 <= 254 }).toEqual({ offset, onGrid: true, fits: true });
+    }
+    expect(new Set(offsets).size).toBeGreaterThan(1);
   });
 
   test('no lifecycle hook (no primary to hand over), no record permissions', () => {
@@ -111,7 +136,9 @@ describe('CacheCluster: one Redis or Valkey node', () => {
     const { template, cc } = cluster({ engine: valkey });
     template.resourceCountIs('AWS::AutoScaling::AutoScalingGroup', 1);
     template.resourceCountIs('AWS::EC2::Volume', 1);
-    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    // The AUTH token, the internal users' password and the admin user's.
+    template.resourceCountIs('AWS::SecretsManager::Secret', 3);
+    expect(cc.adminSecret).toBeDefined();
     template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 1);
     expect(cc.endpoint.hostname).toBe(`node-0.${cc.hostedZone.zoneName}`);
     expect(cc.configurationEndpoint).toBeUndefined();

@@ -26,6 +26,12 @@ function group(props: Partial<ReplicationGroupProps> = {}, zones?: string[]) {
   };
 }
 
+/** A volume's zone: the subnet's own (GetAtt AvailabilityZone), that subnet's zone name. */
+function zoneOf(stack: Stack, zone: any): string {
+  expect(zone).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^VpcPrivateSubnet\dSubnet/), 'AvailabilityZone'] });
+  return resourcesOf(stack, 'AWS::EC2::Subnet')[zone['Fn::GetAtt'][0]].Properties.AvailabilityZone;
+}
+
 function bundleFileOf(rg: ReplicationGroup, name: string): string {
   return readBundleFile(rg, name);
 }
@@ -49,7 +55,7 @@ describe('ReplicationGroup: topology', () => {
     }
   });
 
-  test('1 + 2 over three zones: one node per subnet, fixed addresses in each', () => {
+  test('1 + 2 over three zones: one node per subnet, node-k at host offset + k of its subnet', () => {
     // WHEN
     const { template, rg, stack } = group({ replicasPerShard: 2, nodeAddressOffset: 10 });
 
@@ -57,10 +63,20 @@ describe('ReplicationGroup: topology', () => {
     template.resourceCountIs('AWS::AutoScaling::AutoScalingGroup', 3);
     const interfaces = Object.values(resourcesOf(stack, 'AWS::EC2::NetworkInterface')).map((r) => r.Properties.PrivateIpAddress).sort();
     // Private subnets of the test VPC are 10.0.3.0/24, 10.0.4.0/24, 10.0.5.0/24.
-    expect(interfaces).toEqual(['10.0.3.10', '10.0.4.10', '10.0.5.10']);
+    expect(interfaces).toEqual(['10.0.3.10', '10.0.4.11', '10.0.5.12']);
     const subnets = new Set(Object.values(resourcesOf(stack, 'AWS::AutoScaling::AutoScalingGroup')).map((r) => JSON.stringify(r.Properties.VPCZoneIdentifier)));
     expect(subnets.size).toBe(3);
-    expect(rg.sentinelEndpoints.map((endpoint) => endpoint.socketAddress)).toEqual(['10.0.3.10:26379', '10.0.4.10:26379', '10.0.5.10:26379']);
+    expect(rg.sentinelEndpoints.map((endpoint) => endpoint.socketAddress)).toEqual(['10.0.3.10:26379', '10.0.4.11:26379', '10.0.5.12:26379']);
+  });
+
+  test('1 + 1: the sentinel-only slot takes host offset + 6, which no data node can take', () => {
+    // WHEN
+    const { stack } = group({ replicasPerShard: 1, nodeAddressOffset: 10 });
+
+    // THEN
+    const bySlot = Object.fromEntries(Object.entries(resourcesOf(stack, 'AWS::EC2::NetworkInterface'))
+      .map(([id, r]) => [/Sessions(node\d|sentinel\d)/.exec(id)![1], r.Properties.PrivateIpAddress]));
+    expect(bySlot).toEqual({ node0: '10.0.3.10', node1: '10.0.4.11', sentinel0: '10.0.5.16' });
   });
 
   test('0 replicas: one node, no sentinel, no primary-record permission', () => {
@@ -148,11 +164,11 @@ describe('ReplicationGroup: launch template and node', () => {
     });
   });
 
-  test('nodeType: default cache.t4g.medium on Amazon Linux 2023 arm64', () => {
+  test('nodeType: default cache.t4g.medium on Amazon Linux 2023 arm64, resolved at launch', () => {
     const { template } = group();
     const lt = Object.values(template.findResources('AWS::EC2::LaunchTemplate'))[0];
     expect(lt.Properties.LaunchTemplateData.InstanceType).toBe('t4g.medium');
-    expect(JSON.stringify(lt.Properties.LaunchTemplateData.ImageId)).toMatch(/al2023amikernel61arm64/);
+    expect(lt.Properties.LaunchTemplateData.ImageId).toBe('resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64');
   });
 
   test('nodeType: NodeType.of and NodeType.fromInstanceType; x86 types get the x86 image', () => {
@@ -161,7 +177,7 @@ describe('ReplicationGroup: launch template and node', () => {
     const fromType = group({ nodeType: NodeType.fromInstanceType(ec2.InstanceType.of(ec2.InstanceClass.M7I, ec2.InstanceSize.XLARGE)) }).template;
     const lt = Object.values(fromType.findResources('AWS::EC2::LaunchTemplate'))[0];
     expect(lt.Properties.LaunchTemplateData.InstanceType).toBe('m7i.xlarge');
-    expect(JSON.stringify(lt.Properties.LaunchTemplateData.ImageId)).toMatch(/al2023amikernel61x8664/);
+    expect(lt.Properties.LaunchTemplateData.ImageId).toBe('resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64');
   });
 
   test('machineImage: override', () => {
@@ -192,7 +208,7 @@ describe('ReplicationGroup: launch template and node', () => {
       expect(volume.DeletionPolicy).toBe('Snapshot');
       expect(volume.UpdateReplacePolicy).toBe('Snapshot');
     }
-    expect(volumes.map((volume) => volume.Properties.AvailabilityZone).sort()).toEqual(['eu-west-1a', 'eu-west-1b', 'eu-west-1c']);
+    expect(volumes.map((volume) => zoneOf(stack, volume.Properties.AvailabilityZone)).sort()).toEqual(['eu-west-1a', 'eu-west-1b', 'eu-west-1c']);
   });
 
   test('dataVolumeSize and removalPolicy: overrides', () => {
@@ -299,8 +315,8 @@ describe('ReplicationGroup: endpoints and outputs', () => {
     expect(rg.readerEndpoint.hostname).toBe(`replicas.${zone}`);
     expect(rg.nodeEndpoints.map((endpoint) => endpoint.hostname)).toEqual([`node-0.${zone}`, `node-1.${zone}`, `node-2.${zone}`]);
     template.hasResourceProperties('AWS::Route53::RecordSet', { Name: `primary.${zone}.`, Type: 'A', TTL: '5', ResourceRecords: ['10.0.3.10'] });
-    template.hasResourceProperties('AWS::Route53::RecordSet', { Name: `replicas.${zone}.`, Type: 'A', TTL: '5', ResourceRecords: ['10.0.4.10', '10.0.5.10'] });
-    template.hasResourceProperties('AWS::Route53::RecordSet', { Name: `node-2.${zone}.`, ResourceRecords: ['10.0.5.10'] });
+    template.hasResourceProperties('AWS::Route53::RecordSet', { Name: `replicas.${zone}.`, Type: 'A', TTL: '5', ResourceRecords: ['10.0.4.11', '10.0.5.12'] });
+    template.hasResourceProperties('AWS::Route53::RecordSet', { Name: `node-2.${zone}.`, ResourceRecords: ['10.0.5.12'] });
     template.hasResourceProperties('AWS::Route53::HostedZone', { Name: `${zone}.`, VPCs: [Match.objectLike({ VPCId: Match.anyValue() })] });
   });
 
@@ -332,7 +348,7 @@ describe('ReplicationGroup: endpoints and outputs', () => {
       ],
     });
     expect(() => new ReplicationGroup(stack, 'Sessions', { vpc, engine: valkey }))
-      .toThrow(/^`nodeAddressOffset` must leave room for host \d+ in subnet 10\.0\.0\.\d+\/28: set nodeAddressOffset \(the default assumes \/24 or larger subnets\), got: "\d+ \(the default for this construct path\)"$/);
+      .toThrow(/^`nodeAddressOffset` must leave room for hosts \d+ to \d+ \(the 9 addresses the fleet reserves\) in subnet 10\.0\.0\.\d+\/28: set nodeAddressOffset \(the default assumes \/24 or larger subnets\), got: "\d+ \(the default for this construct path\)"$/);
   });
 
   test('stack outputs: primary, reader, nodes, sentinels, secret', () => {
@@ -342,7 +358,7 @@ describe('ReplicationGroup: endpoints and outputs', () => {
     expect(byId('PrimaryEndpoint').Value).toMatch(/^primary\.sessions-[0-9a-f]{6}\.cachefleet\.internal:6379$/);
     expect(byId('ReaderEndpoint').Value).toMatch(/^replicas\..*:6379$/);
     expect(byId('NodeEndpoints').Value.split(',')).toHaveLength(3);
-    expect(byId('SentinelEndpoints').Value).toBe('10.0.3.10:26379,10.0.4.10:26379,10.0.5.10:26379');
+    expect(byId('SentinelEndpoints').Value).toBe('10.0.3.10:26379,10.0.4.11:26379,10.0.5.12:26379');
     expect(byId('AuthSecretArn').Value).toEqual({ Ref: expect.stringMatching(/^SessionsAuthToken/) });
   });
 });
@@ -385,7 +401,8 @@ describe('ReplicationGroup: security', () => {
     const secret = secretsmanager.Secret.fromSecretNameV2(stack, 'Token', 'my-token');
     const rg = new ReplicationGroup(stack, 'Sessions', { vpc, engine: valkey, authToken: secret });
     expect(rg.authSecret).toBe(secret);
-    Template.fromStack(stack).resourceCountIs('AWS::SecretsManager::Secret', 1);
+    // The internal password and the admin user's remain generated.
+    Template.fromStack(stack).resourceCountIs('AWS::SecretsManager::Secret', 2);
   });
 
   test('grantConnect grants read of the AUTH secret only', () => {
@@ -405,10 +422,21 @@ describe('ReplicationGroup: security', () => {
     });
     const policy = Object.entries(resourcesOf(stack, 'AWS::IAM::Policy')).find(([id]) => id.startsWith('SessionsNodePolicy'))![1];
     const statements = Object.fromEntries(policy.Properties.PolicyDocument.Statement.map((s: any) => [s.Sid, s]));
-    expect(statements.AttachOwnVolumes.Resource).toHaveLength(3);
-    expect(JSON.stringify(statements.AttachOwnVolumes.Resource)).toMatch(/:volume\//);
-    expect(statements.AttachOwnInterfaces.Resource).toHaveLength(3);
-    expect(statements.AttachToOwnInstances.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/cachefleet:fleet': expect.stringMatching(/^sessions-/) } });
+    expect(statements.OwnVolumes.Action).toEqual(['ec2:AttachVolume', 'ec2:DetachVolume']);
+    expect(statements.OwnVolumes.Resource).toHaveLength(3);
+    expect(JSON.stringify(statements.OwnVolumes.Resource)).toMatch(/:volume\//);
+    expect(statements.OwnInterfaces.Action).toEqual(['ec2:AttachNetworkInterface', 'ec2:DetachNetworkInterface']);
+    expect(statements.OwnInterfaces.Resource).toHaveLength(3);
+    expect(JSON.stringify(statements.OwnInterfaces.Resource)).toMatch(/:network-interface\//);
+    expect(statements.OwnInstances.Action).toEqual(['ec2:AttachNetworkInterface', 'ec2:DetachNetworkInterface', 'ec2:AttachVolume', 'ec2:DetachVolume']);
+    expect(JSON.stringify(statements.OwnInstances.Resource)).toMatch(/:instance\/\*"/);
+    expect(statements.OwnInstances.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/cachefleet:fleet': expect.stringMatching(/^sessions-/) } });
+    // A failed boot marks its own instance Unhealthy; the holder's state decides a force-detach.
+    expect(statements.ReportOwnHealth.Action).toBe('autoscaling:SetInstanceHealth');
+    expect(statements.ReportOwnHealth.Condition).toEqual({ StringEquals: { 'autoscaling:ResourceTag/cachefleet:fleet': expect.stringMatching(/^sessions-/) } });
+    expect(JSON.stringify(statements.ReportOwnHealth.Resource)).toMatch(/:autoScalingGroup:\*:autoScalingGroupName\/\*"/);
+    expect(statements.CompletePreStop.Condition).toEqual(statements.ReportOwnHealth.Condition);
+    expect(statements.Describe.Action).toContain('ec2:DescribeInstances');
     expect(statements.MoveEndpointRecords.Condition['ForAllValues:StringEquals']['route53:ChangeResourceRecordSetsNormalizedRecordNames'])
       .toEqual([expect.stringMatching(/^primary\.sessions-[0-9a-f]{6}\.cachefleet\.internal$/), expect.stringMatching(/^replicas\.sessions-[0-9a-f]{6}\.cachefleet\.internal$/)]);
     expect(statements.PublishMetrics.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'CacheFleet' } });
@@ -450,7 +478,7 @@ describe('ReplicationGroup: subnets', () => {
   test('vpcSubnets: a selection of two private subnets', () => {
     const { stack, vpc } = testStack();
     new ReplicationGroup(stack, 'Sessions', { vpc, engine: valkey, replicasPerShard: 2, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, availabilityZones: ['eu-west-1a', 'eu-west-1b'] } });
-    const azs = Object.values(resourcesOf(stack, 'AWS::EC2::Volume')).map((volume) => volume.Properties.AvailabilityZone).sort();
+    const azs = Object.values(resourcesOf(stack, 'AWS::EC2::Volume')).map((volume) => zoneOf(stack, volume.Properties.AvailabilityZone)).sort();
     expect(azs).toEqual(['eu-west-1a', 'eu-west-1a', 'eu-west-1b']);
   });
 
@@ -458,8 +486,11 @@ describe('ReplicationGroup: subnets', () => {
     const { stack, vpc } = testStack();
     new ReplicationGroup(stack, 'A', { vpc, engine: valkey, nodeAddressOffset: 10 });
     expect(() => new ReplicationGroup(stack, 'B', { vpc, engine: valkey, nodeAddressOffset: 10 }))
-      .toThrow('`nodeAddressOffset` must give addresses no other fleet of the stack uses (Test/A uses it): choose another offset, got: "10.0.3.10"');
-    new ReplicationGroup(stack, 'C', { vpc, engine: valkey, nodeAddressOffset: 20 });
+      .toThrow('`nodeAddressOffset` must give addresses no other fleet of the stack reserves (Test/A reserves it; this fleet reserves 9 from the offset): choose another offset, got: "10.0.3.10"');
+    // A reserves hosts 10 to 18 in every subnet, whether or not its slots take them now: 18 is refused, 19 is free.
+    expect(() => new ReplicationGroup(stack, 'D', { vpc, engine: valkey, nodeAddressOffset: 18 }))
+      .toThrow('`nodeAddressOffset` must give addresses no other fleet of the stack reserves (Test/A reserves it; this fleet reserves 9 from the offset): choose another offset, got: "10.0.3.18"');
+    new ReplicationGroup(stack, 'C', { vpc, engine: valkey, nodeAddressOffset: 19 });
   });
 });
 
@@ -525,7 +556,7 @@ describe('ReplicationGroup: invalid props', () => {
     ['a node type without cache.', () => ({ nodeType: NodeType.of('r7g.large') }), '`nodeType` must be an ElastiCache node type such as "cache.r7g.large" (`cache.` then an EC2 instance type), got: "r7g.large"'],
     ['a string node type', () => ({ nodeType: 'cache.r7g.large' }), "`nodeType` must be a NodeType (NodeType.of('cache.r7g.large') or NodeType.fromInstanceType(...)), got: \"cache.r7g.large\""],
     ['an address offset below 4', () => ({ nodeAddressOffset: 2 }), '`nodeAddressOffset` must be an integer of at least 4 known at synth time (AWS reserves the first four addresses of a subnet), got: 2'],
-    ['an address offset past the subnet', () => ({ nodeAddressOffset: 255 }), '`nodeAddressOffset` must leave room for host 255 in subnet 10.0.3.0/24: choose a smaller offset or larger subnets, got: 255'],
+    ['an address offset past the subnet', () => ({ nodeAddressOffset: 255 }), '`nodeAddressOffset` must leave room for hosts 255 to 263 (the 9 addresses the fleet reserves) in subnet 10.0.3.0/24: choose a smaller offset or larger subnets, got: 255'],
     ['no VPC', () => ({ vpc: undefined }), '`vpc` is required: the VPC the nodes run in (an ec2.IVpc), got: undefined'],
     ['a VPC id', () => ({ vpc: 'vpc-1' }), '`vpc` must be an ec2.IVpc (new ec2.Vpc(...), ec2.Vpc.fromVpcAttributes(...)), got: "vpc-1"'],
     ['a string subnet selection', () => ({ vpcSubnets: 'private' }), '`vpcSubnets` must be an ec2.SubnetSelection ({ subnetType: ... }, { subnetGroupName: ... } or { subnets: [...] }), got: "private"'],

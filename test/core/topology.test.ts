@@ -3,8 +3,8 @@ import { CacheEngine, MemcachedEngineVersion, ValkeyEngineVersion } from '../../
 import { ValidationError } from '../../src/core/errors';
 import { ParameterGroup } from '../../src/core/parameters/parameter-group';
 import { Persistence, PersistenceMode } from '../../src/core/persistence';
-import { fleetName, planFleet, SlotPosition } from '../../src/core/topology';
-import { validateCacheClusterOptions, validateReplicationGroupOptions } from '../../src/core/validation';
+import { fleetName, planFleet, reservedHostCount, SlotPosition } from '../../src/core/topology';
+import { validateCacheClusterOptions, validateReplicationGroupOptions, ValidatedFleet } from '../../src/core/validation';
 
 const valkey = CacheEngine.valkey({ version: ValkeyEngineVersion.VER_8_0 });
 const memcached = CacheEngine.memcached({ version: MemcachedEngineVersion.VER_1_6 });
@@ -32,7 +32,7 @@ describe('planFleet: replication groups', () => {
     expect(plan.sentinel).toEqual({
       masterName: 'sessions',
       quorum: 2,
-      downAfterMillis: 1000,
+      downAfterMillis: 5000,
       failoverTimeoutMillis: 10000,
       parallelSyncs: 1,
       endpoints: ['10.0.0.10:26379', '10.0.1.10:26379', '10.0.2.10:26379'],
@@ -86,11 +86,12 @@ describe('planFleet: replication groups', () => {
     expect(plan.engineParameters.filter(([n]) => n === 'min-replicas-to-write')).toEqual([['min-replicas-to-write', '2']]);
   });
 
-  test('the users: the application user, and cachefleet\'s sentinel and replication users', () => {
+  test('the users: the application user, and cachefleet\'s sentinel, replication and admin users', () => {
     expect(replicationGroup(1, 3, { authUsername: 'orders' }).users).toEqual({
       application: 'orders',
       sentinel: 'cachefleet-sentinel',
       replication: 'cachefleet-replication',
+      admin: 'cachefleet-admin',
     });
   });
 });
@@ -143,6 +144,52 @@ describe('planFleet: persistence', () => {
     expect(() => replicationGroup(1, 3, { parameterGroup: other })).toThrow(
       '`parameterGroup` must be of the engine\'s family "valkey8", got: "a parameter group of family memcached1.6"',
     );
+  });
+});
+
+describe('planFleet: host numbers fixed by slot name', () => {
+  /** Each slot's host number, by slot name. */
+  function hostsByName(fleet: ValidatedFleet, zoneCount = 3, dedicatedSentinels = false): Record<string, number> {
+    const hosts: number[] = [];
+    const plan = planFleet({ name: 'sessions', fleet, zoneCount, dedicatedSentinels, addressOf: (position) => {
+      hosts[position.index] = position.hostNumber;
+      return addressOf(position);
+    } });
+    return Object.fromEntries(plan.slots.map((slot) => [slot.name, hosts[slot.index]]));
+  }
+
+  test('node-k takes k and sentinel-j takes 6 + j, whatever the replica count or the zones', () => {
+    const seen = new Map<string, number>();
+    for (const replicasPerShard of [0, 1, 2, 3, 4, 5]) {
+      for (const zoneCount of [1, 2, 3]) {
+        for (const [name, host] of Object.entries(hostsByName(validateReplicationGroupOptions({ engine: valkey, replicasPerShard }), zoneCount))) {
+          expect({ name, host }).toEqual({ name, host: seen.get(name) ?? host });
+          seen.set(name, host);
+        }
+      }
+    }
+    expect(Object.fromEntries(seen)).toEqual({ 'node-0': 0, 'node-1': 1, 'node-2': 2, 'node-3': 3, 'node-4': 4, 'node-5': 5, 'sentinel-0': 6 });
+    // No two names share a host number, and all fit the block a replication group reserves.
+    expect(new Set(seen.values()).size).toBe(seen.size);
+    expect(Math.max(...seen.values())).toBeLessThan(reservedHostCount('replication'));
+  });
+
+  test('1 -> 2 replicas: the sentinel-only slot\'s host number is not the new node-2\'s', () => {
+    expect(hostsByName(validateReplicationGroupOptions({ engine: valkey, replicasPerShard: 1 }))).toEqual({ 'node-0': 0, 'node-1': 1, 'sentinel-0': 6 });
+    expect(hostsByName(validateReplicationGroupOptions({ engine: valkey, replicasPerShard: 2 }))).toEqual({ 'node-0': 0, 'node-1': 1, 'node-2': 2 });
+  });
+
+  test('dedicated sentinels take 6, 7, 8: the block of a replication group is 9 hosts', () => {
+    expect(hostsByName(validateReplicationGroupOptions({ engine: valkey, replicasPerShard: 2 }), 1, true))
+      .toEqual({ 'node-0': 0, 'node-1': 1, 'node-2': 2, 'sentinel-0': 6, 'sentinel-1': 7, 'sentinel-2': 8 });
+    expect(reservedHostCount('replication')).toBe(9);
+  });
+
+  test('blocks: 40 hosts for Memcached (its node limit), 1 for a single node', () => {
+    expect(reservedHostCount('memcached')).toBe(40);
+    expect(reservedHostCount('standalone')).toBe(1);
+    const hosts = hostsByName(validateCacheClusterOptions({ engine: memcached, numCacheNodes: 40 }));
+    expect(Object.values(hosts)).toEqual(Array.from({ length: 40 }, (_, k) => k));
   });
 });
 

@@ -10,12 +10,13 @@ import { Construct, IConstruct } from 'constructs';
 import { addressInCidr } from '../../core/addresses';
 import { ValidationError } from '../../core/errors';
 import { CacheFleetOptions } from '../../core/fleet-options';
-import { FleetPlan, fleetName, planFleet } from '../../core/topology';
+import { FleetPlan, fleetKind, fleetName, planFleet, reservedHostCount } from '../../core/topology';
 import { refuseAuthTokenForMemcached, TokenCheck, ValidatedFleet } from '../../core/validation';
 import { Endpoint } from '../endpoint';
 import { FleetProps } from '../fleet';
 import { NodeSlot } from '../node-slot';
 import { NodeType } from '../node-type';
+import { instanceMemoryGiB } from './node-memory';
 import { fetchScript, METRICS_NAMESPACE } from './boot-scripts';
 import { restartFingerprint, writeBundleDirectory } from './bundle';
 import { validateFleetProps } from './validate-fleet-props';
@@ -27,7 +28,14 @@ export const CDK_TOKENS: TokenCheck = { isUnresolved: (value) => Token.isUnresol
 /** The defaults of `FleetProps`. */
 export const FLEET_DEFAULTS = {
   nodeType: 'cache.t4g.medium',
+  /** The smallest default data volume, GiB. */
   dataVolumeGiB: 20,
+  /**
+   * The default data volume per byte of `maxmemory`: an AOF rewrite writes the new file beside the
+   * old one (up to twice the dataset), and an RDB save writes its temporary file beside the last one;
+   * the half on top leaves room for the AOF's growth between rewrites.
+   */
+  dataVolumePerMaxmemory: 2.5,
   sentinelVolumeGiB: 1,
   removalPolicy: RemovalPolicy.SNAPSHOT,
   signalTimeout: Duration.minutes(15),
@@ -56,6 +64,7 @@ export class FleetResources {
   public readonly launchTemplate: ec2.LaunchTemplate;
   public readonly authSecret?: secretsmanager.ISecret;
   public readonly internalSecret?: secretsmanager.Secret;
+  public readonly adminSecret?: secretsmanager.Secret;
   public readonly hostedZone: route53.IPrivateHostedZone;
   public readonly slots: NodeSlot[];
   public readonly nodeType: NodeType;
@@ -73,32 +82,22 @@ export class FleetResources {
     this.nodeType = props.nodeType ?? NodeType.of(FLEET_DEFAULTS.nodeType);
     validateNodeType(this.nodeType);
     const subnets = selectSubnets(scope, props);
-    const offset = addressOffset(scope, props.nodeAddressOffset);
+    const reserved = reservedHostCount(fleetKind(fleet));
+    const offset = addressOffset(scope, props.nodeAddressOffset, reserved);
+    checkAddressRoom(subnets, offset, reserved, props.nodeAddressOffset !== undefined);
 
     const name = fleetName(scope.node.id);
     this.fleetId = `${name}-${hashOf(scope.node.path).slice(0, 6)}`;
     this.plan = planFleet({
       name,
-      fleet,
+      // The image reference is core's: a mirror replaces only its registry.
+      fleet: props.containerRegistry === undefined ? fleet : { ...fleet, engine: fleet.engine.withContainerRegistry(props.containerRegistry) },
       zoneCount: subnets.length,
-      addressOf: (position) => {
-        const subnet = subnets[position.zoneIndex];
-        if (Token.isUnresolved(subnet.ipv4CidrBlock)) {
-          throw new ValidationError('vpcSubnets', subnet.subnetId, 'must select subnets whose CIDR blocks are known at synth time (the nodes take fixed addresses in them)');
-        }
-        const host = offset + position.indexInZone;
-        try {
-          return addressInCidr('nodeAddressOffset', subnet.ipv4CidrBlock, host);
-        } catch {
-          // Name the offset (given or default) and what to do, not only the subnet's size.
-          const given = props.nodeAddressOffset !== undefined;
-          throw new ValidationError('nodeAddressOffset', given ? props.nodeAddressOffset : `${offset} (the default for this construct path)`,
-            `must leave room for host ${host} in subnet ${subnet.ipv4CidrBlock}: ` +
-            (given ? 'choose a smaller offset or larger subnets' : 'set nodeAddressOffset (the default assumes /24 or larger subnets)'));
-        }
-      },
+      // Each slot name's own host number (core's SLOT_HOSTS), never the slot's place in the plan:
+      // an address never passes from one slot name to another, whatever the change.
+      addressOf: (position) => addressInCidr('nodeAddressOffset', subnets[position.zoneIndex].ipv4CidrBlock, offset + position.hostNumber),
     });
-    claimAddresses(scope, this.plan, props.nodeAddressOffset === undefined ? offset : undefined);
+    claimAddresses(scope, subnets, offset, reserved, props.nodeAddressOffset === undefined);
     if (this.plan.sentinel) warnFewZones(scope, subnets, sentinelSlots(this.plan).length);
     Tags.of(scope).add('cachefleet:fleet', this.fleetId);
 
@@ -126,6 +125,10 @@ export class FleetResources {
         description: `cachefleet ${this.fleetId}: the password of the sentinel and replication users`,
         generateSecretString: { passwordLength: 40, excludePunctuation: true },
       });
+      this.adminSecret = new secretsmanager.Secret(scope, 'AdminToken', {
+        description: `cachefleet ${this.fleetId}: the password of the admin user (every command, CONFIG, MODULE and DEBUG included)`,
+        generateSecretString: { passwordLength: 32, excludeCharacters: AUTH_TOKEN_EXCLUDED },
+      });
     }
 
     // The zone and the endpoints' records.
@@ -149,13 +152,16 @@ export class FleetResources {
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
     });
 
-    const userData = ec2.UserData.custom(cloudConfig(fetchScript(this.bundleLocation.parameterName, Aws.STACK_NAME, restartFingerprint(this.plan))));
+    const userData = ec2.UserData.custom(cloudConfig(fetchScript({
+      bundleParameterName: this.bundleLocation.parameterName,
+      stackName: Aws.STACK_NAME,
+      restartFingerprint: restartFingerprint(this.plan),
+      signalTimeoutSeconds: FLEET_DEFAULTS.signalTimeout.toSeconds(),
+    })));
     this.launchTemplate = new ec2.LaunchTemplate(scope, 'LaunchTemplate', {
-      machineImage: props.machineImage ?? ec2.MachineImage.latestAmazonLinux2023({
-        cpuType: this.nodeType.instanceType.architecture === ec2.InstanceArchitecture.ARM_64
-          ? ec2.AmazonLinuxCpuType.ARM_64
-          : ec2.AmazonLinuxCpuType.X86_64,
-      }),
+      // Resolved by EC2 when it launches an instance, not by CloudFormation at each deploy: a deploy
+      // with no change replaces nothing when AL2023 releases a new image.
+      machineImage: props.machineImage ?? ec2.MachineImage.resolveSsmParameterAtLaunch(amazonLinux2023Parameter(this.nodeType)),
       instanceType: this.nodeType.instanceType,
       role: this.role,
       securityGroup: this.securityGroup,
@@ -175,6 +181,7 @@ export class FleetResources {
     // the replicas first and the primary once they are in sync (its pre-stop hands over first); on
     // creation a replica is ready before its primary exists (the agent's first-boot rule).
     const primary = this.plan.kind === 'memcached' ? undefined : initialPrimary(this.plan);
+    const dataVolumeSize = redisLike ? props.dataVolumeSize ?? defaultDataVolumeSize(this.nodeType, this.plan.reservedMemoryPercent) : undefined;
     const order = [
       ...this.plan.slots.filter((slot) => slot.role === 'sentinel'),
       ...dataSlots(this.plan).filter((slot) => slot !== primary).reverse(),
@@ -190,14 +197,17 @@ export class FleetResources {
         launchTemplate: this.launchTemplate,
         securityGroup: this.securityGroup,
         dataVolumeSize: !redisLike ? undefined
-          : planned.services.includes('redis') ? props.dataVolumeSize ?? Size.gibibytes(FLEET_DEFAULTS.dataVolumeGiB)
-            : Size.gibibytes(FLEET_DEFAULTS.sentinelVolumeGiB),
+          : planned.services.includes('redis') ? dataVolumeSize : Size.gibibytes(FLEET_DEFAULTS.sentinelVolumeGiB),
         removalPolicy: props.removalPolicy ?? FLEET_DEFAULTS.removalPolicy,
         hostedZone: this.hostedZone,
         preStopHook: planned.services.includes('redis'),
         signalTimeout: FLEET_DEFAULTS.signalTimeout,
       });
       if (previous) slot.autoScalingGroup.node.addDependency(previous.autoScalingGroup);
+      // A node boots only once its zone's route out exists (NAT): it calls AWS APIs and fetches its
+      // engine at boot. Only within the stack: an imported subnet's route already exists.
+      const subnet = subnets[planned.zoneIndex];
+      if (Stack.of(subnet) === stack) slot.autoScalingGroup.node.addDependency(subnet.internetConnectivityEstablished);
       previous = slot;
       slotsByName.set(planned.name, slot);
     }
@@ -207,9 +217,10 @@ export class FleetResources {
     const groupTag = (key: string, value: string) => {
       for (const slot of this.slots) Tags.of(slot.autoScalingGroup).add(`cachefleet:${key}`, value, { applyToLaunchedInstances: true });
     };
-    if (this.authSecret && this.internalSecret) {
+    if (this.authSecret && this.internalSecret && this.adminSecret) {
       groupTag('app-secret-id', this.authSecret.secretArn);
       groupTag('internal-secret-id', this.internalSecret.secretArn);
+      groupTag('admin-secret-id', this.adminSecret.secretArn);
     }
     if (this.plan.kind === 'replication') {
       // The primary record starts at the initial primary; the agent moves it on failover. Its properties never
@@ -256,6 +267,11 @@ export class FleetResources {
       parameters: { commands: [`# bundle ${this.bundle.s3ObjectUrl}`, '/usr/local/sbin/cachefleet-fetch apply'] },
       maxConcurrency: '1',
       maxErrors: '0',
+      // CloudFormation waits for every node's success, so a failed live change fails the deploy (and
+      // rolls it back) instead of passing unseen. The nodes apply one at a time; each is a fetch from
+      // S3 and a few CONFIG SETs (seconds), but SSM delivers the command when the node's agent next
+      // polls, and a node may be in the middle of a boot: 120 s a node, at least 10 minutes.
+      waitForSuccessTimeoutSeconds: applyTimeoutSeconds(this.slots.length),
     });
     for (const slot of this.slots) this.applyConfiguration.node.addDependency(slot.autoScalingGroup);
   }
@@ -297,28 +313,42 @@ export class FleetResources {
     }
   }
 
-  /** What the nodes may do: their own volumes, interfaces, secrets and record, nothing else's. */
+  /** What the nodes may do: their own volumes, interfaces, secrets, record, bundle and parameter, nothing else's. */
   private grantNodes(stack: Stack): iam.Policy {
-    // cloudformation:SignalResource on the stack: granted by the auto scaling groups' `signals`.
+    // cloudformation:SignalResource on this stack (a boot's SUCCESS or FAILURE): granted by the auto
+    // scaling groups' `signals`, on the launch template's role.
     const redisLike = this.plan.engine.supportsReplication;
     const instances = stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' });
     const ownInstances = { StringEquals: { 'aws:ResourceTag/cachefleet:fleet': this.fleetId } };
+    const ownGroups = stack.formatArn({ service: 'autoscaling', resource: 'autoScalingGroup', resourceName: '*:autoScalingGroupName/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const ownGroupsCondition = { StringEquals: { 'autoscaling:ResourceTag/cachefleet:fleet': this.fleetId } };
     const statements: iam.PolicyStatement[] = [
       new iam.PolicyStatement({
         sid: 'Describe',
-        actions: ['ec2:DescribeVolumes', 'ec2:DescribeNetworkInterfaces', 'autoscaling:DescribeAutoScalingInstances'],
+        actions: ['ec2:DescribeVolumes', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingInstances'],
         resources: ['*'], // these describe calls have no resource-level permissions
       }),
       new iam.PolicyStatement({
-        sid: 'AttachOwnInterfaces',
-        actions: ['ec2:AttachNetworkInterface'],
+        // Attach at boot; force-detach from a holder that is terminated or shutting down.
+        sid: 'OwnInterfaces',
+        actions: ['ec2:AttachNetworkInterface', 'ec2:DetachNetworkInterface'],
         resources: this.slots.map((slot) => stack.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: slot.networkInterface.ref })),
       }),
       new iam.PolicyStatement({
-        sid: 'AttachToOwnInstances',
-        actions: redisLike ? ['ec2:AttachNetworkInterface', 'ec2:AttachVolume'] : ['ec2:AttachNetworkInterface'],
+        // The instance side of the same calls: the booting instance and the old holder, both the fleet's.
+        sid: 'OwnInstances',
+        actions: redisLike
+          ? ['ec2:AttachNetworkInterface', 'ec2:DetachNetworkInterface', 'ec2:AttachVolume', 'ec2:DetachVolume']
+          : ['ec2:AttachNetworkInterface', 'ec2:DetachNetworkInterface'],
         resources: [instances],
         conditions: ownInstances,
+      }),
+      new iam.PolicyStatement({
+        // A failed boot marks its instance Unhealthy, so that its group replaces it.
+        sid: 'ReportOwnHealth',
+        actions: ['autoscaling:SetInstanceHealth'],
+        resources: [ownGroups],
+        conditions: ownGroupsCondition,
       }),
       new iam.PolicyStatement({
         sid: 'PublishMetrics',
@@ -330,8 +360,8 @@ export class FleetResources {
     const volumes = this.slots.flatMap((slot) => (slot.dataVolume ? [slot.dataVolume] : []));
     if (volumes.length > 0) {
       statements.push(new iam.PolicyStatement({
-        sid: 'AttachOwnVolumes',
-        actions: ['ec2:AttachVolume'],
+        sid: 'OwnVolumes',
+        actions: ['ec2:AttachVolume', 'ec2:DetachVolume'],
         resources: volumes.map((volume) => stack.formatArn({ service: 'ec2', resource: 'volume', resourceName: volume.volumeId })),
       }));
     }
@@ -339,8 +369,8 @@ export class FleetResources {
       statements.push(new iam.PolicyStatement({
         sid: 'CompletePreStop',
         actions: ['autoscaling:CompleteLifecycleAction'],
-        resources: [stack.formatArn({ service: 'autoscaling', resource: 'autoScalingGroup', resourceName: '*:autoScalingGroupName/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-        conditions: { StringEquals: { 'autoscaling:ResourceTag/cachefleet:fleet': this.fleetId } },
+        resources: [ownGroups],
+        conditions: ownGroupsCondition,
       }));
     }
     if (this.plan.sentinel) {
@@ -361,11 +391,17 @@ export class FleetResources {
         new iam.PolicyStatement({ sid: 'ReadEndpointRecords', actions: ['route53:ListResourceRecordSets'], resources: [zoneArn] }),
       );
     }
+    // The bundle object only: the asset's own grantRead would give the whole assets bucket (every
+    // stack's assets, GetObject*, GetBucket* and List*).
+    statements.push(new iam.PolicyStatement({
+      sid: 'ReadOwnBundle',
+      actions: ['s3:GetObject'],
+      resources: [stack.formatArn({ service: 's3', region: '', account: '', resource: this.bundle.s3BucketName, resourceName: this.bundle.s3ObjectKey })],
+    }));
     const policy = new iam.Policy(this.scope, 'NodePolicy', { roles: [this.role], statements });
-    this.bundle.grantRead(this.role);
+    this.bundle.bucket.encryptionKey?.grantDecrypt(this.role);
     this.bundleLocation.grantRead(this.role);
-    if (this.authSecret) this.authSecret.grantRead(this.role);
-    if (this.internalSecret) this.internalSecret.grantRead(this.role);
+    for (const secret of [this.authSecret, this.internalSecret, this.adminSecret]) secret?.grantRead(this.role);
     return policy;
   }
 }
@@ -397,12 +433,75 @@ function validateNodeType(nodeType: NodeType): void {
   }
 }
 
-function addressOffset(scope: IConstruct, given: number | undefined): number {
-  if (given === undefined) return 16 + 4 * (parseInt(hashOf(scope.node.path).slice(0, 8), 16) % 46);
+/** The first host a default offset takes, past the addresses other resources of a subnet usually take. */
+const DEFAULT_FIRST_HOST = 16;
+/** The last host of a /24 subnet (255 is its broadcast address): the default offset assumes /24 or larger. */
+const LAST_HOST_OF_24 = 254;
+/** The grid default offsets are laid on: a replication group's block, so default blocks meet edge to edge. */
+const DEFAULT_OFFSET_GRID = reservedHostCount('replication');
+
+/**
+ * The first host of the fleet's block. By default, a hash of the construct path picks one of the
+ * places on a grid of the block's size (rounded up to whole grid cells) that keep the block within
+ * a /24, so that two fleets of a stack rarely pick overlapping blocks.
+ */
+function addressOffset(scope: IConstruct, given: number | undefined, reserved: number): number {
+  if (given === undefined) {
+    const step = Math.ceil(reserved / DEFAULT_OFFSET_GRID) * DEFAULT_OFFSET_GRID;
+    const places = Math.floor((LAST_HOST_OF_24 - DEFAULT_FIRST_HOST - step + 1) / step) + 1;
+    return DEFAULT_FIRST_HOST + step * (parseInt(hashOf(scope.node.path).slice(0, 8), 16) % places);
+  }
   if (Token.isUnresolved(given) || !Number.isInteger(given) || given < 4) {
     throw new ValidationError('nodeAddressOffset', given, 'must be an integer of at least 4 known at synth time (AWS reserves the first four addresses of a subnet)');
   }
   return given;
+}
+
+/** Every selected subnet must hold the whole block, so that no later change within the limits runs out of room. */
+function checkAddressRoom(subnets: ec2.ISubnet[], offset: number, reserved: number, given: boolean): void {
+  const last = offset + reserved - 1;
+  for (const subnet of subnets) {
+    if (Token.isUnresolved(subnet.ipv4CidrBlock)) {
+      throw new ValidationError('vpcSubnets', subnet.subnetId, 'must select subnets whose CIDR blocks are known at synth time (the nodes take fixed addresses in them)');
+    }
+    try {
+      addressInCidr('nodeAddressOffset', subnet.ipv4CidrBlock, last);
+    } catch {
+      // Name the offset (given or default) and what to do, not only the subnet's size.
+      throw new ValidationError('nodeAddressOffset', given ? offset : `${offset} (the default for this construct path)`,
+        `must leave room for hosts ${offset} to ${last} (the ${reserved} addresses the fleet reserves) in subnet ${subnet.ipv4CidrBlock}: ` +
+        (given ? 'choose a smaller offset or larger subnets' : 'set nodeAddressOffset (the default assumes /24 or larger subnets)'));
+    }
+  }
+}
+
+/**
+ * The default data volume: FLEET_DEFAULTS.dataVolumePerMaxmemory times the node's `maxmemory` (its
+ * memory less `reserved-memory-percent`, as the agent computes it at boot), at least
+ * FLEET_DEFAULTS.dataVolumeGiB, in whole GiB.
+ */
+function defaultDataVolumeSize(nodeType: NodeType, reservedMemoryPercent: number): Size {
+  const memory = instanceMemoryGiB(nodeType.instanceType);
+  if (memory === undefined) {
+    throw new ValidationError('dataVolumeSize', undefined,
+      `must be given for node type ${nodeType.nodeTypeName}, whose memory cachefleet does not know (the default is ${FLEET_DEFAULTS.dataVolumePerMaxmemory} times the node's maxmemory): ` +
+      'set it to at least 2.5 times the node\'s memory, such as Size.gibibytes(100)');
+  }
+  const maxmemory = (memory * (100 - reservedMemoryPercent)) / 100;
+  // Rounded to a millionth first, so that a product like 36.000000000000004 stays 36.
+  const gib = Math.ceil(Math.round(maxmemory * FLEET_DEFAULTS.dataVolumePerMaxmemory * 1e6) / 1e6);
+  return Size.gibibytes(Math.max(FLEET_DEFAULTS.dataVolumeGiB, gib));
+}
+
+/** The public SSM parameter of the latest Amazon Linux 2023 for the node type's architecture. */
+function amazonLinux2023Parameter(nodeType: NodeType): string {
+  const arch = nodeType.instanceType.architecture === ec2.InstanceArchitecture.ARM_64 ? 'arm64' : 'x86_64';
+  return `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${arch}`;
+}
+
+/** How long CloudFormation waits for the configuration association: 120 s a node, at least 600 s. */
+export function applyTimeoutSeconds(slots: number): number {
+  return Math.max(600, 120 * slots);
 }
 
 /** The selected subnets, refused when they have no egress to the APIs the nodes call. */
@@ -438,21 +537,29 @@ function warnFewZones(scope: IConstruct, subnets: ec2.ISubnet[], sentinels: numb
   }
 }
 
-function claimAddresses(scope: IConstruct, plan: FleetPlan, defaultOffset: number | undefined): void {
+/**
+ * Claims the fleet's whole block in every selected subnet, not only the addresses its slots take
+ * now: a later change within the limits (more replicas, more Memcached nodes) then never runs into
+ * another fleet of the stack.
+ */
+function claimAddresses(scope: IConstruct, subnets: ec2.ISubnet[], offset: number, reserved: number, isDefault: boolean): void {
   const stack = Stack.of(scope);
   let used = USED_ADDRESSES.get(stack);
   if (!used) {
     used = new Map();
     USED_ADDRESSES.set(stack, used);
   }
-  for (const slot of plan.slots) {
-    const owner = used.get(slot.address);
+  const block = subnets.flatMap((subnet) =>
+    Array.from({ length: reserved }, (_, host) => addressInCidr('nodeAddressOffset', subnet.ipv4CidrBlock, offset + host)));
+  for (const address of block) {
+    const owner = used.get(address);
     if (owner !== undefined && owner !== scope.node.path) {
-      const which = defaultOffset === undefined ? 'another offset' : `an offset (the default for this construct path is ${defaultOffset})`;
-      throw new ValidationError('nodeAddressOffset', slot.address, `must give addresses no other fleet of the stack uses (${owner} uses it): choose ${which}`);
+      const which = isDefault ? `an offset (the default for this construct path is ${offset})` : 'another offset';
+      throw new ValidationError('nodeAddressOffset', address,
+        `must give addresses no other fleet of the stack reserves (${owner} reserves it; this fleet reserves ${reserved} from the offset): choose ${which}`);
     }
-    used.set(slot.address, scope.node.path);
   }
+  for (const address of block) used.set(address, scope.node.path);
 }
 
 function claimZone(scope: IConstruct, zone: route53.IPrivateHostedZone): void {
