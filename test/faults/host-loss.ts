@@ -84,8 +84,11 @@ async function oneLoss(
   } else {
     partition = Partition.isolate(node.address, []);
   }
+  // A write sent while the processes were ending or the rules going in may still have reached the
+  // old primary: only writes sent once the loss was complete count, timed from its start.
+  const goneAt = Date.now();
   try {
-    const writtenAt = await writer.firstSuccessAfter(lostAt, 60_000);
+    const writtenAt = await writer.firstSuccessAfter(goneAt, 60_000);
     const promoted = await waitFor('the remaining sentinels to name a new primary', async () => {
       const named = await fleet.primaryBySentinels(survivors).catch(() => undefined);
       return named && named !== lost ? named : undefined;
