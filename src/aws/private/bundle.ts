@@ -2,24 +2,26 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { APPLY_SCRIPT, BOOT_SCRIPT, BUNDLE_LAYOUT, LIFECYCLE_SCRIPT, METRICS_SCRIPT } from './boot-scripts';
+import { NODE_SCRIPTS, nodeScript } from './boot-scripts';
 import { agentScript } from '../../core/agent-script';
 import { renderBundle, restartRelevantText } from '../../core/render';
 import { FleetPlan } from '../../core/topology';
 
+/** The bundle's directory of the rendered configuration (the agent's `CACHEFLEET_CONFIG_DIR`). */
+export const BUNDLE_CONFIG_DIR = 'config';
+
+/** The node agent's path in the bundle. */
+export const BUNDLE_AGENT = 'cachefleet-node';
+
 /**
- * Every file the group ships to its nodes, by path in the bundle: the rendered configuration under
- * `config/`, the node agent and the aws boot scripts at the top.
+ * Every file the group ships to its nodes, by path in the bundle: the node agent at the top, the aws
+ * node scripts at their paths below `src/agent/` (`aws/boot.sh`, `lib/common.sh`, ...), and the
+ * rendered configuration under `config/`.
  */
 export function bundleFiles(plan: FleetPlan): Record<string, string> {
-  const files: Record<string, string> = {
-    [BUNDLE_LAYOUT.agent]: agentScript(),
-    [BUNDLE_LAYOUT.boot]: BOOT_SCRIPT,
-    [BUNDLE_LAYOUT.lifecycle]: LIFECYCLE_SCRIPT,
-    [BUNDLE_LAYOUT.metrics]: METRICS_SCRIPT,
-    [BUNDLE_LAYOUT.apply]: APPLY_SCRIPT,
-  };
-  for (const [name, text] of Object.entries(renderBundle(plan))) files[`${BUNDLE_LAYOUT.configDir}/${name}`] = text;
+  const files: Record<string, string> = { [BUNDLE_AGENT]: agentScript() };
+  for (const name of NODE_SCRIPTS) files[name] = nodeScript(name);
+  for (const [name, text] of Object.entries(renderBundle(plan))) files[`${BUNDLE_CONFIG_DIR}/${name}`] = text;
   return files;
 }
 
@@ -37,7 +39,7 @@ export function writeBundleDirectory(plan: FleetPlan): string {
     for (const [name, text] of Object.entries(files)) {
       const file = path.join(staging, name);
       fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, text, { mode: name.includes('/') ? 0o644 : 0o755 });
+      fs.writeFileSync(file, text, { mode: isProgram(name) ? 0o755 : 0o644 });
     }
     try {
       fs.renameSync(staging, dir);
@@ -55,4 +57,9 @@ export function writeBundleDirectory(plan: FleetPlan): string {
  */
 export function restartFingerprint(plan: FleetPlan): string {
   return crypto.createHash('sha256').update(restartRelevantText(plan, renderBundle(plan))).digest('hex').slice(0, 16);
+}
+
+/** Whether a bundle file is run rather than read: the agent and the aws scripts (lib/ is sourced). */
+function isProgram(name: string): boolean {
+  return name === BUNDLE_AGENT || /^aws\/[^/]+\.sh$/.test(name);
 }

@@ -1,0 +1,180 @@
+#!/bin/bash
+# cachefleet-units: writes the systemd units of this node (aws platform) into CACHEFLEET_SYSTEMD_DIR
+# and prints the names of those to enable. Run by boot.sh once per instance; after that, every boot
+# is systemd's alone (cloud-init runs the user data once), so everything a boot needs is here:
+#
+# - the data volume's .mount unit, on the volume's by-id path; the engines require it
+#   (RequiresMountsFor=), so a missing volume stops them instead of letting them start empty on the
+#   root disk;
+# - cachefleet-kernel.service: the kernel settings at every boot, before the engines
+#   (systemd-sysctl applies the sysctl.d file; transparent huge pages have no sysctl);
+# - cachefleet-storage.service: grows the filesystem to the volume's size at every boot;
+# - the engines, each waiting for its slot's address (the interface's address appears after boot);
+# - the timers, the failover path unit and the termination hook.
+#
+# Environment (as boot.sh exports it): CACHEFLEET_CONFIG_DIR, CACHEFLEET_SLOT, CACHEFLEET_STATE_DIR,
+# CACHEFLEET_RUN_DIR, CACHEFLEET_SYSTEMD_DIR, CACHEFLEET_VOLUME_ID (data nodes),
+# CACHEFLEET_DEV_DIR (default /dev); the agent's environment file is <bundle>/agent.env.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+bundle=$(dirname "$here")
+agent="$bundle/cachefleet-node"
+env_file="$bundle/agent.env"
+config=${CACHEFLEET_CONFIG_DIR:?CACHEFLEET_CONFIG_DIR is not set}
+slot=${CACHEFLEET_SLOT:?CACHEFLEET_SLOT is not set}
+state=${CACHEFLEET_STATE_DIR:?CACHEFLEET_STATE_DIR is not set}
+run=${CACHEFLEET_RUN_DIR:?CACHEFLEET_RUN_DIR is not set}
+dir=${CACHEFLEET_SYSTEMD_DIR:?CACHEFLEET_SYSTEMD_DIR is not set}
+dev=${CACHEFLEET_DEV_DIR:-/dev}
+# shellcheck source=/dev/null
+. "$config/fleet.env"
+# shellcheck source=/dev/null
+. "$config/slots/$slot.env"
+: "${CF_ENGINE:?fleet.env sets no CF_ENGINE}" "${CF_FLEET_NAME:?fleet.env sets no CF_FLEET_NAME}" "${CF_SERVICES:?slots/$slot.env sets no CF_SERVICES}"
+mkdir -p "$dir"
+
+enabled=
+enable() { enabled="$enabled $1"; }
+
+# Memcached keeps nothing on disk: its slots have no data volume.
+engine_deps="cachefleet-kernel.service"
+mount_lines=
+if [ "$CF_ENGINE" != memcached ]; then
+  volume=${CACHEFLEET_VOLUME_ID:?CACHEFLEET_VOLUME_ID is not set (the data volume of the slot)}
+  # systemd names a mount unit after its mount point.
+  mount_unit=$(systemd-escape --path --suffix=mount "$state")
+  # Nitro instances name an EBS device after the volume id without its dash. Wanted by
+  # multi-user.target, not local-fs.target: a volume that does not appear fails this unit and the
+  # engines that require it, not the boot (an emergency shell would also cut off SSM).
+  cat >"$dir/$mount_unit" <<UNIT
+[Unit]
+Description=cachefleet data volume $volume ($CF_FLEET_NAME $slot)
+
+[Mount]
+What=$dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${volume//-/}
+Where=$state
+Type=xfs
+Options=noatime
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+  enable "$mount_unit"
+  cat >"$dir/cachefleet-storage.service" <<UNIT
+[Unit]
+Description=cachefleet: grow the data volume's filesystem to the volume's size
+RequiresMountsFor=$state
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+EnvironmentFile=$env_file
+ExecStart=$agent grow-storage
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+  enable cachefleet-storage.service
+  engine_deps="$engine_deps cachefleet-storage.service"
+  mount_lines="RequiresMountsFor=$state"
+fi
+
+cat >"$dir/cachefleet-kernel.service" <<UNIT
+[Unit]
+Description=cachefleet: the kernel settings the engine needs (transparent huge pages off, sysctl)
+After=systemd-sysctl.service local-fs.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+EnvironmentFile=$env_file
+ExecStart=$agent prepare-kernel
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+enable cachefleet-kernel.service
+
+service() { # <name> <description> <ExecStart> <Type> <Restart> [unit lines] [service lines]
+  cat >"$dir/$1.service" <<UNIT
+[Unit]
+Description=$2
+After=network-online.target
+Wants=network-online.target
+StartLimitIntervalSec=0${6:+
+$6}
+
+[Service]
+Type=$4
+EnvironmentFile=$env_file
+ExecStart=$3
+Restart=$5
+RestartSec=2${7:+
+$7}
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+}
+
+timer() { # <name> <seconds>
+  cat >"$dir/$1.timer" <<UNIT
+[Unit]
+Description=cachefleet $1 every $2 s
+
+[Timer]
+OnBootSec=$2
+OnUnitActiveSec=$2
+
+[Install]
+WantedBy=timers.target
+UNIT
+  enable "$1.timer"
+}
+
+for name in $CF_SERVICES; do
+  # An engine starts after the kernel settings and on its data volume, once its slot's address is
+  # there (pre-start waits for it, bounded: TimeoutStartSec covers that wait).
+  service "cachefleet-$name" "cachefleet $name ($CF_FLEET_NAME $slot)" "$agent start $name" simple always \
+    "After=$engine_deps
+Wants=$engine_deps${mount_lines:+
+$mount_lines}" \
+    "ExecStartPre=$agent pre-start $name
+TimeoutStartSec=180
+LimitNOFILE=1048576"
+  enable "cachefleet-$name.service"
+done
+
+service cachefleet-metrics "cachefleet metrics" "$here/metrics.sh" oneshot no
+timer cachefleet-metrics 60
+if [ -n "${CF_SENTINELS:-}" ]; then
+  service cachefleet-reconcile "cachefleet endpoint records reconciliation" "$agent reconcile" oneshot no
+  timer cachefleet-reconcile 10
+fi
+case " $CF_SERVICES " in
+  *" sentinel "*)
+    # Sentinel's failover hook only records the event (the engine may run in a container without
+    # the agent or the AWS CLI): the host publishes the new primary as soon as the file changes.
+    service cachefleet-failover "cachefleet failover publication" "$agent on-failover-event" oneshot no
+    cat >"$dir/cachefleet-failover.path" <<UNIT
+[Unit]
+Description=cachefleet failover publication when $run/failover-event changes
+
+[Path]
+PathChanged=$run/failover-event
+Unit=cachefleet-failover.service
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+    enable cachefleet-failover.path
+    ;;
+esac
+case " $CF_SERVICES " in
+  *" redis "*)
+    service cachefleet-lifecycle "cachefleet pre-stop on termination" "$here/lifecycle.sh" simple always
+    enable cachefleet-lifecycle.service
+    ;;
+esac
+
+printf '%s\n' "${enabled# }"
