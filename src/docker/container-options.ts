@@ -73,4 +73,17 @@ export interface DockerFleetOptions {
    * @default - the hex SHA-256 of the AUTH token and a fixed label, computed by Terraform
    */
   readonly internalAuthToken?: AuthToken;
+
+  /**
+   * The password of the admin user (`cachefleet-admin`, Redis and Valkey), which keeps the
+   * unrestricted engine (`CONFIG`, `MODULE`, `DEBUG`, `SENTINEL FAILOVER`…) that the application
+   * user (`authToken`) is refused. The node agent uses it too. Keep it from the applications; it must
+   * differ from the AUTH token (a node refuses to start otherwise).
+   *
+   * There is no default value: the Docker flavor has no random provider, and a password derived
+   * from the AUTH token would give its holders the admin user's rights.
+   *
+   * @default - a new sensitive Terraform variable `<fleet>_admin_token` (set `TF_VAR_<fleet>_admin_token`), validated like the AUTH token
+   */
+  readonly adminAuthToken?: AuthToken;
 }

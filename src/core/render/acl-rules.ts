@@ -52,14 +52,115 @@ const HELLO_CHANNEL = '&__sentinel__:hello';
  */
 export const DEFAULT_USER_OFF = 'user default off resetpass resetkeys resetchannels -@all';
 
-/** The application user: everything, as on a self-managed server (no ElastiCache restrictions). */
+/**
+ * What the application user gets back of `@dangerous` (`+@all -@dangerous` takes the whole category,
+ * which Redis and Valkey fill with administration and a few data commands). Checked against
+ * `ACL CAT dangerous` of Redis 7.0 and Valkey 8.0 (the same list) and Redis 6.2's command table:
+ *
+ * - `INFO` and `ROLE`: read-only, and what clients send on their own: ioredis' ready check sends
+ *   `INFO`, Sentinel-aware clients (redis-py, go-redis) ask a node its `ROLE` before trusting it;
+ * - the data commands an application legitimately uses, as ElastiCache allows them: `KEYS`, `SORT`,
+ *   `FLUSHDB`, `FLUSHALL`, `SWAPDB` (the user may already delete or move every key one by one);
+ * - the `CLIENT` subcommands a client uses on its own connection (names, ids, tracking, replies).
+ *   Redis 7 and Valkey already leave these out of `@dangerous`; Redis 6.2 puts all of `CLIENT`
+ *   there, so the rule names them for 6.2, where each is a subcommand of a command `-@dangerous`
+ *   took whole (6.2 refuses a subcommand of a command already allowed).
+ *
+ * Everything else of `@dangerous` stays refused: `CONFIG` (`CONFIG GET masterauth` would show the
+ * internal password; `CONFIG SET dir` + `SAVE` writes files where the engine's user may), `MODULE`
+ * and `DEBUG` (code in the engine), `SHUTDOWN`, `REPLICAOF`/`SLAVEOF`/`FAILOVER` (only Sentinel and
+ * the agent decide roles), `SYNC`/`PSYNC`/`REPLCONF`, `ACL` changes, `CLIENT KILL`/`LIST`/`PAUSE`/
+ * `NO-EVICT`/`UNBLOCK` (other connections, Sentinel's among them), `MONITOR` and `SLOWLOG` (other
+ * users' commands), `SAVE`/`BGSAVE`/`BGREWRITEAOF`, `MIGRATE` (connects anywhere), `RESTORE`
+ * (parses a client-supplied payload that the engine does not sanitize by default) and the
+ * `CLUSTER` administration.
+ */
+const APPLICATION_DANGEROUS_KEPT = [
+  '+info',
+  '+role',
+  '+keys',
+  '+sort',
+  '+flushdb',
+  '+flushall',
+  '+swapdb',
+  '+client|setname',
+  '+client|getname',
+  '+client|id',
+  '+client|info',
+  '+client|reply',
+  '+client|tracking',
+  '+client|trackinginfo',
+  '+client|caching',
+  '+client|getredir',
+] as const;
+
+/** `SORT_RO` (Redis 7.0 and later, Valkey) is `@dangerous` like `SORT`; Redis 6.2 has no such command. */
+const APPLICATION_DANGEROUS_KEPT_FROM_7 = ['+sort_ro'] as const;
+
+/**
+ * What Sentinel-aware clients send a sentinel (ioredis, redis-py, Jedis, Lettuce, go-redis): they
+ * authenticate (`AUTH`, `HELLO`), name their connection, ask where the primary, the replicas and
+ * the other sentinels are, and subscribe to Sentinel's events (`+switch-master`); health checks ask
+ * whether a quorum is reachable (`SENTINEL CKQUORUM`, read-only). Nothing that
+ * changes a sentinel: `SENTINEL FAILOVER`, `SET`, `REMOVE`, `MONITOR`, `RESET`, `CONFIG`, `DEBUG`,
+ * `FLUSHCONFIG`, `IS-MASTER-DOWN-BY-ADDR` (a vote), `PUBLISH`, `SHUTDOWN`, `ACL` and `CLIENT KILL`
+ * are the admin user's. Every command here is in Redis 6.2's Sentinel command table too.
+ */
+export const CLIENT_COMMANDS_ON_SENTINELS = [
+  '+ping',
+  '+auth',
+  '+hello',
+  '+command',
+  '+info',
+  '+role',
+  '+client|setname',
+  '+client|getname',
+  '+client|id',
+  '+subscribe',
+  '+psubscribe',
+  '+unsubscribe',
+  '+punsubscribe',
+  '+sentinel|get-master-addr-by-name',
+  '+sentinel|masters',
+  '+sentinel|master',
+  '+sentinel|replicas',
+  '+sentinel|slaves',
+  '+sentinel|sentinels',
+  '+sentinel|ckquorum',
+] as const;
+
+/**
+ * The application user on data nodes: every key and channel, and every command but `@dangerous`
+ * less what clients need of it (`APPLICATION_DANGEROUS_KEPT`). The admin user keeps the rest.
+ */
 export function applicationUser(plan: FleetPlan): string {
-  return fullAccessUser(plan.users.application);
+  const kept: readonly string[] = plan.engine.parameterGroupFamily === 'redis6.x'
+    ? APPLICATION_DANGEROUS_KEPT
+    : [...APPLICATION_DANGEROUS_KEPT, ...APPLICATION_DANGEROUS_KEPT_FROM_7];
+  return `user ${plan.users.application} on #${placeholder('app-password-sha256')} ~* &* +@all -@dangerous ${kept.join(' ')}`;
 }
 
-/** On sentinels, `default` takes the AUTH token too: clients that send only a password reach them. */
+/**
+ * The admin user, on data nodes and sentinels alike: everything (`CONFIG`, `MODULE`, `DEBUG`,
+ * `SENTINEL FAILOVER`…), with a secret of its own that the application never holds. The node agent
+ * uses it for its own operations.
+ */
+export function adminUser(plan: FleetPlan): string {
+  return `user ${plan.users.admin} on #${placeholder('admin-password-sha256')} ~* &* +@all`;
+}
+
+/** The application user on sentinels: what Sentinel-aware clients need, nothing that changes a sentinel. */
+export function applicationUserOnSentinels(plan: FleetPlan): string {
+  return sentinelClientUser(plan.users.application);
+}
+
+/**
+ * On sentinels, `default` takes the AUTH token too, with the application user's rights: clients that
+ * send only a password (many Sentinel clients do) reach them, and gain nothing the application user
+ * has not.
+ */
 export function defaultUserOnSentinels(): string {
-  return fullAccessUser('default');
+  return sentinelClientUser('default');
 }
 
 /** The sentinel user on data nodes. */
@@ -77,8 +178,8 @@ export function replicationUser(plan: FleetPlan): string {
   return internalUser(plan.users.replication, undefined, REPLICATION_COMMANDS);
 }
 
-function fullAccessUser(name: string): string {
-  return `user ${name} on #${placeholder('app-password-sha256')} ~* &* +@all`;
+function sentinelClientUser(name: string): string {
+  return `user ${name} on #${placeholder('app-password-sha256')} resetchannels &* -@all ${CLIENT_COMMANDS_ON_SENTINELS.join(' ')}`;
 }
 
 function internalUser(name: string, channel: string | undefined, commands: readonly string[]): string {

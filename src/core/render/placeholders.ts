@@ -14,6 +14,8 @@ export const PLACEHOLDERS = [
   'app-password-sha256',
   'internal-password',
   'internal-password-sha256',
+  'admin-password',
+  'admin-password-sha256',
   'on-failover-hook',
 ] as const;
 

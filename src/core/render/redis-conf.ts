@@ -11,6 +11,15 @@ import { NODE_DIRECTIVES } from './redis-node-conf';
 const FIXED_DIRECTIVES = ['port', 'protected-mode', 'daemonize', 'logfile'] as const;
 
 /**
+ * Redis 7.0 and later (and Valkey) refuse `DEBUG`, `MODULE` and `CONFIG SET` of protected settings
+ * (`dir`, `dbfilename`…) to every user, whatever the ACL, unless these say otherwise. The ACL already
+ * keeps all three from the application user (`-@dangerous`); `yes` leaves them to the admin user,
+ * who has the unrestricted engine wherever it connects from. Redis 6.2 has no such directive: there
+ * the ACL alone decides, as here.
+ */
+const ADMIN_COMMAND_GATES = ['enable-debug-command', 'enable-module-command', 'enable-protected-configs'] as const;
+
+/**
  * Directives no parameter may set: they are the renderers' (above, and the node's include) or would
  * undo what the files decide (an `include`, users outside the ACL file, a password for `default`,
  * a fixed replication role that only Sentinel and the agent may decide).
@@ -23,6 +32,7 @@ const RESERVED_DIRECTIVES = new Set<string>([
   'requirepass',
   'replicaof',
   'slaveof',
+  ...ADMIN_COMMAND_GATES,
 ]);
 
 /**
@@ -51,6 +61,7 @@ export function renderRedisConf(plan: FleetPlan): string {
     // The agent (systemd, a container) supervises the process and collects its standard output.
     line('daemonize', 'no'),
     line('logfile', '""'),
+    ...(plan.engine.parameterGroupFamily === 'redis6.x' ? [] : ADMIN_COMMAND_GATES.map((name) => line(name, 'yes'))),
     ...persistenceDirectives(plan.persistence),
   ];
   const seen = new Set<string>();

@@ -1,5 +1,5 @@
 import { FleetPlan } from '../topology';
-import { applicationUser, defaultUserOnSentinels, sentinelUserOnSentinels } from './acl-rules';
+import { adminUser, applicationUserOnSentinels, defaultUserOnSentinels, sentinelUserOnSentinels } from './acl-rules';
 import { fileText, line, quoted } from './config-syntax';
 import { placeholder } from './placeholders';
 import { initialPrimary, requireEngine, sentinelPort } from './plan-facts';
@@ -13,7 +13,9 @@ import { initialPrimary, requireEngine, sentinelPort } from './plan-facts';
  * - to each other, as the same user (`sentinel-user`, `sentinel-pass`): the user below has what a
  *   peer sends and nothing else;
  * - clients, with the AUTH token as the application user or as `default` (the only way for clients
- *   that send a password alone). The token is stored as a hash, never in clear.
+ *   that send a password alone): both may discover the primary and follow Sentinel's events, but
+ *   not change a sentinel (`SENTINEL FAILOVER`, `SET`, `REMOVE`…): that is the admin user's, whose
+ *   secret the application does not hold. Passwords are stored as hashes, never in clear.
  *
  * Addresses only, never names (`resolve-hostnames no`, `announce-hostnames no`): slots have fixed
  * addresses. Scripts cannot be repointed at runtime (`deny-scripts-reconfig yes`): `SENTINEL SET` of
@@ -40,7 +42,8 @@ export function renderSentinelConf(plan: FleetPlan): string {
     line('sentinel', 'announce-hostnames', 'no'),
     line('sentinel', 'deny-scripts-reconfig', 'yes'),
     defaultUserOnSentinels(),
-    applicationUser(plan),
+    applicationUserOnSentinels(plan),
+    adminUser(plan),
     sentinelUserOnSentinels(plan),
     line('sentinel', 'sentinel-user', plan.users.sentinel),
     line('sentinel', 'sentinel-pass', quoted(placeholder('internal-password'))),

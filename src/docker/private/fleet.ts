@@ -97,7 +97,7 @@ export function validateDockerOptions(props: DockerFleetOptions, fleet: Validate
   if (props.restartPolicy !== undefined && !Object.values(RestartPolicy).includes(props.restartPolicy)) {
     throw new ValidationError('restartPolicy', props.restartPolicy, `must be a RestartPolicy (${Object.values(RestartPolicy).join(', ')})`);
   }
-  for (const name of ['authToken', 'internalAuthToken'] as const) {
+  for (const name of ['authToken', 'internalAuthToken', 'adminAuthToken'] as const) {
     const token = props[name];
     if (token === undefined) continue;
     if (!(token instanceof AuthToken)) {
@@ -165,9 +165,11 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
 
   let authToken: string | undefined;
   let internalToken: string | undefined;
+  let adminToken: string | undefined;
   if (redisLike) {
     authToken = props.authToken?.value ?? defaultAuthVariable(scope, name).stringValue;
     internalToken = props.internalAuthToken?.value ?? Fn.sha256(`${authToken}:${INTERNAL_PASSWORD_LABEL}`);
+    adminToken = props.adminAuthToken?.value ?? defaultAdminVariable(scope, name).stringValue;
   }
 
   const bundle = renderBundle(plan);
@@ -191,10 +193,11 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
       { file: CONTAINER_PATHS.agent, content: terraformLiteral(agent), executable: true },
       ...Object.entries(bundle).map(([relative, content]) => ({ file: `${CONTAINER_PATHS.config}/${relative}`, content: terraformLiteral(content) })),
     ];
-    if (authToken !== undefined && internalToken !== undefined) {
+    if (authToken !== undefined && internalToken !== undefined && adminToken !== undefined) {
       uploads.push(
         { file: `${CONTAINER_PATHS.secrets}/app-password`, content: authToken, permissions: '0600' },
         { file: `${CONTAINER_PATHS.secrets}/internal-password`, content: internalToken, permissions: '0600' },
+        { file: `${CONTAINER_PATHS.secrets}/admin-password`, content: adminToken, permissions: '0600' },
       );
     }
     const container = new Container(node, 'Resource', {
@@ -260,20 +263,30 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
 
 /** The sensitive variable the AUTH token comes from when the user gives none. */
 function defaultAuthVariable(scope: Construct, name: string): TerraformVariable {
-  const variable = new TerraformVariable(scope, 'AuthToken', {
+  return tokenVariable(scope, 'AuthToken', terraformName(name, 'auth_token'), 'The AUTH token', `the cachefleet fleet "${name}"`);
+}
+
+/** The admin user's password: a variable of its own, never derived from the AUTH token. */
+function defaultAdminVariable(scope: Construct, name: string): TerraformVariable {
+  return tokenVariable(scope, 'AdminToken', terraformName(name, 'admin_token'), 'The admin user\'s password',
+    `the cachefleet fleet "${name}" (unrestricted engine and sentinels; keep it from the applications)`);
+}
+
+function tokenVariable(scope: Construct, id: string, logicalId: string, what: string, of: string): TerraformVariable {
+  const variable = new TerraformVariable(scope, id, {
     type: 'string',
     sensitive: true,
     nullable: false,
-    description: `The AUTH token of the cachefleet fleet "${name}": ${AUTH_TOKEN_RULE.allowed}.`,
+    description: `${what} of ${of}: ${AUTH_TOKEN_RULE.allowed}.`,
   });
-  variable.overrideLogicalId(terraformName(name, 'auth_token'));
+  variable.overrideLogicalId(logicalId);
   const value = variable.stringValue;
   variable.addValidation({
     condition: Op.and(
       Op.and(Op.gte(Fn.lengthOf(value), AUTH_TOKEN_RULE.minLength), Op.lte(Fn.lengthOf(value), AUTH_TOKEN_RULE.maxLength)),
       Fn.can(Fn.regex(AUTH_TOKEN_RULE.pattern, value)),
     ),
-    errorMessage: `The AUTH token must be ${AUTH_TOKEN_RULE.allowed}.`,
+    errorMessage: `${what} must be ${AUTH_TOKEN_RULE.allowed}.`,
   });
   return variable;
 }

@@ -77,7 +77,7 @@ export function redisPlan(options: RedisPlanOptions): FleetPlan {
     persistence: options.persistence ?? Persistence.aofEverySecond(),
     engineParameters: options.engineParameters ?? [],
     reservedMemoryPercent: 25,
-    users: { application: options.applicationUser ?? 'app', sentinel: 'cachefleet-sentinel', replication: 'cachefleet-replication' },
+    users: { application: options.applicationUser ?? 'app', sentinel: 'cachefleet-sentinel', replication: 'cachefleet-replication', admin: 'cachefleet-admin' },
   };
 }
 
@@ -101,7 +101,7 @@ export function memcachedPlan(addresses: string[], engineParameters: Array<[stri
     persistence: Persistence.none(),
     engineParameters,
     reservedMemoryPercent: 25,
-    users: { application: 'app', sentinel: 'cachefleet-sentinel', replication: 'cachefleet-replication' },
+    users: { application: 'app', sentinel: 'cachefleet-sentinel', replication: 'cachefleet-replication', admin: 'cachefleet-admin' },
   };
 }
 

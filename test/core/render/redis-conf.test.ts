@@ -1,4 +1,4 @@
-import { directives, PLANS, redisPlan } from './fixtures';
+import { directives, PLANS, REDIS_6, REDIS_7, redisPlan, VALKEY_8 } from './fixtures';
 import { Persistence } from '../../../src/core/persistence';
 import { renderRedisConf } from '../../../src/core/render/redis-conf';
 
@@ -26,6 +26,9 @@ describe('renderRedisConf', () => {
       'protected-mode no',
       'daemonize no',
       'logfile ""',
+      'enable-debug-command yes',
+      'enable-module-command yes',
+      'enable-protected-configs yes',
       'appendonly yes',
       'appendfsync everysec',
       'save ""',
@@ -33,6 +36,16 @@ describe('renderRedisConf', () => {
       'notify-keyspace-events Ex',
       'client-output-buffer-limit replica 512mb 128mb 60',
     ]);
+  });
+
+  test('DEBUG, MODULE and protected CONFIG are left to the ACL (the admin user) from Redis 7.0 on; Redis 6.2 has no such gate', () => {
+    const gates = (engine: typeof REDIS_6) => directives(renderRedisConf(redisPlan({ engine, dataAddresses: ADDRESSES })))
+      .filter((l) => l.startsWith('enable-'));
+    const all = ['enable-debug-command yes', 'enable-module-command yes', 'enable-protected-configs yes'];
+    expect(gates(REDIS_7)).toEqual(all);
+    expect(gates(VALKEY_8)).toEqual(all);
+    // Redis 6.2 would refuse to start on a directive it does not know.
+    expect(gates(REDIS_6)).toEqual([]);
   });
 
   test('holds no address, no path, no secret and no placeholder', () => {
@@ -82,7 +95,7 @@ describe('renderRedisConf', () => {
     expect(lines).toContain('timeout 300');
   });
 
-  test.each(['port', 'bind', 'dir', 'aclfile', 'maxmemory', 'masterauth', 'masteruser', 'replica-announce-ip', 'include', 'user', 'requirepass', 'replicaof', 'slaveof', 'protected-mode'])(
+  test.each(['port', 'bind', 'dir', 'aclfile', 'maxmemory', 'masterauth', 'masteruser', 'replica-announce-ip', 'include', 'user', 'requirepass', 'replicaof', 'slaveof', 'protected-mode', 'enable-debug-command', 'enable-module-command', 'enable-protected-configs'])(
     'a parameter named %s is a planner bug',
     (name) => {
       const plan = redisPlan({ dataAddresses: ADDRESSES, engineParameters: [[name, 'x']] });

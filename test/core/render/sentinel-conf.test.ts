@@ -1,6 +1,11 @@
 import { directives, PLANS, redisPlan } from './fixtures';
 import { renderSentinelConf } from '../../../src/core/render/sentinel-conf';
 
+/** What a Sentinel-aware client may send a sentinel: discovery and events, nothing that changes it. */
+const CLIENT_RULES = '+ping +auth +hello +command +info +role +client|setname +client|getname +client|id ' +
+  '+subscribe +psubscribe +unsubscribe +punsubscribe +sentinel|get-master-addr-by-name +sentinel|masters +sentinel|master ' +
+  '+sentinel|replicas +sentinel|slaves +sentinel|sentinels +sentinel|ckquorum';
+
 describe('renderSentinelConf', () => {
   test('a replication group: listen, announce, users, then the monitored primary and its settings', () => {
     // GIVEN
@@ -29,8 +34,9 @@ describe('renderSentinelConf', () => {
       'sentinel resolve-hostnames no',
       'sentinel announce-hostnames no',
       'sentinel deny-scripts-reconfig yes',
-      'user default on #{{app-password-sha256}} ~* &* +@all',
-      'user svc on #{{app-password-sha256}} ~* &* +@all',
+      `user default on #{{app-password-sha256}} resetchannels &* -@all ${CLIENT_RULES}`,
+      `user svc on #{{app-password-sha256}} resetchannels &* -@all ${CLIENT_RULES}`,
+      'user cachefleet-admin on #{{admin-password-sha256}} ~* &* +@all',
       'user cachefleet-sentinel on #{{internal-password-sha256}} resetkeys resetchannels &__sentinel__:hello -@all ' +
         '+ping +client|setname +publish +sentinel|is-master-down-by-addr',
       'sentinel sentinel-user cachefleet-sentinel',
@@ -59,8 +65,21 @@ describe('renderSentinelConf', () => {
     expect(lines).toContain('sentinel parallel-syncs sessions 2');
   });
 
-  test('the AUTH token appears only as a hash', () => {
-    expect(renderSentinelConf(PLANS.replicationGroup())).not.toContain('{{app-password}}');
+  test('the AUTH token and the admin password appear only as hashes', () => {
+    const text = renderSentinelConf(PLANS.replicationGroup());
+    expect(text).not.toContain('{{app-password}}');
+    expect(text).not.toContain('{{admin-password}}');
+  });
+
+  test('the AUTH token opens no administration: only the admin user may fail over, reconfigure or stop a sentinel', () => {
+    const users = directives(renderSentinelConf(PLANS.replicationGroup())).filter((l) => l.startsWith('user '));
+    const withAppToken = users.filter((l) => l.includes('#{{app-password-sha256}}'));
+    expect(withAppToken.map((l) => l.split(' ')[1])).toEqual(['default', 'app']);
+    for (const rules of withAppToken) {
+      expect(rules).toContain(' -@all ');
+      expect(rules).not.toMatch(/\+@all|\+sentinel( |$)|\+sentinel\|(failover|set|remove|monitor|reset|config|debug|flushconfig)|\+shutdown|\+acl|\+publish/);
+    }
+    expect(users.filter((l) => / \+@all$/.test(l))).toEqual(['user cachefleet-admin on #{{admin-password-sha256}} ~* &* +@all']);
   });
 
   test('a group without failover has no sentinel.conf', () => {
