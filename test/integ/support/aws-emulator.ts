@@ -229,8 +229,14 @@ export class AwsEmulator {
       const answer = await forward(this.motoUrl, request, call.body);
       let text = answer.body.toString('utf8');
       if (answer.status === 200) text = await this.after(call, text);
-      response.writeHead(answer.status, answer.headers);
-      response.end(text === answer.body.toString('utf8') ? answer.body : text);
+      if (text === answer.body.toString('utf8')) {
+        response.writeHead(answer.status, answer.headers);
+        return void response.end(answer.body);
+      }
+      const headers = { ...answer.headers, 'content-length': String(Buffer.byteLength(text)) };
+      delete headers['transfer-encoding'];
+      response.writeHead(answer.status, headers);
+      response.end(text);
     };
     // A check and the change it guards happen together.
     const result = this.lock.then(run, run);
@@ -510,10 +516,8 @@ function forward(motoUrl: string, request: http.IncomingMessage, body: Buffer): 
       const chunks: Buffer[] = [];
       answer.on('data', (chunk) => chunks.push(chunk));
       answer.on('end', () => {
-        const answerHeaders = { ...answer.headers };
-        delete answerHeaders['content-length'];
-        delete answerHeaders['transfer-encoding'];
-        resolve({ status: answer.statusCode ?? 500, headers: answerHeaders, body: Buffer.concat(chunks) });
+        // The headers stay as moto sent them (a HEAD's Content-Length names the object's size).
+        resolve({ status: answer.statusCode ?? 500, headers: answer.headers, body: Buffer.concat(chunks) });
       });
       answer.on('error', reject);
     });

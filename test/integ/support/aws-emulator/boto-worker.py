@@ -38,10 +38,10 @@ for line in sys.stdin:
     request = json.loads(line)
     answer = {"id": request["id"]}
     params = request.get("params") or {}
-    # Blobs travel as {"$bytes": "<text>"}.
+    # Blobs travel as {"$base64": "<base64>"}.
     for key, value in list(params.items()):
-        if isinstance(value, dict) and set(value) == {"$bytes"}:
-            params[key] = value["$bytes"].encode()
+        if isinstance(value, dict) and set(value) == {"$base64"}:
+            params[key] = base64.b64decode(value["$base64"])
     try:
         result = getattr(client(request["service"], request.get("endpoint") or ENDPOINT), request["method"])(**params)
         result.pop("ResponseMetadata", None)
