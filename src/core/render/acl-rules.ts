@@ -151,7 +151,17 @@ export function adminUser(plan: FleetPlan): string {
 
 /** The application user on sentinels: what Sentinel-aware clients need, nothing that changes a sentinel. */
 export function applicationUserOnSentinels(plan: FleetPlan): string {
-  return sentinelClientUser(plan.users.application);
+  return sentinelClientUser(plan, plan.users.application);
+}
+
+/**
+ * `CLIENT SETINFO` (Redis 7.2 and later, every Valkey): clients such as ioredis send it on connect
+ * to name their library. Harmless, on the client's own connection; a sentinel leaves it out of a
+ * `-@all` user, and Redis 7.0, which has no such subcommand, refuses a rule that names it.
+ */
+function hasClientSetinfo(plan: FleetPlan): boolean {
+  const [major, minor] = plan.engine.majorVersion.split('.').map(Number);
+  return plan.engine.engineType === 'valkey' || major > 7 || (major === 7 && minor >= 2);
 }
 
 /**
@@ -159,8 +169,8 @@ export function applicationUserOnSentinels(plan: FleetPlan): string {
  * send only a password (many Sentinel clients do) reach them, and gain nothing the application user
  * has not.
  */
-export function defaultUserOnSentinels(): string {
-  return sentinelClientUser('default');
+export function defaultUserOnSentinels(plan: FleetPlan): string {
+  return sentinelClientUser(plan, 'default');
 }
 
 /** The sentinel user on data nodes. */
@@ -178,8 +188,9 @@ export function replicationUser(plan: FleetPlan): string {
   return internalUser(plan.users.replication, undefined, REPLICATION_COMMANDS);
 }
 
-function sentinelClientUser(name: string): string {
-  return `user ${name} on #${placeholder('app-password-sha256')} resetchannels &* -@all ${CLIENT_COMMANDS_ON_SENTINELS.join(' ')}`;
+function sentinelClientUser(plan: FleetPlan, name: string): string {
+  const commands: readonly string[] = hasClientSetinfo(plan) ? [...CLIENT_COMMANDS_ON_SENTINELS, '+client|setinfo'] : CLIENT_COMMANDS_ON_SENTINELS;
+  return `user ${name} on #${placeholder('app-password-sha256')} resetchannels &* -@all ${commands.join(' ')}`;
 }
 
 function internalUser(name: string, channel: string | undefined, commands: readonly string[]): string {

@@ -41,7 +41,7 @@ export function renderSentinelConf(plan: FleetPlan): string {
     line('sentinel', 'resolve-hostnames', 'no'),
     line('sentinel', 'announce-hostnames', 'no'),
     line('sentinel', 'deny-scripts-reconfig', 'yes'),
-    defaultUserOnSentinels(),
+    defaultUserOnSentinels(plan),
     applicationUserOnSentinels(plan),
     adminUser(plan),
     sentinelUserOnSentinels(plan),

@@ -1,5 +1,8 @@
-import { directives, PLANS, redisPlan } from './fixtures';
+import { directives, PLANS, REDIS_6, REDIS_7, redisPlan, VALKEY_8 } from './fixtures';
+import { CacheEngine, RedisEngineVersion } from '../../../src/core/engine';
 import { renderSentinelConf } from '../../../src/core/render/sentinel-conf';
+
+const REDIS_72 = CacheEngine.redis({ version: RedisEngineVersion.VER_7_2 });
 
 /** What a Sentinel-aware client may send a sentinel: discovery and events, nothing that changes it. */
 const CLIENT_RULES = '+ping +auth +hello +command +info +role +client|setname +client|getname +client|id ' +
@@ -34,8 +37,9 @@ describe('renderSentinelConf', () => {
       'sentinel resolve-hostnames no',
       'sentinel announce-hostnames no',
       'sentinel deny-scripts-reconfig yes',
-      `user default on #{{app-password-sha256}} resetchannels &* -@all ${CLIENT_RULES}`,
-      `user svc on #{{app-password-sha256}} resetchannels &* -@all ${CLIENT_RULES}`,
+      // Valkey (the fixtures' engine) has CLIENT SETINFO.
+      `user default on #{{app-password-sha256}} resetchannels &* -@all ${CLIENT_RULES} +client|setinfo`,
+      `user svc on #{{app-password-sha256}} resetchannels &* -@all ${CLIENT_RULES} +client|setinfo`,
       'user cachefleet-admin on #{{admin-password-sha256}} ~* &* +@all',
       'user cachefleet-sentinel on #{{internal-password-sha256}} resetkeys resetchannels &__sentinel__:hello -@all ' +
         '+ping +client|setname +publish +sentinel|is-master-down-by-addr',
@@ -63,6 +67,14 @@ describe('renderSentinelConf', () => {
     expect(lines).toContain('sentinel monitor sessions 10.0.1.10 6379 3');
     expect(lines).toContain('sentinel down-after-milliseconds sessions 5000');
     expect(lines).toContain('sentinel parallel-syncs sessions 2');
+  });
+
+  test('CLIENT SETINFO (sent by ioredis on connect) for the engines that have it: Valkey, Redis 7.2 on; not Redis 7.0 or 6.2', () => {
+    const appOnSentinels = (engine: typeof REDIS_7) =>
+      directives(renderSentinelConf(redisPlan({ engine, dataAddresses: ['10.0.0.10', '10.0.1.10'] }))).filter((l) => / #\{\{app-password-sha256\}\} /.test(l));
+    for (const line of appOnSentinels(VALKEY_8)) expect(line).toMatch(/ \+client\|setinfo$/);
+    for (const line of appOnSentinels(REDIS_72)) expect(line).toMatch(/ \+client\|setinfo$/);
+    for (const line of [...appOnSentinels(REDIS_7), ...appOnSentinels(REDIS_6)]) expect(line).not.toContain('setinfo');
   });
 
   test('the AUTH token and the admin password appear only as hashes', () => {
