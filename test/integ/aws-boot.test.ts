@@ -2,25 +2,29 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { APP_TOKEN, boot, BootedFleet, STACK } from './support/aws-instance';
+import { ADMIN_PASSWORD, APP_TOKEN, boot, BootedFleet, STACK } from './support/aws-instance';
 import { describeInteg, needsBinaries } from './support/binaries';
 import { auth, cli, command, infoFields, memcachedRequest } from './support/clients';
 import { waitFor } from './support/processes';
 import { CacheCluster, ReplicationGroup } from '../../src/aws';
 import { CacheEngine, MemcachedEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
 import { ParameterGroup } from '../../src/core/parameters/parameter-group';
+import { INTERNAL_USERS } from '../../src/core/validation';
 
 /**
  * Template-driven behaviour test of the AWS flavor. From the synthesized template,
  * the user data is resolved with a strict resolver and the boot path runs unchanged (aws platform)
- * under a temporary root per instance, with stand-ins on PATH for what cannot run here (dnf, podman,
- * aws, mount/mkfs/blkid/mountpoint, ip, systemctl, cfn-signal) and an instance-metadata stand-in on
- * 127.0.0.1 that requires IMDSv2 tokens. The engines it starts are real. Data nodes: 127.0.0.91-99.
+ * under a temporary root per instance, with stand-ins on PATH for what cannot run here (dnf, the
+ * container runtime, mount/mkfs/blkid/mountpoint, ip, systemctl) and an instance-metadata stand-in on
+ * 127.0.0.1 that requires IMDSv2 tokens. The AWS calls go through the real AWS CLI to moto behind
+ * our strict layer (support/aws-emulator.ts); the assertions read the account's state there. The engines it starts are real. Data nodes: 127.0.0.91-99.
  * The harness and its stand-ins are in support/aws-instance.ts and support/aws-standins/.
  */
 
 const valkey = CacheEngine.valkey({ version: ValkeyEngineVersion.VER_8_0 });
 const APP = { username: 'app', password: APP_TOKEN };
+/** The admin user: CONFIG is not the application's. */
+const ADMIN = { username: INTERNAL_USERS.admin, password: ADMIN_PASSWORD };
 
 /** `SENTINEL REPLICAS` as valkey-cli prints it: one block of field / value lines per replica, each starting with `name`. */
 function sentinelReplicas(stdout: string): Array<Record<string, string>> {
@@ -31,6 +35,28 @@ function sentinelReplicas(stdout: string): Array<Record<string, string>> {
     replicas[replicas.length - 1][lines[i]] = lines[i + 1];
   }
   return replicas;
+}
+
+/** The metrics in the account's CloudWatch namespace: name, dimensions (`Fleet=…,Node=…`) and how many datapoints the last hour holds. */
+async function publishedMetrics(fleet: BootedFleet): Promise<Array<{ name: string; dimensions: string; datapoints: number }>> {
+  const listed = (await fleet.aws.api('cloudwatch', 'list_metrics', { Namespace: 'CacheFleet' })).Metrics;
+  const now = Date.now();
+  return Promise.all(listed.map(async (metric: any) => {
+    const statistics = await fleet.aws.api('cloudwatch', 'get_metric_statistics', {
+      Namespace: 'CacheFleet',
+      MetricName: metric.MetricName,
+      Dimensions: metric.Dimensions,
+      StartTime: new Date(now - 3_600_000).toISOString(),
+      EndTime: new Date(now + 60_000).toISOString(),
+      Period: 60,
+      Statistics: ['SampleCount'],
+    });
+    return {
+      name: metric.MetricName as string,
+      dimensions: metric.Dimensions.map((d: any) => `${d.Name}=${d.Value}`).join(','),
+      datapoints: statistics.Datapoints.reduce((sum: number, point: any) => sum + point.SampleCount, 0) as number,
+    };
+  }));
 }
 
 /** The primary the sentinels of the 1 + 2 group name (asked at 127.0.0.92: node-0's may be down). */
@@ -46,45 +72,31 @@ describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synth
 
   beforeAll(async () => {
     fleet = new BootedFleet('rg', (stack, vpc) => new ReplicationGroup(stack, 'Sessions', { vpc, engine: valkey, replicasPerShard: 2, nodeAddressOffset: 91 }));
-    await fleet.startMetadata();
+    await fleet.start();
     for (const slot of fleet.slots) await boot(fleet, slot);
   }, 600_000);
 
   afterAll(async () => fleet?.dispose(), 30_000);
 
-  test('the slots boot in template order (replicas first), each making the expected AWS calls, and signal success', () => {
+  test('the slots boot in template order (replicas first); each holds its volume and interface, and signalled success once', async () => {
     // Replicas first, the primary last: a replica of a group being created is ready before its primary exists.
     expect(fleet.slots.map((slot) => slot.name)).toEqual(['node-2', 'node-1', 'node-0']);
-    const calls = fleet.calls();
     for (const slot of fleet.slots) {
-      const own = calls.filter((call) => call.includes(`[${slot.name}]`)).map((call) => call.replace(/ \[[^\]]+\]/, ''));
-      const volume = slot.tags['cachefleet:volume-id'];
-      const eni = slot.tags['cachefleet:interface-id'];
-      const instance = `i-${slot.name.replace(/-/g, '')}1`;
-      const expected = [
-        'dnf install -y podman',
-        'podman pull -q valkey/valkey:8.0.2',
-        `aws ec2 describe-volumes --volume-ids ${volume} --query Volumes[0].Attachments[0].[InstanceId,State] --output text`,
-        `aws ec2 attach-volume --volume-id ${volume} --instance-id ${instance} --device /dev/xvdf`,
-        `aws ec2 describe-volumes --volume-ids ${volume} --query Volumes[0].Attachments[0].[InstanceId,State] --output text`,
-        expect.stringMatching(/^mkfs -t xfs .*nvme-Amazon_Elastic_Block_Store_vol/),
-        expect.stringMatching(/^mount .*nvme-Amazon_Elastic_Block_Store_vol\S* .*\/var\/lib\/cachefleet$/),
-        `aws ec2 describe-network-interfaces --network-interface-ids ${eni} --query NetworkInterfaces[0].Attachment.[InstanceId,Status] --output text`,
-        `aws ec2 attach-network-interface --network-interface-id ${eni} --instance-id ${instance} --device-index 1`,
-        `aws ec2 describe-network-interfaces --network-interface-ids ${eni} --query NetworkInterfaces[0].Attachment.[InstanceId,Status] --output text`,
-        'systemctl daemon-reload',
-        'systemctl enable --now cachefleet-redis.service cachefleet-sentinel.service cachefleet-metrics.timer cachefleet-reconcile.timer cachefleet-failover.path cachefleet-lifecycle.service',
-      ];
-      expect(own.slice(0, expected.length)).toEqual(expected);
-      // Then the services and the boot's wait-ready read the secrets (once per process and boot).
-      expect(own).toContainEqual(`aws secretsmanager get-secret-value --secret-id ${slot.tags['cachefleet:app-secret-id']} --query SecretString --output text`);
-      expect(own).toContainEqual(`aws secretsmanager get-secret-value --secret-id ${slot.tags['cachefleet:internal-secret-id']} --query SecretString --output text`);
-      expect(own).toContainEqual(`cfn-signal -e 0 --stack ${STACK} --resource ${slot.groupId} --region eu-west-1`);
-      expect(own.filter((call) => call.startsWith('cfn-signal'))).toHaveLength(1);
+      expect({ slot: slot.name, volume: await fleet.attachment(slot.tags['cachefleet:volume-id']) }).toEqual({ slot: slot.name, volume: { instanceId: slot.instanceId, state: 'attached' } });
+      expect({ slot: slot.name, eni: await fleet.attachment(slot.tags['cachefleet:interface-id']) }).toEqual({ slot: slot.name, eni: { instanceId: slot.instanceId, state: 'attached' } });
+      // The filesystem was made once, on the volume's device, and mounted where the engine keeps its data.
+      const own = fleet.calls().filter((call) => call.includes(`[${slot.name}]`)).map((call) => call.replace(/ \[[^\]]+\]/, ''));
+      const device = `nvme-Amazon_Elastic_Block_Store_${slot.tags['cachefleet:volume-id'].replace(/-/g, '')}`;
+      expect(own.filter((call) => call.startsWith('mkfs'))).toEqual([expect.stringContaining(device)]);
+      expect(own.filter((call) => call.startsWith('mount'))).toEqual([expect.stringMatching(new RegExp(`${device}\\S* .*/var/lib/cachefleet$`))]);
+      // CloudFormation took exactly one signal per group: SUCCESS, from the instance that booted.
+      expect(fleet.signals(slot).map((signal) => [signal.status, signal.uniqueId, signal.accepted])).toEqual([['SUCCESS', slot.instanceId, true]]);
+      expect(fleet.aws.awaitingSignals(STACK, slot.groupId)).toBe(false);
+      expect(await fleet.health(slot.instanceId!)).toMatch(/^healthy$/i);
     }
-    // Before a slot's own calls: the fetch of the bundle named by the group's parameter.
-    expect(calls.filter((call) => call.startsWith('aws [boot] ssm get-parameter'))).toHaveLength(3);
-    expect(calls.filter((call) => call.startsWith('aws [boot] s3 cp'))).toHaveLength(3);
+    // The records of the deploy are untouched by the boot: the primary on node-0, the readers on the replicas.
+    expect(await fleet.recordValues(fleet.slot('node-0').tags['cachefleet:primary-record'])).toEqual([addresses[0]]);
+    expect(await fleet.recordValues(fleet.slot('node-0').tags['cachefleet:reader-record'])).toEqual([addresses[1], addresses[2]]);
   });
 
   test('the real engines form the group: a primary with two replicas, three sentinels agree', async () => {
@@ -115,34 +127,37 @@ describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synth
     expect(await auth(addresses[0], 6379, APP_TOKEN, 'app')).toBe('OK');
   });
 
-  test('metrics.sh (the unit its timer runs) publishes what the metricXxx methods read', async () => {
+  test('the metrics unit (the agent\'s metrics, every minute) samples each run and sends every 5th run\'s batch: what the metricXxx methods read', async () => {
     const slot = fleet.slot('node-1');
-    const result = await fleet.runUnit(slot, 'cachefleet-metrics.service');
-    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: expect.not.stringMatching(/error|failed/) });
-    const put = fleet.calls().filter((call) => call.startsWith('aws [node-1] cloudwatch put-metric-data'));
-    expect(put).toHaveLength(1);
-    const fleetId = slot.tags['cachefleet:fleet'];
-    for (const name of ['CPUUtilization', 'CurrConnections', 'DatabaseMemoryUsagePercentage', 'ReplicationLag']) {
-      expect(put[0]).toMatch(new RegExp(`MetricName=${name},Value=\\d+,Dimensions=\\[\\{Name=Fleet,Value=${fleetId}\\}\\]`));
-      expect(put[0]).toContain(`Dimensions=[{Name=Fleet,Value=${fleetId}},{Name=Node,Value=node-1}]`);
+    for (let run = 1; run <= 5; run++) {
+      const result = await fleet.runUnit(slot, 'cachefleet-metrics.service');
+      expect({ run, code: result.code, stderr: result.stderr }).toEqual({ run, code: 0, stderr: expect.not.stringMatching(/error|failed/) });
+      // One CloudWatch call per batch: nothing reaches it before the 5th sample.
+      if (run < 5) expect(await publishedMetrics(fleet)).toEqual([]);
     }
-    expect(put[0]).toContain('--namespace CacheFleet');
+    const fleetId = slot.tags['cachefleet:fleet'];
+    const metrics = await publishedMetrics(fleet);
+    for (const name of ['CPUUtilization', 'CurrConnections', 'DatabaseMemoryUsagePercentage', 'ReplicationLag']) {
+      // moto counts a query by Fleet alone over both dimension sets: the node's set has the exact count.
+      expect(metrics).toContainEqual(expect.objectContaining({ name, dimensions: `Fleet=${fleetId}` }));
+      expect(metrics).toContainEqual({ name, dimensions: `Fleet=${fleetId},Node=node-1`, datapoints: 5 });
+    }
   });
 
   test('kill -9 of the primary: Sentinel fails over, the host acts on the hook\'s event and moves the primary and reader records', async () => {
     const record = fleet.slot('node-0').tags['cachefleet:primary-record'];
     const reader = fleet.slot('node-0').tags['cachefleet:reader-record'];
-    expect(fleet.record(record)).toBe(addresses[0]);
-    expect(fleet.recordValues(reader)).toEqual([addresses[1], addresses[2]]);
-    fleet.terminate(fleet.slot('node-0'), 'cachefleet-redis.service');
-    const promoted = await waitFor('a new primary named by the sentinels', async () => {
+    expect(await fleet.record(record)).toBe(addresses[0]);
+    expect(await fleet.recordValues(reader)).toEqual([addresses[1], addresses[2]]);
+    await fleet.terminate(fleet.slot('node-0'), 'cachefleet-redis.service');
+    await waitFor('a new primary named by the sentinels', async () => {
       const ip = await primaryBySentinels();
       return ip !== addresses[0] ? ip : undefined;
     }, { timeoutMs: 20_000, intervalMs: 200 });
     // Within seconds, not the reconcile timer's period (the stand-in runs no timers): the engines run
     // in containers without the agent, so only the host's failover path unit can have moved it.
-    await waitFor('the primary record on the new primary', async () => fleet.record(record) === await primaryBySentinels(), { timeoutMs: 15_000 });
-    expect(fleet.calls()).toContainEqual(expect.stringMatching(new RegExp(`aws \\[[^\\]]+\\] route53 change-resource-record-sets --hosted-zone-id ${fleet.slot('node-0').tags['cachefleet:hosted-zone-id']} --change-batch .*"Value":"${promoted.replace(/\./g, '\\.')}"`)));
+    await waitFor('the primary record on the new primary', async () => await fleet.record(record) === await primaryBySentinels(), { timeoutMs: 15_000 });
+    expect(await fleet.record(record)).not.toBe(addresses[0]);
     // The hook runs inside the container: it only records the event, it calls nothing.
     const hook = fs.readFileSync(path.join(fleet.slot('node-1').root, 'run/cachefleet/on-failover'), 'utf8');
     expect(hook.split('\n').filter((line) => line && !line.startsWith('#'))).toEqual([expect.stringMatching(/^printf '%s\\n' "\$\*" >'[^']+\/run\/cachefleet\/failover-event'$/)]);
@@ -150,7 +165,7 @@ describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synth
     // machine Sentinel may legitimately fail over twice: compare with its current answer.)
     await waitFor('the reader record on the remaining replica', async () => {
       const primary = await primaryBySentinels();
-      return fleet.recordValues(reader).join(' ') === addresses.filter((address) => address !== addresses[0] && address !== primary).join(' ');
+      return (await fleet.recordValues(reader)).join(' ') === addresses.filter((address) => address !== addresses[0] && address !== primary).join(' ');
     }, { timeoutMs: 20_000, intervalMs: 250 });
   }, 60_000);
 
@@ -158,8 +173,13 @@ describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synth
     const slot = fleet.slot('node-0');
     const record = slot.tags['cachefleet:primary-record'];
     const primary = await primaryBySentinels();
-    fleet.terminate(slot);
+    const old = slot.instanceId;
+    await fleet.terminate(slot);
     await boot(fleet, slot);
+    // A new instance holds the slot's volume and interface; the old one is gone.
+    expect(slot.instanceId).not.toBe(old);
+    expect(await fleet.attachment(slot.tags['cachefleet:volume-id'])).toEqual({ instanceId: slot.instanceId, state: 'attached' });
+    expect(await fleet.attachment(slot.tags['cachefleet:interface-id'])).toEqual({ instanceId: slot.instanceId, state: 'attached' });
     expect(fleet.calls().filter((call) => call.startsWith('mkfs [node-0]'))).toHaveLength(1); // the volume kept its filesystem
     expect(fleet.calls().filter((call) => call.startsWith('mount [node-0]'))).toHaveLength(2);
     const role = await cli('valkey-cli', addresses[0], 6379, ['ROLE'], APP);
@@ -171,11 +191,11 @@ describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synth
       const clean = replicas.length === 2 && replicas.every((r) => r.flags === 'slave' && r['master-link-status'] === 'ok' && r.ip !== primary);
       return clean && replicas.some((r) => r.ip === addresses[0]) ? true : undefined;
     }, { timeoutMs: 20_000, intervalMs: 500 });
-    expect(fleet.record(record)).toBe(primary); // the boot did not move it back
+    expect(await fleet.record(record)).toBe(primary); // the boot did not move it back
     // The reconcile timer's unit puts the replaced node back into the reader record.
     const reconcile = await fleet.runUnit(fleet.slot('node-1'), 'cachefleet-reconcile.service');
     expect({ code: reconcile.code, stderr: reconcile.stderr }).toEqual({ code: 0, stderr: expect.stringContaining('now points to') });
-    expect(fleet.recordValues(slot.tags['cachefleet:reader-record'])).toEqual(addresses.filter((address) => address !== primary).sort());
+    expect(await fleet.recordValues(slot.tags['cachefleet:reader-record'])).toEqual(addresses.filter((address) => address !== primary).sort());
   }, 150_000);
 
   test('a live parameter change: the user data stays, the association CONFIG SETs it on every node, one at a time, without a restart', async () => {
@@ -186,7 +206,7 @@ describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synth
       nodeAddressOffset: 91,
       parameterGroup: new ParameterGroup(stack, 'Params', { engine: valkey, parameters: { 'maxmemory-policy': 'allkeys-lru', 'timeout': '300' } }),
     });
-    const { resources, resolver } = fleet.synthesize(build, 'cdk.out.2');
+    const { resources, resolver } = await fleet.synthesize(build, 'cdk.out.2');
     const lt = Object.values(resources).find((r: any) => r.Type === 'AWS::EC2::LaunchTemplate');
     expect(resolver.resolve(lt.Properties.LaunchTemplateData.UserData)).toBe(fleet.userData); // no instance is replaced
     const runIds = await Promise.all(addresses.map(async (address) => infoFields(String(await command(address, 6379, APP, 'INFO', 'server'))).run_id));
@@ -195,8 +215,8 @@ describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synth
       expect({ slot: slot.name, code: result.code, stderr: result.stderr }).toEqual({ slot: slot.name, code: 0, stderr: expect.stringContaining('2 parameter(s) applied live') });
     }
     for (const [i, address] of addresses.entries()) {
-      expect(await command(address, 6379, APP, 'CONFIG', 'GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'allkeys-lru']);
-      expect(await command(address, 6379, APP, 'CONFIG', 'GET', 'timeout')).toEqual(['timeout', '300']);
+      expect(await command(address, 6379, ADMIN, 'CONFIG', 'GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'allkeys-lru']);
+      expect(await command(address, 6379, ADMIN, 'CONFIG', 'GET', 'timeout')).toEqual(['timeout', '300']);
       expect(infoFields(String(await command(address, 6379, APP, 'INFO', 'server'))).run_id).toBe(runIds[i]);
     }
     // The new bundle is installed where the services read it at their next start.
@@ -205,6 +225,16 @@ describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synth
     const again = await fleet.runAssociation(fleet.slot('node-1'), resources, resolver);
     expect(again.stderr).toContain('0 parameter(s) applied live');
   }, 120_000);
+
+  test('a terminating replica: its lifecycle unit runs pre-stop and completes the group\'s termination hook, once', async () => {
+    const primary = await primaryBySentinels();
+    const slot = fleet.slots.find((candidate) => addresses[Number(candidate.name.split('-')[1])] !== primary)!;
+    fleet.beginTermination(slot);
+    // The unit polls the instance metadata every 5 s.
+    await waitFor('the lifecycle action completed', () => fleet.aws.lifecycleCompletions.length > 0, { timeoutMs: 30_000, intervalMs: 250 });
+    expect(fleet.aws.lifecycleCompletions).toEqual([{ autoScalingGroupName: `${STACK}-${slot.groupId}`, lifecycleHookName: 'cachefleet-pre-stop', instanceId: slot.instanceId, result: 'CONTINUE' }]);
+    expect(await primaryBySentinels()).toBe(primary); // a replica hands nothing over
+  }, 45_000);
 });
 
 describeInteg('AWS flavor: a Memcached CacheCluster booted from its synthesized template', () => {
@@ -215,19 +245,20 @@ describeInteg('AWS flavor: a Memcached CacheCluster booted from its synthesized 
     fleet = new BootedFleet('mc', (stack, vpc) => new CacheCluster(stack, 'Pages', {
       vpc, engine: CacheEngine.memcached({ version: MemcachedEngineVersion.VER_1_6 }), numCacheNodes: 3, nodeAddressOffset: 95,
     }));
-    await fleet.startMetadata();
+    await fleet.start();
     for (const slot of fleet.slots) await boot(fleet, slot);
   }, 180_000);
 
   afterAll(async () => fleet?.dispose(), 30_000);
 
-  test('each node installs memcached, attaches its interface only, reads no secret, signals; serves on its address', async () => {
+  test('each node installs memcached, holds its interface and no volume, signals; serves on its address', async () => {
     for (const slot of fleet.slots) {
       const own = fleet.calls().filter((call) => call.includes(`[${slot.name}]`)).map((call) => call.replace(/ \[[^\]]+\]/, ''));
       expect(own[0]).toBe('dnf install -y memcached');
-      expect(own.filter((call) => /volume|secretsmanager|route53|mkfs|mount/.test(call))).toEqual([]);
-      expect(own).toContainEqual(`aws ec2 attach-network-interface --network-interface-id ${slot.tags['cachefleet:interface-id']} --instance-id i-${slot.name.replace(/-/g, '')}1 --device-index 1`);
-      expect(own).toContainEqual(`cfn-signal -e 0 --stack ${STACK} --resource ${slot.groupId} --region eu-west-1`);
+      expect(own.filter((call) => /mkfs|mount/.test(call))).toEqual([]);
+      expect(slot.tags['cachefleet:volume-id']).toBeUndefined();
+      expect(await fleet.attachment(slot.tags['cachefleet:interface-id'])).toEqual({ instanceId: slot.instanceId, state: 'attached' });
+      expect(fleet.signals(slot).map((signal) => [signal.status, signal.uniqueId, signal.accepted])).toEqual([['SUCCESS', slot.instanceId, true]]);
       // node-<n> is host 95 + n: each node serves on its own address, and only there.
       const address = `127.0.0.${95 + Number(slot.name.split('-')[1])}`;
       expect(await memcachedRequest(address, 11211, `set ${slot.name} 0 0 1\r\nv\r\n`)).toBe('STORED\r\n');
@@ -236,16 +267,18 @@ describeInteg('AWS flavor: a Memcached CacheCluster booted from its synthesized 
     expect(await memcachedRequest('127.0.0.95', 11211, 'get node-1\r\n')).toBe('END\r\n');
   });
 
-  test('metrics.sh on a Memcached node publishes CPU, connections and memory, what CacheCluster\'s metricXxx methods read', async () => {
+  test('the metrics unit on a Memcached node sends CPU, connections and memory (5 samples, one call), what CacheCluster\'s metricXxx methods read', async () => {
     const slot = fleet.slot('node-0');
-    const result = await fleet.runUnit(slot, 'cachefleet-metrics.service');
-    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: expect.not.stringMatching(/error|failed/) });
-    const put = fleet.calls().filter((call) => call.startsWith('aws [node-0] cloudwatch put-metric-data'));
-    expect(put).toHaveLength(1);
-    for (const name of ['CPUUtilization', 'CurrConnections', 'DatabaseMemoryUsagePercentage']) {
-      expect(put[0]).toMatch(new RegExp(`MetricName=${name},Value=\\d+,Dimensions=\\[\\{Name=Fleet,Value=${slot.tags['cachefleet:fleet']}\\}\\]`));
+    for (let run = 1; run <= 5; run++) {
+      const result = await fleet.runUnit(slot, 'cachefleet-metrics.service');
+      expect({ run, code: result.code, stderr: result.stderr }).toEqual({ run, code: 0, stderr: expect.not.stringMatching(/error|failed/) });
     }
-    expect(put[0]).not.toContain('ReplicationLag');
+    const metrics = await publishedMetrics(fleet);
+    for (const name of ['CPUUtilization', 'CurrConnections', 'DatabaseMemoryUsagePercentage']) {
+      expect(metrics).toContainEqual(expect.objectContaining({ name, dimensions: `Fleet=${slot.tags['cachefleet:fleet']}` }));
+      expect(metrics).toContainEqual({ name, dimensions: `Fleet=${slot.tags['cachefleet:fleet']},Node=node-0`, datapoints: 5 });
+    }
+    expect(metrics.filter((metric) => metric.name === 'ReplicationLag')).toEqual([]);
   });
 });
 
@@ -255,22 +288,21 @@ describeInteg('AWS flavor: a failing AWS call', () => {
 
   beforeAll(async () => {
     fleet = new BootedFleet('fail', (stack, vpc) => new CacheCluster(stack, 'Single', { vpc, engine: valkey, nodeAddressOffset: 99 }));
-    await fleet.startMetadata();
+    await fleet.start();
   });
 
   afterAll(async () => fleet?.dispose(), 30_000);
 
-  test('is retried, then ends the boot with a clear message and a failure signal', async () => {
-    fs.writeFileSync(path.join(fleet.standin, 'fail'), 'secretsmanager get-secret-value');
-    const result = await fleet.launch(fleet.slots[0], { CACHEFLEET_RETRIES: '3' });
+  test('is retried, then ends the boot with a clear message, a failure signal and the instance marked Unhealthy', async () => {
+    fleet.aws.inject('secretsmanager GetSecretValue', { code: 'ThrottlingException', message: 'Rate exceeded' });
+    const slot = fleet.slots[0];
+    const result = await fleet.launch(slot, { CACHEFLEET_RETRIES: '3' });
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toMatch(/aws secretsmanager get-secret-value failed \(attempt 1 of 3, exit 254\); retrying in 1s/);
-    expect(result.stderr).toMatch(/aws secretsmanager get-secret-value failed after 3 attempts \(exit 254\): An error occurred \(ThrottlingException\)/);
-    expect(result.stderr).toMatch(/cachefleet-boot\[node-0\]: error: the boot failed/);
-    const calls = fleet.calls();
-    // Each process that needs the secret (the boot's wait-ready, the services) tries 3 times, then gives up.
-    expect(calls.filter((call) => call.includes('secretsmanager get-secret-value')).length).toBeGreaterThanOrEqual(3);
-    expect(calls).toContainEqual(`cfn-signal [node-0] -e 1 --stack ${STACK} --resource ${fleet.slots[0].groupId} --region eu-west-1`);
-    expect(calls.filter((call) => call.startsWith('cfn-signal'))).toHaveLength(1);
+    expect(result.stderr).toMatch(/aws secretsmanager get-secret-value failed \(attempt 1 of 3, exit \d+\); retrying in 1s/);
+    expect(result.stderr).toMatch(/aws secretsmanager get-secret-value failed after 3 attempts \(exit \d+\): .*An error occurred \(ThrottlingException\)/s);
+    expect(result.stderr).toMatch(/error: the boot failed/);
+    // CloudFormation got one FAILURE for the group from this instance, and the group will replace it.
+    expect(fleet.signals(slot).map((signal) => [signal.status, signal.uniqueId, signal.accepted])).toEqual([['FAILURE', slot.instanceId, true]]);
+    expect(await fleet.health(slot.instanceId!)).toMatch(/^unhealthy$/i);
   }, 60_000);
 });

@@ -6,18 +6,23 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { ACCOUNT, AwsEmulator, REGION } from './aws-emulator';
 import { runCommand, sleep } from './processes';
 
 /**
  * The AWS flavor booted here from its synthesized template: a strict resolver for the template's
  * intrinsics, and `BootedFleet`, which runs the boot path unchanged (aws platform) under a temporary
  * root per instance, with the stand-ins of `aws-standins/` first on PATH and an instance-metadata
- * stand-in on 127.0.0.1 that requires IMDSv2 tokens.
+ * stand-in on 127.0.0.1 that requires IMDSv2 tokens. The AWS API is moto behind the strict layer of
+ * `aws-emulator.ts`, called through the real AWS CLI; what the template names (the subnet, volumes,
+ * interfaces, zone and records, secrets, the bundle parameter and object, the groups and their hooks)
+ * is created there from the synthesized template, and each launch is an instance there.
  */
 
 export const STACK = 'BootTest';
 export const APP_TOKEN = 'Boot!Token#%&*-1234_abcd';
 export const INTERNAL_PASSWORD = 'internalPassword0123456789abcdefABCDEF99';
+export const ADMIN_PASSWORD = 'adminPassword0123456789abcdefABCDEF9999';
 
 /** The stand-ins, one executable file per program (copied into each fleet's `$STANDIN/bin`). */
 export const STANDINS_DIR = path.join(__dirname, 'aws-standins');
@@ -50,24 +55,11 @@ export class StrictResolver {
   }
 
   private ref(name: string): string {
-    const pseudo: Record<string, string> = { 'AWS::StackName': STACK, 'AWS::Region': 'eu-west-1', 'AWS::AccountId': '123456789012', 'AWS::Partition': 'aws' };
+    const pseudo: Record<string, string> = { 'AWS::StackName': STACK, 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::Partition': 'aws' };
     if (pseudo[name]) return pseudo[name];
     const resource = this.resources[name];
     if (!resource) throw new Error(`the strict resolver has no resource ${name}`);
     return this.physical(name, resource.Type);
-  }
-}
-
-/** A fake physical id per resource type, derived from the logical id. */
-export function physicalId(logicalId: string, type: string): string {
-  const suffix = logicalId.toLowerCase().replace(/[^a-z0-9]/g, '').slice(-12);
-  switch (type) {
-    case 'AWS::EC2::Volume': return `vol-${suffix}`;
-    case 'AWS::EC2::NetworkInterface': return `eni-${suffix}`;
-    case 'AWS::SecretsManager::Secret': return `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${logicalId}-AbCdEf`;
-    case 'AWS::Route53::HostedZone': return `Z${suffix.toUpperCase()}`;
-    case 'AWS::SSM::Parameter': return `CFN-${logicalId}`;
-    default: throw new Error(`the strict resolver has no physical id for ${type} (${logicalId})`);
   }
 }
 
@@ -81,39 +73,143 @@ export interface Slot {
   readonly tags: Record<string, string>;
   generation: number;
   root: string;
+  /** The slot's current instance in the emulator (the instance-metadata stand-in serves it). */
+  instanceId?: string;
+  /** What the instance metadata says of the group's plan for it: `InService` until a termination. */
+  lifecycleState?: string;
 }
 
 export class BootedFleet {
   public readonly standin: string;
   public readonly slots: Slot[] = [];
   public userData = '';
+  /** The AWS API of this fleet's account: moto behind the strict layer. */
+  public aws!: AwsEmulator;
   private server?: http.Server;
   private port = 0;
   private readonly dir: string;
+  /** Physical ids of the template's resources, as the emulator gave them. */
+  private readonly physical = new Map<string, string>();
+  /** The template's literal VPC and subnet (an imported VPC) and their ids in the emulator. */
+  private readonly literals = new Map<string, string>();
+  private readonly resources: Record<string, any>;
+  private readonly outdir: string;
 
   constructor(public readonly label: string, build: (stack: Stack, vpc: ec2.IVpc) => void) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `cachefleet-aws-${label}-`));
     this.standin = path.join(this.dir, 'standin');
-    const { resources, resolver } = this.synthesize(build, 'cdk.out');
-
-    for (const sub of ['bin', 'ssm', 's3', 'secrets', 'attachments', 'enis', 'records', 'volumes']) fs.mkdirSync(path.join(this.standin, sub), { recursive: true });
+    for (const sub of ['bin', 'volumes']) fs.mkdirSync(path.join(this.standin, sub), { recursive: true });
     for (const name of fs.readdirSync(STANDINS_DIR)) fs.copyFileSync(path.join(STANDINS_DIR, name), path.join(this.standin, 'bin', name));
     fs.writeFileSync(path.join(this.standin, 'calls.log'), '');
+    this.outdir = path.join(this.dir, 'cdk.out');
+    this.resources = synth(build, this.outdir);
+  }
 
-    // What the account would hold after the deploy: the parameter, the asset, the secrets, the interfaces, the record.
-    for (const [id, r] of Object.entries(resources)) {
-      if (r.Type === 'AWS::SecretsManager::Secret') {
-        fs.writeFileSync(path.join(this.standin, 'secrets', `${id}-AbCdEf`), id.includes('AuthToken') ? APP_TOKEN : INTERNAL_PASSWORD);
-      }
-      if (r.Type === 'AWS::EC2::NetworkInterface') fs.writeFileSync(path.join(this.standin, 'enis', physicalId(id, r.Type)), `${r.Properties.PrivateIpAddress}\n`);
-      if (r.Type === 'AWS::Route53::RecordSet' && /^(primary|replicas)\./.test(r.Properties.Name)) {
-        fs.writeFileSync(path.join(this.standin, 'records', r.Properties.Name.replace(/\.$/, '')), `${r.Properties.ResourceRecords.join('\n')}\n`);
-      }
+  /**
+   * Starts the account (the emulator), deploys the template's resources in it, and the
+   * instance-metadata stand-in. The slots are known from here on.
+   */
+  public async start(): Promise<void> {
+    this.aws = await AwsEmulator.start(path.join(this.dir, 'aws'));
+    this.aws.events = {
+      volumeAttached: (volume, instance) => {
+        const slot = this.slots.find((s) => s.instanceId === instance);
+        if (!slot) return;
+        // The NVMe device the volume appears as on a Nitro instance, named by the volume's id.
+        const byId = path.join(slot.root, 'dev/disk/by-id');
+        fs.mkdirSync(byId, { recursive: true });
+        fs.writeFileSync(path.join(byId, `nvme-Amazon_Elastic_Block_Store_${volume.replace(/-/g, '')}`), `${volume}\n`);
+      },
+      volumeDetached: (volume, instance) => {
+        const slot = this.slots.find((s) => s.instanceId === instance);
+        if (slot) fs.rmSync(path.join(slot.root, `dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${volume.replace(/-/g, '')}`), { force: true });
+      },
+    };
+    const awsCli = spawnSync('sh', ['-c', 'command -v aws'], { encoding: 'utf8' }).stdout.trim();
+    if (!awsCli) throw new Error('the AWS CLI (aws) is not on PATH');
+    // The CLI's own retries are off: the agent's retry is the one under test.
+    const env = { ...this.aws.cliEnv(), AWS_MAX_ATTEMPTS: '1', AWS_CLI: awsCli, MOTO_URL: this.aws.motoUrl };
+    fs.writeFileSync(path.join(this.standin, 'aws-env'), Object.entries(env).map(([key, value]) => `${key}='${value}'\n`).join(''));
+    await this.deploy();
+    await this.startMetadataServer();
+  }
+
+  /** The same as `start()` (the name the tests used when the metadata stand-in was all there was to start). */
+  public startMetadata(): Promise<void> {
+    return this.start();
+  }
+
+  /** What CloudFormation creates for the stack, in moto (the interfaces through the strict layer, which refuses an address in use). */
+  private async deploy(): Promise<void> {
+    const aws = this.aws;
+    const vpc = (await aws.api('ec2', 'create_vpc', { CidrBlock: '127.0.0.0/16' })).Vpc.VpcId;
+    const subnet = (await aws.api('ec2', 'create_subnet', { VpcId: vpc, CidrBlock: '127.0.0.0/24', AvailabilityZone: `${REGION}a` })).Subnet.SubnetId;
+    this.literals.set('vpc-0test', vpc).set('subnet-0test', subnet);
+    const resolver = this.resolver(this.resources);
+    const of = (type: string) => Object.entries(this.resources).filter(([, r]) => r.Type === type);
+    for (const [id] of of('AWS::SecretsManager::Secret')) {
+      const value = /AuthToken/.test(id) ? APP_TOKEN : /Admin/.test(id) ? ADMIN_PASSWORD : INTERNAL_PASSWORD;
+      this.physical.set(id, (await aws.api('secretsmanager', 'create_secret', { Name: id, SecretString: value })).ARN);
     }
-    const lt = Object.values(resources).find((r: any) => r.Type === 'AWS::EC2::LaunchTemplate');
+    for (const [id, r] of of('AWS::EC2::Volume')) {
+      const props = resolver.resolve(r.Properties);
+      const volume = await aws.api('ec2', 'create_volume', { AvailabilityZone: props.AvailabilityZone, Size: Number(props.Size), VolumeType: props.VolumeType ?? 'gp3', Encrypted: props.Encrypted === true || props.Encrypted === 'true' });
+      this.physical.set(id, volume.VolumeId);
+    }
+    for (const [id, r] of of('AWS::EC2::NetworkInterface')) {
+      const subnetId = this.literals.get(r.Properties.SubnetId);
+      if (!subnetId) throw new Error(`${id}: the applier knows no subnet ${JSON.stringify(r.Properties.SubnetId)}`);
+      const eni = await aws.api('ec2', 'create_network_interface', { SubnetId: subnetId, PrivateIpAddress: r.Properties.PrivateIpAddress, Description: r.Properties.Description ?? '' }, { strict: true });
+      this.physical.set(id, eni.NetworkInterface.NetworkInterfaceId);
+    }
+    for (const [id, r] of of('AWS::Route53::HostedZone')) {
+      const zone = await aws.api('route53', 'create_hosted_zone', {
+        Name: r.Properties.Name, CallerReference: id, HostedZoneConfig: { Comment: r.Properties.HostedZoneConfig?.Comment ?? '', PrivateZone: true }, VPC: { VPCRegion: REGION, VPCId: vpc },
+      });
+      this.physical.set(id, zone.HostedZone.Id.replace(/^\/hostedzone\//, ''));
+    }
+    for (const [id, r] of of('AWS::Route53::RecordSet')) {
+      const props = resolver.resolve(r.Properties);
+      await aws.api('route53', 'change_resource_record_sets', {
+        HostedZoneId: props.HostedZoneId,
+        ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: { Name: props.Name, Type: props.Type, TTL: Number(props.TTL), ResourceRecords: props.ResourceRecords.map((v: string) => ({ Value: v })) } }] },
+      });
+      this.physical.set(id, props.Name);
+    }
+    await this.publishBundle(this.resources, this.outdir, resolver);
+    const image = (await aws.api('ec2', 'describe_images', {})).Images[0].ImageId;
+    const template = await aws.api('ec2', 'create_launch_template', { LaunchTemplateName: `${STACK}-nodes`, LaunchTemplateData: { ImageId: image, InstanceType: 't3.micro' } });
+    const groups = of('AWS::AutoScaling::AutoScalingGroup');
+    for (const [id, r] of groups) {
+      const name = `${STACK}-${id}`;
+      await aws.api('autoscaling', 'create_auto_scaling_group', {
+        AutoScalingGroupName: name,
+        MinSize: 0,
+        MaxSize: 1,
+        DesiredCapacity: 0,
+        VPCZoneIdentifier: subnet,
+        LaunchTemplate: { LaunchTemplateId: template.LaunchTemplate.LaunchTemplateId },
+      });
+      for (const hook of r.Properties.LifecycleHookSpecificationList ?? []) {
+        await aws.api('autoscaling', 'put_lifecycle_hook', {
+          AutoScalingGroupName: name,
+          LifecycleHookName: hook.LifecycleHookName,
+          LifecycleTransition: hook.LifecycleTransition,
+          HeartbeatTimeout: Number(hook.HeartbeatTimeout ?? 3600),
+          DefaultResult: hook.DefaultResult ?? 'ABANDON',
+        });
+      }
+      this.physical.set(id, name);
+    }
+    // CloudFormation waits for each group's signals (its creation policy) until they come.
+    aws.registerStack(STACK, Object.keys(this.resources));
+    for (const [id, r] of groups) {
+      if (r.CreationPolicy?.ResourceSignal) aws.expectSignals(STACK, id, Number(r.CreationPolicy.ResourceSignal.Count ?? 1));
+    }
+
+    const lt = Object.values(this.resources).find((r: any) => r.Type === 'AWS::EC2::LaunchTemplate');
     this.userData = resolver.resolve(lt.Properties.LaunchTemplateData.UserData) as string;
     // The slots in the order CloudFormation creates them (each waits for the one it depends on).
-    const groups = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::AutoScaling::AutoScalingGroup');
     const ordered: Array<[string, any]> = [];
     while (ordered.length < groups.length) {
       const next = groups.find(([id, r]) => !ordered.some(([o]) => o === id)
@@ -127,30 +223,47 @@ export class BootedFleet {
     }
   }
 
-  /**
-   * Synthesizes the app into `<dir>/<outdir>` and puts what its deploy changes in the account: the
-   * bundle parameter and the bundle asset. Returns the template's resources and their resolver.
-   */
-  public synthesize(build: (stack: Stack, vpc: ec2.IVpc) => void, outdirName: string) {
-    const outdir = path.join(this.dir, outdirName);
-    const app = new App({ outdir });
-    const stack = new Stack(app, STACK);
-    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
-      vpcId: 'vpc-0test', availabilityZones: ['eu-west-1a'], privateSubnetIds: ['subnet-0test'], privateSubnetIpv4CidrBlocks: ['127.0.0.0/24'],
+  /** The strict resolver of a template of this stack, with the emulator's physical ids. */
+  private resolver(resources: Record<string, any>): StrictResolver {
+    return new StrictResolver(resources, (logicalId, type) => {
+      const id = this.physical.get(logicalId);
+      if (!id) throw new Error(`the strict resolver has no physical id for ${type} (${logicalId}): the applier did not create it`);
+      return id;
     });
-    build(stack, vpc);
-    app.synth();
-    const resources: Record<string, any> = JSON.parse(fs.readFileSync(path.join(outdir, `${STACK}.template.json`), 'utf8')).Resources;
-    const resolver = new StrictResolver(resources, physicalId);
-    for (const sub of ['ssm', 's3']) fs.mkdirSync(path.join(this.standin, sub), { recursive: true });
+  }
+
+  /** The deploy's bundle: its parameter (overwritten) and its object in the assets bucket. */
+  private async publishBundle(resources: Record<string, any>, outdir: string, resolver: StrictResolver): Promise<void> {
     for (const [id, r] of Object.entries(resources)) {
       if (r.Type !== 'AWS::SSM::Parameter') continue;
       const url = resolver.resolve(r.Properties.Value) as string;
-      fs.writeFileSync(path.join(this.standin, 'ssm', physicalId(id, r.Type)), `${url}\n`);
+      const name = this.physical.get(id) ?? `CFN-${id}`;
+      await this.aws.api('ssm', 'put_parameter', { Name: name, Value: url, Type: 'String', Overwrite: true });
+      this.physical.set(id, name);
+      const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(url)!;
       const hash = /([0-9a-f]{64})\.zip$/.exec(url)![1];
-      const zip = spawnSync('python3', ['-m', 'zipfile', '-c', path.join(this.standin, 's3', `${hash}.zip`), ...fs.readdirSync(path.join(outdir, `asset.${hash}`)).map((f) => path.join(outdir, `asset.${hash}`, f))]);
+      const zipFile = path.join(this.dir, `${hash}.zip`);
+      const zip = spawnSync('python3', ['-m', 'zipfile', '-c', zipFile, ...fs.readdirSync(path.join(outdir, `asset.${hash}`)).map((f) => path.join(outdir, `asset.${hash}`, f))]);
       if (zip.status !== 0) throw new Error(`zip: ${zip.stderr}`);
+      try {
+        await this.aws.api('s3', 'create_bucket', { Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: REGION } });
+      } catch (error) {
+        if (!/BucketAlreadyOwnedByYou/.test(String(error))) throw error;
+      }
+      await this.aws.api('s3', 'put_object', { Bucket: bucket, Key: key, Body: { $base64: fs.readFileSync(zipFile).toString('base64') } });
     }
+  }
+
+  /**
+   * Synthesizes the app again into `<dir>/<outdir>` and deploys what that changes without replacing
+   * an instance: the bundle parameter and the bundle object. Returns the template's resources and
+   * their resolver.
+   */
+  public async synthesize(build: (stack: Stack, vpc: ec2.IVpc) => void, outdirName: string) {
+    const outdir = path.join(this.dir, outdirName);
+    const resources = synth(build, outdir);
+    const resolver = this.resolver(resources);
+    await this.publishBundle(resources, outdir, resolver);
     return { resources, resolver };
   }
 
@@ -180,7 +293,7 @@ export class BootedFleet {
   }
 
   /** The instance-metadata stand-in: IMDSv2 only, one instance per slot under /<slot>/. */
-  public async startMetadata(): Promise<void> {
+  private async startMetadataServer(): Promise<void> {
     const tokens = new Set<string>();
     this.server = http.createServer((request, response) => {
       const [, slotName, ...rest] = (request.url ?? '').split('/');
@@ -196,9 +309,9 @@ export class BootedFleet {
       }
       if (request.method !== 'GET' || !tokens.has(String(request.headers['x-aws-ec2-metadata-token']))) return send(401, 'IMDSv2 token required');
       const meta: Record<string, string> = {
-        'latest/meta-data/instance-id': `i-${slot.name.replace(/-/g, '')}${slot.generation}`,
-        'latest/meta-data/placement/region': 'eu-west-1',
-        'latest/meta-data/autoscaling/target-lifecycle-state': 'InService',
+        'latest/meta-data/instance-id': slot.instanceId ?? '',
+        'latest/meta-data/placement/region': REGION,
+        'latest/meta-data/autoscaling/target-lifecycle-state': slot.lifecycleState ?? 'InService',
       };
       for (const [key, value] of Object.entries(slot.tags)) meta[`latest/meta-data/tags/instance/${key}`] = value;
       return meta[route] !== undefined ? send(200, meta[route]) : send(404, 'Not Found');
@@ -210,6 +323,20 @@ export class BootedFleet {
   /** Launches a new instance in a slot: cloud-init writes the fetch program and runs it (runcmd). */
   public async launch(slot: Slot, extraEnv: Record<string, string> = {}) {
     slot.generation += 1;
+    // The group launches an instance in the slot's subnet, tagged with the group's tags, and takes it in.
+    const subnet = this.literals.get('subnet-0test');
+    const tags = Object.entries(slot.tags).map(([Key, Value]) => ({ Key, Value }));
+    const run = await this.aws.api('ec2', 'run_instances', {
+      ImageId: (await this.aws.api('ec2', 'describe_images', {})).Images[0].ImageId,
+      InstanceType: 't3.micro',
+      SubnetId: subnet,
+      MinCount: 1,
+      MaxCount: 1,
+      TagSpecifications: [{ ResourceType: 'instance', Tags: tags }],
+    });
+    slot.instanceId = run.Instances[0].InstanceId as string;
+    slot.lifecycleState = 'InService';
+    await this.aws.api('autoscaling', 'attach_instances', { AutoScalingGroupName: this.physical.get(slot.groupId), InstanceIds: [slot.instanceId] });
     // A new instance: the same paths as the one it replaces, none of its files (the data volume lives in the stand-in's store).
     slot.root = path.join(this.dir, slot.name);
     fs.rmSync(slot.root, { recursive: true, force: true });
@@ -223,6 +350,8 @@ export class BootedFleet {
     fs.mkdirSync(path.join(proc, 'sys/vm'), { recursive: true });
     fs.mkdirSync(path.join(proc, 'sys/net/core'), { recursive: true });
     fs.writeFileSync(path.join(proc, 'meminfo'), 'MemTotal:         524288 kB\n');
+    // The kernel's CPU counters (jiffies: user nice system idle iowait irq softirq steal), read by the metrics unit.
+    fs.writeFileSync(path.join(proc, 'stat'), 'cpu  4705 150 1120 16250 520 0 35 0 0 0\ncpu0 4705 150 1120 16250 520 0 35 0 0 0\n');
     fs.writeFileSync(path.join(proc, 'sys/vm/overcommit_memory'), '0\n');
     fs.writeFileSync(path.join(proc, 'sys/net/core/somaxconn'), '128\n');
     const [runcmd] = cloudConfig.runcmd as string[][];
@@ -244,18 +373,43 @@ export class BootedFleet {
     return this.slots.find((s) => s.name === name)!;
   }
 
-  /** The calls the stand-ins recorded. */
+  /** The calls the stand-ins recorded (the programs other than the AWS CLI). */
   public calls(): string[] {
     return fs.readFileSync(path.join(this.standin, 'calls.log'), 'utf8').split('\n').filter(Boolean);
   }
 
-  public record(name: string): string {
-    return fs.readFileSync(path.join(this.standin, 'records', name), 'utf8').trim();
+  /** A record's values in the account's zone, sorted ([] when the record does not exist). */
+  public async recordValues(name: string): Promise<string[]> {
+    const zone = this.slots[0].tags['cachefleet:hosted-zone-id'];
+    const fqdn = name.endsWith('.') ? name : `${name}.`;
+    const sets = (await this.aws.api('route53', 'list_resource_record_sets', { HostedZoneId: zone, StartRecordName: fqdn, StartRecordType: 'A', MaxItems: '1' })).ResourceRecordSets;
+    const set = sets.find((r: any) => r.Name === fqdn && r.Type === 'A');
+    return set ? set.ResourceRecords.map((r: any) => r.Value).sort() : [];
   }
 
-  /** A record's values, sorted. */
-  public recordValues(name: string): string[] {
-    return this.record(name).split('\n').filter(Boolean).sort();
+  /** The single value of a record. */
+  public async record(name: string): Promise<string> {
+    return (await this.recordValues(name)).join(' ');
+  }
+
+  /** Where a volume or an interface of the template is attached: the instance and the state, per moto. */
+  public async attachment(physicalId: string): Promise<{ instanceId: string; state: string } | undefined> {
+    if (physicalId.startsWith('vol-')) {
+      const attachment = (await this.aws.api('ec2', 'describe_volumes', { VolumeIds: [physicalId] })).Volumes[0].Attachments[0];
+      return attachment ? { instanceId: attachment.InstanceId, state: attachment.State } : undefined;
+    }
+    const attachment = (await this.aws.api('ec2', 'describe_network_interfaces', { NetworkInterfaceIds: [physicalId] })).NetworkInterfaces[0].Attachment;
+    return attachment ? { instanceId: attachment.InstanceId, state: attachment.Status } : undefined;
+  }
+
+  /** The signals CloudFormation received for a slot's group, accepted or refused. */
+  public signals(slot: Slot) {
+    return this.aws.signals.filter((signal) => signal.stackName === STACK && signal.logicalResourceId === slot.groupId);
+  }
+
+  /** The group's view of an instance's health (`Healthy` / `Unhealthy`). */
+  public async health(instanceId: string): Promise<string | undefined> {
+    return (await this.aws.api('autoscaling', 'describe_auto_scaling_instances', { InstanceIds: [instanceId] })).AutoScalingInstances[0]?.HealthStatus;
   }
 
   /** Runs one of a slot's units once, as its timer would. */
@@ -266,28 +420,65 @@ export class BootedFleet {
     });
   }
 
-  /** Kills every process a slot's instance started (-9: the instance is gone) and lets AWS detach its volume and interface. */
-  public terminate(slot: Slot, unit?: string): void {
+  /**
+   * Kills every process a slot's instance started (-9), or those of one unit. For the whole instance,
+   * `holder` says what becomes of it in the account: `terminated` (default: its volume and interface
+   * are released, it leaves its group), `shutting-down` (it still holds them, as while AWS shuts it
+   * down; `finishTermination` ends that), or `running` (an instance that stopped answering).
+   */
+  public async terminate(slot: Slot, unit?: string, holder: 'terminated' | 'shutting-down' | 'running' = 'terminated'): Promise<void> {
     const dir = path.join(slot.root, 'systemctl');
-    if (!fs.existsSync(dir)) return;
-    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.pid') && (!unit || f === `${unit}.pid`))) {
-      const pid = Number(fs.readFileSync(path.join(dir, file), 'utf8'));
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // gone
+    if (fs.existsSync(dir)) {
+      for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.pid') && (!unit || f === `${unit}.pid`))) {
+        const pid = Number(fs.readFileSync(path.join(dir, file), 'utf8'));
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
       }
     }
-    if (!unit) {
-      for (const key of ['cachefleet:volume-id', 'cachefleet:interface-id']) {
-        if (slot.tags[key]) fs.rmSync(path.join(this.standin, 'attachments', slot.tags[key]), { force: true });
-      }
+    if (unit || !slot.instanceId || holder === 'running') return;
+    if (holder === 'shutting-down') return this.aws.holdShuttingDown(slot.instanceId);
+    await this.finishTermination(slot);
+  }
+
+  /**
+   * The group starts terminating a slot's instance: its termination hooks hold it (Terminating:Wait)
+   * and the instance metadata's target lifecycle state becomes `Terminated`.
+   */
+  public beginTermination(slot: Slot): void {
+    const group = this.resources[slot.groupId];
+    for (const hook of group.Properties.LifecycleHookSpecificationList ?? []) {
+      if (hook.LifecycleTransition === 'autoscaling:EC2_INSTANCE_TERMINATING') this.aws.startLifecycleAction(this.physical.get(slot.groupId)!, hook.LifecycleHookName, slot.instanceId!);
+    }
+    slot.lifecycleState = 'Terminated';
+  }
+
+  /** The end of an instance's termination: terminated, its volume and interfaces released, out of its group. */
+  public async finishTermination(slot: Slot): Promise<void> {
+    const instance = slot.instanceId;
+    if (!instance) return;
+    this.aws.holdShuttingDown(instance, false);
+    const state = (await this.aws.api('ec2', 'describe_instances', { InstanceIds: [instance] })).Reservations[0].Instances[0].State.Name;
+    if (state === 'terminated') return;
+    // moto releases the volumes itself; AWS also detaches the secondary interfaces.
+    await this.aws.api('ec2', 'terminate_instances', { InstanceIds: [instance] });
+    const enis = (await this.aws.api('ec2', 'describe_network_interfaces', { Filters: [{ Name: 'attachment.instance-id', Values: [instance] }] })).NetworkInterfaces;
+    for (const eni of enis) {
+      if (eni.Attachment && eni.Attachment.DeviceIndex > 0) await this.aws.api('ec2', 'detach_network_interface', { AttachmentId: eni.Attachment.AttachmentId, Force: true });
+    }
+    try {
+      await this.aws.api('autoscaling', 'detach_instances', { AutoScalingGroupName: this.physical.get(slot.groupId), InstanceIds: [instance], ShouldDecrementDesiredCapacity: true });
+    } catch {
+      // not in the group (any more)
     }
   }
 
   public async dispose(): Promise<void> {
-    for (const slot of this.slots) this.terminate(slot);
+    for (const slot of this.slots) await this.terminate(slot, undefined, 'running');
     await new Promise((resolve) => (this.server ? this.server.close(resolve) : resolve(undefined)));
+    await this.aws?.stop();
     await sleep(200);
     if (process.env.CACHEFLEET_KEEP_INTEG !== '1') fs.rmSync(this.dir, { recursive: true, force: true });
   }
@@ -298,6 +489,18 @@ export class BootedFleet {
       return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.log')).map((f) => `--- ${slot.name} ${f}\n${fs.readFileSync(path.join(dir, f), 'utf8').split('\n').slice(-15).join('\n')}`) : [];
     }).join('\n');
   }
+}
+
+/** Synthesizes the app into `outdir` (the VPC imported: subnet 127.0.0.0/24) and returns the template's resources. */
+function synth(build: (stack: Stack, vpc: ec2.IVpc) => void, outdir: string): Record<string, any> {
+  const app = new App({ outdir });
+  const stack = new Stack(app, STACK);
+  const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+    vpcId: 'vpc-0test', availabilityZones: [`${REGION}a`], privateSubnetIds: ['subnet-0test'], privateSubnetIpv4CidrBlocks: ['127.0.0.0/24'],
+  });
+  build(stack, vpc);
+  app.synth();
+  return JSON.parse(fs.readFileSync(path.join(outdir, `${STACK}.template.json`), 'utf8')).Resources;
 }
 
 /** The cloud-config parsed by PyYAML, the parser cloud-init itself uses (the system python3 that runs cloud-init). */
