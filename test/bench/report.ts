@@ -24,6 +24,19 @@ export function formatReport(results: BenchResults): string {
   ));
   lines.push(`Same resources (count by type) in both variants: ${synth.sameResources ? 'yes' : 'NO'}`);
   lines.push('');
+  const agent = results.agentCost;
+  if (agent) {
+    lines.push(`Node agent, aws platform: ${agent.simulatedMinutes} simulated minutes of a ${agent.nodes}-node group's timers`);
+    lines.push(table(
+      ['activity', 'period s', 'runs', 'CPU s', 'CPU s / hour / node'],
+      agent.activities.map((a) => [a.id, String(a.periodSeconds), String(a.runs), a.cpuSeconds.toFixed(2), a.cpuSecondsPerHourPerNode.toFixed(2)]),
+    ));
+    lines.push(`Total: ${agent.cpuSecondsPerHourPerNode.toFixed(2)} CPU-seconds per hour per node (${(agent.cpuSecondsPerHourPerNode / 36).toFixed(2)} % of a core)`);
+    lines.push(`AWS calls per minute per fleet: ${agent.awsCallsPerMinutePerFleet.toFixed(2)}, Route 53: ${agent.route53CallsPerMinutePerFleet.toFixed(2)} ` +
+      `(${agent.route53QuotaFleets} fleets: ${agent.route53RequestsPerSecondWithQuotaFleets.toFixed(2)} requests/s of the ${agent.route53QuotaRequestsPerSecond}/s quota)`);
+    lines.push(`Calls in the hour: ${Object.entries(agent.awsCallsByOperation).map(([op, n]) => `${op} ${n}`).join(', ')}`);
+    lines.push('');
+  }
   lines.push('Targets');
   lines.push(table(
     ['target', 'value', 'limit', 'result'],

@@ -15,6 +15,8 @@ export interface BenchResults {
   readonly machine: MachineInfo;
   readonly throughput: ThroughputResults;
   readonly synth: SynthResults;
+  /** The node agent's own steady-state cost (aws platform) and its AWS calls (absent from runs made before it was measured). */
+  readonly agentCost?: AgentCostResults;
   /** Every target, in the order of the printed table. */
   readonly targets: TargetResult[];
   /** Whether every target holds and both synth variants gave the same resources (synth.sameResources). */
@@ -114,6 +116,42 @@ export interface SynthMeasurement {
   /** Milliseconds, one per run. */
   readonly samplesMs: number[];
   readonly medianMs: number;
+}
+
+/** The node agent's steady-state cost on the aws platform: an hour of a group's timer runs (test/bench/agent-cost.ts). */
+export interface AgentCostResults {
+  /** How it was measured. */
+  readonly method: string;
+  readonly simulatedMinutes: number;
+  /** Nodes of the group (each runs every activity). */
+  readonly nodes: number;
+  readonly activities: AgentActivityCost[];
+  /** The sum of the activities' CPU-seconds per hour per node (the target: at most 36, 1 % of a core). */
+  readonly cpuSecondsPerHourPerNode: number;
+  /** Every AWS CLI call of the group in the hour, by `<service> <operation>`. */
+  readonly awsCallsByOperation: Record<string, number>;
+  readonly awsCallsPerMinutePerFleet: number;
+  readonly route53CallsPerMinutePerFleet: number;
+  /** The fleet count the Route 53 quota is checked with. */
+  readonly route53QuotaFleets: number;
+  /** Route 53 requests per second that many fleets make at steady state. */
+  readonly route53RequestsPerSecondWithQuotaFleets: number;
+  /** Route 53's account quota, requests per second. */
+  readonly route53QuotaRequestsPerSecond: number;
+  /** The minutes of the hour for which CloudWatch holds the fleet's CPU (the batches arrived). */
+  readonly cloudWatchMinutesWithFleetCpu: number;
+}
+
+/** One thing the agent does at steady state, on every node. */
+export interface AgentActivityCost {
+  readonly id: string;
+  readonly description: string;
+  readonly periodSeconds: number;
+  /** Runs measured (all nodes). */
+  readonly runs: number;
+  /** CPU-seconds of those runs (user + system, with their descendants). */
+  readonly cpuSeconds: number;
+  readonly cpuSecondsPerHourPerNode: number;
 }
 
 /** A performance target (a ratio with its limit) and whether this run met it. */

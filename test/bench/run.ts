@@ -1,11 +1,14 @@
 /**
  * The benchmarks (`npm run bench`): server throughput with the generated configuration against
- * stock Redis and with AOF against none, and synth time against hand-written resources and across
- * sizes. Every target is a ratio measured within this run on this machine. Prints a table and
- * writes results/bench.json (see results.ts); exits 1 when a target fails, after writing it.
+ * stock Redis and with AOF against none, synth time against hand-written resources and across
+ * sizes, and the node agent's own steady-state cost (CPU, AWS calls; agent-cost.ts). The
+ * throughput and synth targets are ratios measured within this run on this machine; the agent's
+ * are absolute budgets. Prints a table and writes results/bench.json (see results.ts); exits 1
+ * when a target fails, after writing it.
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { measureAgentCost } from './agent-cost';
 import { LAYOUT_DESCRIPTION } from './fleet-layout';
 import { describeMachine } from './machine';
 import { formatReport } from './report';
@@ -53,6 +56,8 @@ async function main(): Promise<number> {
   const synthRun = measureSynth(SYNTH_SIZES, SYNTH_WARM_UP_RUNS, SYNTH_RUNS, log);
   const synthMedian = (id: string) => synthRun.measurements.find((m) => m.id === id)!.medianMs;
 
+  const agentCost = await measureAgentCost(log);
+
   const ratio = (id: string) => throughput.ratios.find((r) => r.id === id)!.ratio;
   const targets: TargetResult[] = [
     target('generated-vs-stock-set', 'SET ops/s, generated config / stock config', ratio('generated-vs-stock').SET, '>=', 0.95),
@@ -60,6 +65,15 @@ async function main(): Promise<number> {
     target('aof-vs-none-set', 'SET ops/s, AOF everysec / no persistence', ratio('aof-vs-none').SET, '>=', 0.85),
     target('synth-overhead-100', 'synth time of 100 nodes, cachefleet / hand-written', synthMedian('cachefleet-100') / synthMedian('hand-written-100'), '<=', 1.5),
     target('synth-linearity', 'synth time of cachefleet, 100 nodes / 10 nodes', synthMedian('cachefleet-100') / synthMedian('cachefleet-10'), '<=', 12),
+    target('agent-cpu', 'node agent CPU-seconds per hour per node (aws platform, timers included)', agentCost.cpuSecondsPerHourPerNode, '<=', 36),
+    target('agent-route53', 'Route 53 calls per minute per fleet at steady state (node agents)', agentCost.route53CallsPerMinutePerFleet, '<=', 1.2),
+    target(
+      'agent-route53-quota',
+      `Route 53 requests per second of ${agentCost.route53QuotaFleets} fleets (the account quota: ${agentCost.route53QuotaRequestsPerSecond})`,
+      agentCost.route53RequestsPerSecondWithQuotaFleets,
+      '<=',
+      agentCost.route53QuotaRequestsPerSecond,
+    ),
   ];
 
   const results: BenchResults = {
@@ -76,6 +90,7 @@ async function main(): Promise<number> {
       measurements: synthRun.measurements,
       sameResources: synthRun.sameResources,
     },
+    agentCost,
     targets,
     // The synth ratios compare like with like only when both variants gave the same resources.
     passed: synthRun.sameResources && targets.every((t) => t.pass),
