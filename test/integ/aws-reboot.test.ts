@@ -133,6 +133,13 @@ describeInteg('AWS flavor: a 1 + 2 group whose instances reboot', () => {
       && /master_link_status:up/.test(String(await command(address, 6379, APP, 'INFO', 'replication'))), { timeoutMs: 30_000, intervalMs: 250 });
   }
 
+  /** A slot that is a replica now (the failover of the primary's reboot may have promoted either). */
+  async function replicaSlot(): Promise<{ slot: Slot; address: string }> {
+    const primary = await primaryBySentinels();
+    const index = [2, 1].find((i) => addresses[i] !== primary)!;
+    return { slot: fleet.slot(`node-${index}`), address: addresses[index] };
+  }
+
   beforeAll(async () => {
     fleet = new BootedFleet('reboot', (stack, vpc) => new ReplicationGroup(stack, 'Sessions', { vpc, engine: valkey, replicasPerShard: 2, nodeAddressOffset: 181 }));
     await fleet.startMetadata();
@@ -182,7 +189,7 @@ describeInteg('AWS flavor: a 1 + 2 group whose instances reboot', () => {
   }, 150_000);
 
   test('a volume grown since the last boot: the filesystem takes the new size at the next boot', async () => {
-    const slot = fleet.slot('node-2');
+    const { slot, address } = await replicaSlot();
     const volume = slot.tags['cachefleet:volume-id'];
     // EC2 grew the volume (ModifyVolume) while the node ran: the device is larger, the filesystem not.
     fs.writeFileSync(path.join(fleet.standin, 'volumes', `${volume}.fs-size`), '20\n');
@@ -192,12 +199,12 @@ describeInteg('AWS flavor: a 1 + 2 group whose instances reboot', () => {
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
     expect(read(path.join(fleet.standin, 'volumes', `${volume}.fs-size`)).trim()).toBe('50');
     expect(unitState(slot, 'cachefleet-storage.service')).toBe('active');
-    await expectReplicaInSync(addresses[2]);
-    expect(await keysIntact(addresses[2])).toBe(true);
+    await expectReplicaInSync(address);
+    expect(await keysIntact(address)).toBe(true);
   }, 120_000);
 
   test('a volume that does not come back: the engines do not start on the root disk; once it is there, the next boot heals the node', async () => {
-    const slot = fleet.slot('node-2');
+    const { slot, address } = await replicaSlot();
     const device = volumeDevice(slot);
     const saved = read(device);
     await killInstance(slot);
@@ -209,19 +216,19 @@ describeInteg('AWS flavor: a 1 + 2 group whose instances reboot', () => {
     expect(unitState(slot, 'cachefleet-sentinel.service')).toBe('failed');
     // Nothing was written on the root disk's empty mount point, and no engine answers.
     expect(fs.readdirSync(stateDir(slot))).toEqual([]);
-    await expect(command(addresses[2], 6379, APP, 'PING')).rejects.toThrow();
+    await expect(command(address, 6379, APP, 'PING')).rejects.toThrow();
     // The kernel settings do not depend on the volume.
     expect(unitState(slot, 'cachefleet-kernel.service')).toBe('active');
 
     fs.writeFileSync(device, saved);
     const healed = await systemdBoot(fleet, slot);
     expect({ code: healed.code, stderr: healed.stderr }).toEqual({ code: 0, stderr: '' });
-    await expectReplicaInSync(addresses[2]);
-    expect(await keysIntact(addresses[2])).toBe(true);
+    await expectReplicaInSync(address);
+    expect(await keysIntact(address)).toBe(true);
   }, 150_000);
 
   test('the units refuse an engine whose data directory is not mounted, whatever starts it (pre-start)', async () => {
-    const slot = fleet.slot('node-2');
+    const { slot, address } = await replicaSlot();
     const unit = path.join(slot.root, 'etc/systemd/system/cachefleet-redis.service');
     const env = { PATH: `${path.join(fleet.standin, 'bin')}:${process.env.PATH}`, HOME: process.env.HOME, STANDIN: fleet.standin, CACHEFLEET_ROOT: slot.root, TMPDIR: os.tmpdir() };
     await killInstance(slot);
@@ -232,7 +239,7 @@ describeInteg('AWS flavor: a 1 + 2 group whose instances reboot', () => {
     expect(result.stderr).toContain('is not mounted: not starting redis without its data volume');
     const healed = await systemdBoot(fleet, slot);
     expect({ code: healed.code, stderr: healed.stderr }).toEqual({ code: 0, stderr: '' });
-    await expectReplicaInSync(addresses[2]);
+    await expectReplicaInSync(address);
   }, 120_000);
 });
 
