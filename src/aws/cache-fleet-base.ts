@@ -8,8 +8,8 @@ import { NODE_METRICS } from './private/boot-scripts';
 import { fleetMetric } from './private/metric-methods';
 
 /**
- * What every fleet, created or imported, has: the metrics its nodes publish (`metrics.sh`, every
- * minute, namespace `CacheFleet`, dimension `Fleet`) read the same way.
+ * What every fleet, created or imported, has: the metrics its nodes publish (the agent's `metrics`:
+ * sampled every minute, sent every 5 minutes; namespace `CacheFleet`, dimension `Fleet`) read the same way.
  */
 export abstract class CacheFleetBase extends Resource implements ICacheFleet {
   public abstract readonly fleetId: string;

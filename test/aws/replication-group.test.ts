@@ -251,7 +251,8 @@ describe('ReplicationGroup: launch template and node', () => {
   test('the bundle carries the agent, the boot scripts and core-rendered configuration', () => {
     const { rg } = group({ replicasPerShard: 2, persistence: Persistence.rdb() });
     expect(bundleFileOf(rg, 'cachefleet-node')).toContain('cachefleet-node: the node agent');
-    expect(bundleFileOf(rg, 'boot.sh')).toContain('"$agent" signal success');
+    expect(bundleFileOf(rg, 'aws/boot.sh')).toContain('"$agent" signal success');
+    expect(bundleFileOf(rg, 'lib/common.sh')).toContain('retry()');
     expect(bundleFileOf(rg, 'config/fleet.env')).toContain("CF_ENGINE='valkey'");
     expect(bundleFileOf(rg, 'config/slots/node-2.env')).toContain("CF_ROLE='replica'");
     expect(bundleFileOf(rg, 'config/redis.conf')).toMatch(/^save 3600 1\nsave 300 100\nsave 60 10000$/m);

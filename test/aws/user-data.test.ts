@@ -121,32 +121,34 @@ describe('node scripts', () => {
     expect(Object.keys(files).filter((name) => !name.startsWith('config/')).sort()).toEqual(['cachefleet-node', ...NODE_SCRIPTS].sort());
     for (const name of NODE_SCRIPTS) expect(files[name]).toBe(nodeScript(name));
     const dir = writeBundleDirectory(plan);
-    for (const name of ['cachefleet-node', 'aws/boot.sh', 'aws/units.sh', 'aws/apply.sh', 'aws/lifecycle.sh', 'aws/metrics.sh']) {
+    for (const name of ['cachefleet-node', 'aws/boot.sh', 'aws/units.sh', 'aws/apply.sh', 'aws/lifecycle.sh']) {
       expect({ name, mode: fs.statSync(path.join(dir, name)).mode & 0o777 }).toEqual({ name, mode: 0o755 });
     }
     expect(fs.statSync(path.join(dir, 'lib/common.sh')).mode & 0o777).toBe(0o644);
   });
 
   test('the scripts name the bundle\'s files, the hook and the namespace as the library does', () => {
-    for (const name of ['aws/boot.sh', 'aws/units.sh', 'aws/metrics.sh']) {
+    for (const name of ['aws/boot.sh', 'aws/units.sh']) {
       expect(nodeScript(name)).toContain(`/${BUNDLE_FILES.fleetEnv}"`);
     }
     expect(nodeScript('aws/boot.sh')).toContain(slotEnvPath('$CACHEFLEET_SLOT'));
     expect(nodeScript('aws/units.sh')).toContain(slotEnvPath('$slot'));
-    expect(nodeScript('aws/metrics.sh')).toContain(slotEnvPath('$slot'));
     expect(nodeScript('aws/apply.sh')).toContain(`config/${BUNDLE_FILES.liveParameters}`);
     expect(nodeScript('aws/lifecycle.sh')).toContain(`--lifecycle-hook-name ${PRE_STOP_HOOK_NAME} `);
-    expect(nodeScript('aws/metrics.sh')).toContain(`--namespace ${METRICS_NAMESPACE} `);
+    expect(nodeScript('cachefleet-node')).toContain(`METRICS_NAMESPACE=\${CACHEFLEET_METRICS_NAMESPACE:-${METRICS_NAMESPACE}}`);
+    expect(nodeScript('aws/units.sh')).toContain('service cachefleet-metrics "cachefleet metrics" "$agent metrics"');
   });
 
-  test('each metricXxx method reads a metric metrics.sh publishes', () => {
-    const metrics = nodeScript('aws/metrics.sh');
+  test('each metricXxx method reads a metric the agent\'s metrics subcommand publishes', () => {
+    const agent = nodeScript('cachefleet-node');
+    const metrics = agent.slice(agent.indexOf('metrics_sample() {'), agent.indexOf('cmd_metrics() {'));
     const { stack, vpc } = testStack();
     const rg = new ReplicationGroup(stack, 'Sessions', { vpc, engine: valkey, nodeAddressOffset: 10 });
     const cc = new CacheCluster(stack, 'Pages', { vpc, engine: memcached, nodeAddressOffset: 20 });
-    const published = [...metrics.matchAll(/data="\$data (\w+)=|data="(\w+)=/g)].map((match) => match[1] ?? match[2]);
+    // The sample's names: ms_line="CPUUtilization=$((…)) and the awk printf " CurrConnections=%d" (each engine's).
+    const published = [...new Set([...metrics.matchAll(/ms_line="(\w+)=\$\(\(| (\w+)=%d"/g)].map((match) => match[1] ?? match[2]))];
     expect(published.sort()).toEqual(Object.values(NODE_METRICS).sort());
-    expect(metrics).toContain('Dimensions=[{Name=Fleet,Value=$fleet}]');
+    expect(metrics).toContain('one = "{\\"Name\\":\\"Fleet\\",\\"Value\\":\\"" fleet "\\"}"');
     const methods = [rg.metricCPUUtilization(), rg.metricCurrConnections(), rg.metricDatabaseMemoryUsagePercentage(), rg.metricReplicationLag(),
       cc.metricCPUUtilization(), cc.metricCurrConnections(), cc.metricDatabaseMemoryUsagePercentage()];
     for (const metric of methods) {

@@ -145,7 +145,7 @@ LimitNOFILE=1048576"
   enable "cachefleet-$name.service"
 done
 
-service cachefleet-metrics "cachefleet metrics" "$here/metrics.sh" oneshot no
+service cachefleet-metrics "cachefleet metrics" "$agent metrics" oneshot no
 timer cachefleet-metrics 60
 if [ -n "${CF_SENTINELS:-}" ]; then
   service cachefleet-reconcile "cachefleet endpoint records reconciliation" "$agent reconcile" oneshot no

@@ -13,13 +13,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { agentScriptPath } from '../../core/agent-script';
 
-/** The namespace the nodes publish their metrics in (`aws/metrics.sh`). */
+/** The namespace the nodes publish their metrics in (the agent's `metrics`, METRICS_NAMESPACE there). */
 export const METRICS_NAMESPACE = 'CacheFleet';
 
 /** The name of the termination lifecycle hook whose action the node completes after `pre-stop` (`aws/lifecycle.sh`). */
 export const PRE_STOP_HOOK_NAME = 'cachefleet-pre-stop';
 
-/** The metrics `aws/metrics.sh` publishes: name, what it measures, the statistic the construct reads. */
+/** The metrics the agent's `metrics` publishes (every minute's sample, sent in batches): the names the construct reads. */
 export const NODE_METRICS = {
   cpuUtilization: 'CPUUtilization',
   currConnections: 'CurrConnections',
@@ -28,7 +28,7 @@ export const NODE_METRICS = {
 } as const;
 
 /** The node scripts the bundle ships beside the agent, by path below `src/agent/` (and in the bundle). */
-export const NODE_SCRIPTS = ['lib/common.sh', 'aws/boot.sh', 'aws/units.sh', 'aws/apply.sh', 'aws/lifecycle.sh', 'aws/metrics.sh'] as const;
+export const NODE_SCRIPTS = ['lib/common.sh', 'aws/boot.sh', 'aws/units.sh', 'aws/apply.sh', 'aws/lifecycle.sh'] as const;
 
 /** The user data's program, by path below `src/agent/`: it runs before any bundle exists. */
 export const FETCH_SCRIPT = 'aws/fetch.sh';

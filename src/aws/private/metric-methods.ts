@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { METRICS_NAMESPACE } from './boot-scripts';
 
 /**
- * A metric the nodes publish (`metrics.sh`): namespace `CacheFleet`, dimension `Fleet`, Average
+ * A metric the nodes publish (the agent's `metrics`): namespace `CacheFleet`, dimension `Fleet`, Average
  * over 1 minute unless `props` say otherwise. Created and imported fleets both read it so.
  */
 export function fleetMetric(fleetId: string, metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
