@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CacheEngine, EngineType } from './engine';
 import { ValidationError } from './errors';
-import { CacheClusterOptions, ReplicationGroupOptions } from './fleet-options';
+import { CacheClusterOptions, FailureDetection, ReplicationGroupOptions } from './fleet-options';
 import { ParameterGroup } from './parameters/parameter-group';
 import { Persistence, PersistenceMode } from './persistence';
 import { engineSchema, instanceOf, NO_TOKENS, parse, TokenCheck } from './schema';
@@ -46,7 +46,7 @@ export function refuseAuthTokenForMemcached(propPath: string, engine: CacheEngin
 }
 
 /** The ACL user names cachefleet keeps for itself. */
-export const INTERNAL_USERS = { sentinel: 'cachefleet-sentinel', replication: 'cachefleet-replication' } as const;
+export const INTERNAL_USERS = { sentinel: 'cachefleet-sentinel', replication: 'cachefleet-replication', admin: 'cachefleet-admin' } as const;
 
 function integerBetween(min: number, max: number) {
   const allowed = `must be an integer between ${min} and ${max}`;
@@ -73,6 +73,9 @@ const fleetSchema = z.object({
 
 const replicationGroupSchema = fleetSchema.extend({
   replicasPerShard: integerBetween(0, LIMITS.maxReplicasPerShard).optional(),
+  failureDetection: z
+    .enum(FailureDetection, { error: `must be one of ${Object.values(FailureDetection).map((v) => `FailureDetection.${v}`).join(', ')}` })
+    .optional(),
   shards: z
     .unknown()
     .refine((value) => value === undefined, {
@@ -97,6 +100,8 @@ export interface ValidatedFleet {
   readonly dataNodes: number;
   /** Whether Sentinel fails the group over. */
   readonly failover: boolean;
+  /** How the sentinels detect a silent primary (replication groups; cache clusters do not fail over). */
+  readonly failureDetection: FailureDetection;
   readonly construct: 'ReplicationGroup' | 'CacheCluster';
 }
 
@@ -107,7 +112,7 @@ export function validateReplicationGroupOptions(props: ReplicationGroupOptions, 
     throw new ValidationError('engine', valid.engine.engineType, 'must be Redis or Valkey for a ReplicationGroup (Memcached does not replicate: use a CacheCluster)');
   }
   const replicas = valid.replicasPerShard ?? 1;
-  return finish(valid, 'ReplicationGroup', 1 + replicas, replicas > 0);
+  return { ...finish(valid, 'ReplicationGroup', 1 + replicas, replicas > 0), failureDetection: valid.failureDetection ?? FailureDetection.STALL_TOLERANT };
 }
 
 /** Checks a cache cluster's props; throws `ValidationError` on the first problem. */
@@ -149,6 +154,7 @@ function finish(
     authUsername: valid.authUsername ?? 'app',
     dataNodes,
     failover,
+    failureDetection: FailureDetection.STALL_TOLERANT,
     construct,
   };
 }

@@ -50,7 +50,7 @@ describe('the AWS example', () => {
     const fleets = summarize(outdir);
     expect(fleets.map((fleet) => [fleet.engine, fleet.kind, fleet.nodes.length, fleet.port])).toEqual([
       ['valkey 8.0.2', 'replication', 3, '6379'],
-      ['memcached 1.6.38', 'memcached', 3, '11211'],
+      ['memcached 1.6.45', 'memcached', 3, '11211'],
     ]);
     for (const fleet of fleets) expect(fleet.nodes.map((node) => node.zone)).toEqual(EXAMPLE_ZONES);
     expect(fleets[0].endpoints.PrimaryEndpoint).toBe(`${stack.sessions.primaryEndpoint.hostname}:6379`);

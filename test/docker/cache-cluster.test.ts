@@ -32,7 +32,7 @@ describe('docker.CacheCluster', () => {
     expect(node.ulimit).toEqual([{ name: 'nofile', soft: 65536, hard: 65536 }]);
     expect(node.healthcheck.test.slice(-2)).toEqual(['wait-ready', 'memcached']);
     expect(node.networks_advanced[0]).toMatchObject({ ipv4_address: '172.28.1.11', aliases: ['pages-node-1'] });
-    expect(Object.values<any>(json.resource.docker_image)).toEqual([{ name: 'memcached:1.6.38', keep_locally: true }]);
+    expect(Object.values<any>(json.resource.docker_image)).toEqual([{ name: 'public.ecr.aws/docker/library/memcached:1.6.45@sha256:75c93cc91e76853da7c029e74d6e8dbd44774dd3713c93be8cd1971ad26120a4', keep_locally: true }]);
     expect(cluster.nodeEndpoints.map((e) => e.socketAddress)).toEqual(['172.28.1.10:11211', '172.28.1.11:11211', '172.28.1.12:11211']);
     expect(cluster.endpoint.socketAddress).toBe('172.28.1.10:11211');
     expect(cluster.authUsername).toBeUndefined();
@@ -101,6 +101,6 @@ describe('docker flavor: Redis 6.2', () => {
     const stack = dockerStack();
     const cluster = new CacheCluster(stack, 'Old', { engine: CacheEngine.redis({ version: RedisEngineVersion.VER_6_2 }) });
     expect(cluster.node.metadata.filter((m) => m.type === '@cdktf/warn')).toEqual([]);
-    expect(JSON.stringify(synthJson(stack))).toContain('"redis:6.2.17"');
+    expect(JSON.stringify(synthJson(stack))).toContain('"public.ecr.aws/docker/library/redis:6.2.24@sha256:e7b96daa9a182b0a2639253fdab98244190ec2dca8a41da3fb31a147ef71a870"');
   });
 });

@@ -82,6 +82,7 @@ const INVALID_DOCKER_PROPS: Array<[string, Record<string, unknown>, string]> = [
   ['a restart policy string', { restartPolicy: 'sometimes' }, '`restartPolicy` must be a RestartPolicy (no, on-failure, always, unless-stopped), got: "sometimes"'],
   ['a literal token', { authToken: 'my-secret-token-123' }, '`authToken` must be an AuthToken (AuthToken.fromVariable() or AuthToken.fromFile()), never a literal, got: "my-secret-token-123"'],
   ['a literal internal token', { internalAuthToken: 'my-secret-token-123' }, '`internalAuthToken` must be an AuthToken (AuthToken.fromVariable() or AuthToken.fromFile()), never a literal, got: "my-secret-token-123"'],
+  ['a literal admin token', { adminAuthToken: 'my-admin-token-123' }, '`adminAuthToken` must be an AuthToken (AuthToken.fromVariable() or AuthToken.fromFile()), never a literal, got: "my-admin-token-123"'],
 ];
 
 describe('docker flavor: its own props', () => {
@@ -131,7 +132,7 @@ describe('docker flavor: one fleet name per stack', () => {
     expect(() => new ReplicationGroup(new Construct(stack, 'Other'), 'Sessions', { engine: redis, subnetCidr: '172.28.1.0/24' })).toThrow(/^`id` /);
     const json = synthJson(stack);
     expect(Object.keys(containersByName(json))).toHaveLength(5);
-    expect(Object.keys(json.variable)).toEqual(['sessions_auth_token']);
+    expect(Object.keys(json.variable).sort()).toEqual(['sessions_admin_token', 'sessions_auth_token']);
     expect(Object.keys(json.resource.docker_network)).toHaveLength(1);
   });
 

@@ -17,7 +17,7 @@ describe('docker.ReplicationGroup', () => {
     const group = new ReplicationGroup(stack, 'Sessions', { engine: redis });
     const synthesized = Testing.synth(stack);
     expect(synthesized).toHaveResource({ tfResourceType: 'docker_network' } as any);
-    expect(synthesized).toHaveResourceWithProperties({ tfResourceType: 'docker_image' } as any, { name: 'redis:7.2.7' });
+    expect(synthesized).toHaveResourceWithProperties({ tfResourceType: 'docker_image' } as any, { name: 'public.ecr.aws/docker/library/redis:7.2.16@sha256:0637954999d01b7c9ce9167db2da50656e2590d3b884f1c600c5f63bb6e6773c' });
     const json = JSON.parse(synthesized);
     const containers = containersByName(json);
     expect(Object.keys(containers).sort()).toEqual([
@@ -58,7 +58,7 @@ describe('docker.ReplicationGroup', () => {
     const stack = dockerStack();
     new ReplicationGroup(stack, 'Sessions', { engine: valkey, replicasPerShard: 2 });
     const json = synthJson(stack);
-    expect(Object.values<any>(json.resource.docker_image)).toEqual([{ name: 'valkey/valkey:8.0.2', keep_locally: true }]);
+    expect(Object.values<any>(json.resource.docker_image)).toEqual([{ name: 'public.ecr.aws/valkey/valkey:8.0.2', keep_locally: true }]);
     const node = containersByName(json)['sessions-node-1'];
     expect(node.image).toMatch(/^\$\{docker_image\.Sessions_Image_[0-9A-F]+\.image_id\}$/);
     expect(node.entrypoint).toEqual(['/usr/local/bin/cachefleet-node']);
@@ -87,6 +87,7 @@ describe('docker.ReplicationGroup', () => {
       '/etc/cachefleet/sentinel.conf',
       '/run/cachefleet/secrets/app-password',
       '/run/cachefleet/secrets/internal-password',
+      '/run/cachefleet/secrets/admin-password',
     ]);
     expect(node.upload[0].executable).toBe(true);
     const sentinel = containersByName(json)['sessions-sentinel-0'];
@@ -118,6 +119,31 @@ describe('docker.ReplicationGroup', () => {
     for (const [name, output] of Object.entries<any>(json.output)) {
       if (JSON.stringify(output.value).includes('var.sessions_auth_token')) expect([name, output.sensitive]).toEqual([name, true]);
     }
+  });
+
+  test('the admin password is a sensitive variable of its own, never derived from the AUTH token; a user token replaces it', () => {
+    // GIVEN / WHEN the default
+    const stack = dockerStack();
+    new ReplicationGroup(stack, 'Sessions', { engine: redis });
+    const json = synthJson(stack);
+
+    // THEN
+    expect(json.variable.sessions_admin_token).toMatchObject({ type: 'string', sensitive: true, nullable: false });
+    expect(json.variable.sessions_admin_token.validation[0].error_message).toBe(`The admin user's password must be ${AUTH_TOKEN_RULE.allowed}.`);
+    for (const container of Object.values<any>(containersByName(json))) {
+      const admin = container.upload.find((u: any) => u.file === '/run/cachefleet/secrets/admin-password');
+      expect(admin).toEqual({ file: '/run/cachefleet/secrets/admin-password', content: '${var.sessions_admin_token}', permissions: '0600' });
+    }
+    // No output carries it: the application's URLs hold the AUTH token only.
+    expect(JSON.stringify(json.output)).not.toContain('admin_token');
+
+    // GIVEN / WHEN a file
+    const own = dockerStack();
+    new ReplicationGroup(own, 'Sessions', { engine: redis, adminAuthToken: AuthToken.fromFile('/secrets/admin') });
+    const ownJson = synthJson(own);
+    expect(ownJson.variable.sessions_admin_token).toBeUndefined();
+    expect(containersByName(ownJson)['sessions-node-0'].upload.find((u: any) => u.file.endsWith('admin-password')).content)
+      .toBe('${sensitive(trimspace(file("/secrets/admin")))}');
   });
 
   test('GIVEN a user variable and a file for the internal password THEN they are used', () => {

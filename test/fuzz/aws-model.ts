@@ -1,6 +1,5 @@
-import { zonesOf } from './aws-arbitraries';
 import type { FleetConstruct } from './core-arbitraries';
-import { engineOf, fleetSize, settleFleet, slotCount } from './fleet-model';
+import { engineOf, FleetSize, fleetSize, settleFleet } from './fleet-model';
 import { Draw, Verdict } from './picks';
 import { EngineType } from '../../src/core/engine';
 
@@ -10,6 +9,16 @@ import { EngineType } from '../../src/core/engine';
  * `removalPolicy` but refuses a value of the wrong kind all the same), except `authToken`, which a
  * Memcached fleet refuses whatever its value: it has no AUTH.
  */
+
+/**
+ * The host numbers a fleet reserves in every subnet, whatever its zones: one per slot name it can
+ * ever have (a replication group's 6 data nodes and 3 sentinel-only slots; Memcached's 40 nodes; a
+ * single node), so that no address ever passes from one slot name to another.
+ */
+function reservedHosts(construct: FleetConstruct, size: FleetSize): number {
+  if (size.memcached) return 40;
+  return construct === 'ReplicationGroup' ? 9 : 1;
+}
 
 /** The highest host number a /24 subnet gives a node (255 is its broadcast address). */
 const LAST_HOST = 254;
@@ -21,8 +30,7 @@ export function settleAws(construct: FleetConstruct, draw: Draw, props: Record<s
   }
   const size = fleetSize(construct, draw, props);
   if (draw.nodeAddressOffset?.verdict === 'depends' && size && draw.vpcSubnets.verdict === 'valid') {
-    const perZone = Math.ceil(slotCount(size, false) / zonesOf(draw.vpcSubnets));
-    verdicts.nodeAddressOffset = props.nodeAddressOffset + perZone - 1 <= LAST_HOST ? 'valid' : 'invalid';
+    verdicts.nodeAddressOffset = props.nodeAddressOffset + reservedHosts(construct, size) - 1 <= LAST_HOST ? 'valid' : 'invalid';
   }
   return verdicts;
 }

@@ -44,6 +44,7 @@ export function renderFleetEnv(plan: FleetPlan): string {
     ['CF_APP_USER', redisLike ? plan.users.application : ''],
     ['CF_SENTINEL_USER', redisLike ? plan.users.sentinel : ''],
     ['CF_REPLICATION_USER', redisLike ? plan.users.replication : ''],
+    ['CF_ADMIN_USER', redisLike ? plan.users.admin : ''],
     ['CF_RESERVED_MEMORY_PERCENT', plan.reservedMemoryPercent],
   ]);
 }

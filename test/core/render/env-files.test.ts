@@ -22,8 +22,8 @@ function source(text: string, names: string[]): Record<string, string> {
 
 const FLEET_VARIABLES = [
   'CF_FLEET_NAME', 'CF_KIND', 'CF_ENGINE', 'CF_ENGINE_VERSION', 'CF_BINARY_PREFIX', 'CF_PACKAGE', 'CF_CONTAINER_IMAGE',
-  'CF_PORT', 'CF_SENTINEL_PORT', 'CF_MASTER_NAME', 'CF_QUORUM', 'CF_SENTINELS', 'CF_DATA_NODES',
-  'CF_APP_USER', 'CF_SENTINEL_USER', 'CF_REPLICATION_USER', 'CF_RESERVED_MEMORY_PERCENT',
+  'CF_ENGINE_USER', 'CF_CONTAINER_USER', 'CF_PORT', 'CF_SENTINEL_PORT', 'CF_MASTER_NAME', 'CF_QUORUM', 'CF_SENTINELS', 'CF_DATA_NODES',
+  'CF_APP_USER', 'CF_SENTINEL_USER', 'CF_REPLICATION_USER', 'CF_ADMIN_USER', 'CF_RESERVED_MEMORY_PERCENT',
 ];
 
 describe('shellQuote', () => {
@@ -54,7 +54,9 @@ describe('renderFleetEnv', () => {
       CF_ENGINE_VERSION: '7.0.15',
       CF_BINARY_PREFIX: 'redis',
       CF_PACKAGE: '',
-      CF_CONTAINER_IMAGE: 'redis:7.0.15',
+      CF_CONTAINER_IMAGE: 'public.ecr.aws/docker/library/redis:7.0.15',
+      CF_ENGINE_USER: 'redis',
+      CF_CONTAINER_USER: '999:999',
       CF_PORT: '6379',
       CF_SENTINEL_PORT: '26379',
       CF_MASTER_NAME: 'orders',
@@ -64,13 +66,14 @@ describe('renderFleetEnv', () => {
       CF_APP_USER: 'app',
       CF_SENTINEL_USER: 'cachefleet-sentinel',
       CF_REPLICATION_USER: 'cachefleet-replication',
+      CF_ADMIN_USER: 'cachefleet-admin',
       CF_RESERVED_MEMORY_PERCENT: '25',
     });
   });
 
-  test('the Amazon Linux package and its binary prefix when one exists', () => {
-    const values = source(renderFleetEnv(redisPlan({ engine: REDIS_6, dataAddresses: ['10.0.0.10'] })), ['CF_PACKAGE', 'CF_BINARY_PREFIX']);
-    expect(values).toEqual({ CF_PACKAGE: 'redis6', CF_BINARY_PREFIX: 'redis6' });
+  test('the Amazon Linux package, its binary prefix and its own user when one exists', () => {
+    const values = source(renderFleetEnv(redisPlan({ engine: REDIS_6, dataAddresses: ['10.0.0.10'] })), ['CF_PACKAGE', 'CF_BINARY_PREFIX', 'CF_ENGINE_USER']);
+    expect(values).toEqual({ CF_PACKAGE: 'redis6', CF_BINARY_PREFIX: 'redis6', CF_ENGINE_USER: 'redis' });
   });
 
   test('Memcached: no sentinel and no users, written empty so that `set -u` holds', () => {
@@ -81,6 +84,8 @@ describe('renderFleetEnv', () => {
       CF_ENGINE: 'memcached',
       CF_PACKAGE: 'memcached',
       CF_BINARY_PREFIX: 'memcached',
+      CF_ENGINE_USER: 'memcached',
+      CF_CONTAINER_USER: '11211:11211',
       CF_SENTINELS: '',
       CF_QUORUM: '',
       CF_APP_USER: '',
