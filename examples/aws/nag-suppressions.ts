@@ -13,7 +13,7 @@ export interface ExampleSuppression {
 const slots = (fleet: string, count: number, child: string) => Array.from({ length: count }, (_, i) => `${fleet}/node-${i}/${child}`);
 const bothFleets = (child: string) => ['Sessions', 'Pages'].map((fleet) => `${fleet}/${child}`);
 const publicSubnets = (child: string) => [1, 2, 3].map((n) => `Vpc/PublicSubnet${n}/${child}`);
-const secrets = ['Sessions/AuthToken/Resource', 'Sessions/InternalPassword/Resource'];
+const secrets = ['Sessions/AuthToken/Resource', 'Sessions/InternalPassword/Resource', 'Sessions/AdminToken/Resource'];
 const inlinePolicies = [...bothFleets('InstanceRole/DefaultPolicy/Resource'), ...bothFleets('NodePolicy/Resource'), 'Handler/ServiceRole/DefaultPolicy/Resource', 'Vpc/All/IAMRole/DefaultPolicy/Resource'];
 const BOTH = (rule: string) => [`NIST.800.53.R5-${rule}`, `HIPAA.Security-${rule}`];
 
@@ -37,29 +37,19 @@ const ACCEPTED: Array<{ ids: string[]; paths: string[]; reason: string }> = [
     reason: "The example client function uses Lambda's standard managed policies for logs and VPC access.",
   },
   {
-    ids: [
-      'AwsSolutions-IAM5[Action::s3:GetBucket*]',
-      'AwsSolutions-IAM5[Action::s3:GetObject*]',
-      'AwsSolutions-IAM5[Action::s3:List*]',
-      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]',
-    ],
-    paths: bothFleets('InstanceRole/DefaultPolicy/Resource'),
-    reason: "The nodes read their configuration bundle, a CDK asset: aws-cdk-lib's asset grantRead gives these actions on the bootstrap assets bucket.",
-  },
-  {
     ids: ['AwsSolutions-IAM5[Resource::*]'],
     paths: bothFleets('NodePolicy/Resource'),
-    reason: 'Only ec2:DescribeVolumes, ec2:DescribeNetworkInterfaces, autoscaling:DescribeAutoScalingInstances (no resource-level permissions) and cloudwatch:PutMetricData (limited by the cloudwatch:namespace condition to CacheFleet) use "*".',
+    reason: 'Only ec2:DescribeVolumes, ec2:DescribeNetworkInterfaces, ec2:DescribeInstances, autoscaling:DescribeAutoScalingInstances (no resource-level permissions) and cloudwatch:PutMetricData (limited by the cloudwatch:namespace condition to CacheFleet) use "*".',
   },
   {
     ids: ['AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]'],
     paths: bothFleets('NodePolicy/Resource'),
-    reason: "Attaching a volume or interface also authorizes on the instance, whose id is unknown before launch; the aws:ResourceTag/cachefleet:fleet condition limits it to the fleet's own instances, and the volume and interface statements name their ARNs.",
+    reason: "Attaching or force-detaching a volume or interface also authorizes on the instance, whose id is unknown before launch; the aws:ResourceTag/cachefleet:fleet condition limits it to the fleet's own instances, and the volume and interface statements name their ARNs.",
   },
   {
     ids: ['AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/*]'],
-    paths: ['Sessions/NodePolicy/Resource'],
-    reason: "Completing the pre-stop lifecycle action: an auto scaling group ARN holds a generated id, and naming the groups would make the role depend on them while they wait for the role; the autoscaling:ResourceTag/cachefleet:fleet condition limits it to the fleet's groups.",
+    paths: bothFleets('NodePolicy/Resource'),
+    reason: "Marking an instance Unhealthy after a failed boot and completing the pre-stop lifecycle action: an auto scaling group ARN holds a generated id, and naming the groups would make the role depend on them while they wait for the role; the autoscaling:ResourceTag/cachefleet:fleet condition limits it to the fleet's groups.",
   },
   {
     ids: ['AwsSolutions-L1'],
@@ -69,7 +59,7 @@ const ACCEPTED: Array<{ ids: string[]; paths: string[]; reason: string }> = [
   {
     ids: ['AwsSolutions-SMG4', ...BOTH('SecretsManagerRotationEnabled')],
     paths: secrets,
-    reason: 'Rotating the AUTH token or the internal password of a running group is not supported yet (README: not supported yet); a rotation would lock the nodes out.',
+    reason: 'Rotating the AUTH token, the internal password or the admin password of a running group is not supported yet (README: not supported yet); a rotation would lock the nodes out.',
   },
   {
     ids: BOTH('SecretsManagerUsingKMSKey'),

@@ -92,6 +92,8 @@ describeInteg('cachefleet-node on the local platform', () => {
       'app-password-sha256': sha256(fleet.appPassword),
       'internal-password': fleet.internalPassword,
       'internal-password-sha256': sha256(fleet.internalPassword),
+      'admin-password': fleet.adminPassword,
+      'admin-password-sha256': sha256(fleet.adminPassword),
       'on-failover-hook': path.join(dirs.run, 'on-failover'),
     };
   }
@@ -284,7 +286,7 @@ describeInteg('cachefleet-node on the local platform', () => {
           .filter((line) => line.trim() !== '' && !line.startsWith('#'))
           .map((line) => line.split(' ')[0]),
       );
-      const operatorSet = ['enable-debug-command local', 'maxclients 999', 'io-threads 2'].filter((line) => !setByIncludes.has(line.split(' ')[0]));
+      const operatorSet = ['crash-log-enabled no', 'maxclients 999', 'io-threads 2'].filter((line) => !setByIncludes.has(line.split(' ')[0]));
       expect(operatorSet.length).toBeGreaterThan(0);
       fs.appendFileSync(live, [
         '',
@@ -458,12 +460,13 @@ describeInteg('cachefleet-node on the local platform', () => {
     });
 
     test('the engine runs the rendered maxmemory: 256 MiB less the reserved share', async () => {
-      const reply = (await command('127.0.0.76', 6379, { username: 'app', password: HOSTILE_APP_TOKEN }, 'CONFIG', 'GET', 'maxmemory')) as string[];
+      // CONFIG is the admin user's (the application user gets NOPERM).
+      const reply = (await command('127.0.0.76', 6379, { username: 'cachefleet-admin', password: fleet.adminPassword }, 'CONFIG', 'GET', 'maxmemory')) as string[];
       expect(Number(reply[1])).toBe(Math.floor((TEST_MEMORY_BYTES * (100 - fleet.plan.reservedMemoryPercent)) / 100));
     });
 
     test('apply-parameters: CONFIG SETs each live parameter that changed, and stops naming one the engine refuses', async () => {
-      const app = { username: 'app', password: HOSTILE_APP_TOKEN };
+      const admin = { username: 'cachefleet-admin', password: fleet.adminPassword };
       const live = path.join(fleet.dirs('node-0').config, 'live-parameters');
       const running = path.join(fleet.dirs('node-0').run, 'live-parameters.running');
       fs.copyFileSync(live, running);
@@ -471,7 +474,7 @@ describeInteg('cachefleet-node on the local platform', () => {
       const applied = await fleet.agent('node-0', ['apply-parameters', running]);
       expect({ code: applied.code, stderr: applied.stderr }).toEqual({ code: 0, stderr: expect.stringContaining("applied timeout '321' live") });
       expect(applied.stderr).toContain('1 parameter(s) applied live');
-      expect(await command('127.0.0.76', 6379, app, 'CONFIG', 'GET', 'timeout')).toEqual(['timeout', '321']);
+      expect(await command('127.0.0.76', 6379, admin, 'CONFIG', 'GET', 'timeout')).toEqual(['timeout', '321']);
       fs.writeFileSync(live, `${fs.readFileSync(live, 'utf8')}maxmemory-policy\tnot-a-policy\n`);
       const refused = await fleet.agent('node-0', ['apply-parameters', running]);
       expect(refused.code).not.toBe(0);

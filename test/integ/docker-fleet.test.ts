@@ -19,6 +19,7 @@ import { RedisEngineVersion } from '../../src/core/engine';
 jest.setTimeout(180_000);
 
 const TOKEN = 'Docker&Token|$HOME-9876';
+const ADMIN_TOKEN = 'Docker-Admin_5432-ijkl';
 const INTERNAL = createHash('sha256').update(`${TOKEN}:cachefleet-internal`).digest('hex');
 
 describeInteg('the Docker example run from its cdk.tf.json', () => {
@@ -26,7 +27,7 @@ describeInteg('the Docker example run from its cdk.tf.json', () => {
 
   let fleet: TerraformContainers;
   let outputs: Record<string, { value: unknown; sensitive: boolean }>;
-  const inputs = { variables: { sessions_auth_token: TOKEN } };
+  const inputs = { variables: { sessions_auth_token: TOKEN, sessions_admin_token: ADMIN_TOKEN } };
   const app = { username: 'app', password: TOKEN };
 
   beforeAll(() => {

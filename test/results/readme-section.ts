@@ -1,4 +1,4 @@
-import { BenchResults, TargetResult } from '../bench/results';
+import { AgentCostResults, BenchResults, TargetResult } from '../bench/results';
 import { DetectionSetting, FailoverResult, FaultResults, HostLossResult, SplitBrainRun, StallResult, Target } from '../faults/results';
 import { median } from '../shared/run-stats';
 
@@ -161,9 +161,23 @@ export function renderResultsSection(faults: FaultResults, bench: BenchResults):
       return [String(nodes), String(ours?.resources ?? '—'), ours ? `${Math.round(ours.medianMs)} ms` : '—', theirs ? `${Math.round(theirs.medianMs)} ms` : '—'];
     })),
     '',
+    ...(bench.agentCost ? agentCostLines(bench.agentCost) : []),
     RESULTS_END,
   ];
   return lines.join('\n');
+}
+
+/** The node agent's steady-state cost: a sentence and a table per activity. */
+function agentCostLines(agent: AgentCostResults): string[] {
+  return [
+    `**Node agent** (aws platform): ${agent.simulatedMinutes} simulated minutes of a ${agent.nodes}-node group's timers against moto with the real AWS CLI; ` +
+      `CPU of each run with everything it started. ${agent.cpuSecondsPerHourPerNode.toFixed(1)} CPU-seconds per hour per node ` +
+      `(${(agent.cpuSecondsPerHourPerNode / 36).toFixed(2)} % of a core); ${agent.route53CallsPerMinutePerFleet.toFixed(2)} Route 53 calls per minute per fleet, ` +
+      `${agent.route53RequestsPerSecondWithQuotaFleets.toFixed(2)} requests/s for ${agent.route53QuotaFleets} fleets (quota ${agent.route53QuotaRequestsPerSecond}/s).`,
+    '',
+    ...table(['activity', 'every', 'CPU-seconds per hour per node'], agent.activities.map((a) => [a.description, `${a.periodSeconds} s`, a.cpuSecondsPerHourPerNode.toFixed(2)])),
+    '',
+  ];
 }
 
 /** Replaces the README's generated part (between the markers) with `section`. */

@@ -14,6 +14,7 @@ export const TEST_MEMORY_BYTES = 256 * 1024 * 1024;
 /** AUTH tokens as validation accepts them (ElastiCache's rules), with characters shells and sed mind. */
 export const DEFAULT_APP_PASSWORD = 'App&Token|$HOME-1234';
 export const DEFAULT_INTERNAL_PASSWORD = 'internal-Pass_5678-abcd';
+export const DEFAULT_ADMIN_PASSWORD = 'admin-Pass_9012-efgh';
 
 export interface FleetOptions {
   /** The plan, from core's planner. */
@@ -22,6 +23,8 @@ export interface FleetOptions {
   readonly appPassword?: string;
   /** @default DEFAULT_INTERNAL_PASSWORD */
   readonly internalPassword?: string;
+  /** @default DEFAULT_ADMIN_PASSWORD */
+  readonly adminPassword?: string;
   /** Extra environment for every agent run (timeouts, …). */
   readonly env?: Record<string, string>;
   /** A name for the temporary root. */
@@ -59,6 +62,7 @@ export class Fleet {
   public readonly plan: FleetPlan;
   public readonly appPassword: string;
   public readonly internalPassword: string;
+  public readonly adminPassword: string;
   /** The rendered bundle, by relative path. */
   public readonly bundle: Record<string, string>;
   private readonly processes = new Map<string, ManagedProcess>();
@@ -68,6 +72,7 @@ export class Fleet {
     this.plan = options.plan;
     this.appPassword = options.appPassword ?? DEFAULT_APP_PASSWORD;
     this.internalPassword = options.internalPassword ?? DEFAULT_INTERNAL_PASSWORD;
+    this.adminPassword = options.adminPassword ?? DEFAULT_ADMIN_PASSWORD;
     this.extraEnv = options.env ?? {};
     this.bundle = renderBundle(this.plan);
     for (const slot of this.plan.slots) this.writeSlot(slot);
@@ -211,6 +216,7 @@ export class Fleet {
     fs.mkdirSync(dirs.secrets, { recursive: true, mode: 0o700 });
     fs.writeFileSync(path.join(dirs.secrets, 'app-password'), this.appPassword, { mode: 0o600 });
     fs.writeFileSync(path.join(dirs.secrets, 'internal-password'), this.internalPassword, { mode: 0o600 });
+    fs.writeFileSync(path.join(dirs.secrets, 'admin-password'), this.adminPassword, { mode: 0o600 });
   }
 }
 
