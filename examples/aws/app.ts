@@ -26,7 +26,8 @@ export class CacheFleetExampleStack extends Stack {
     const vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr('10.0.0.0/16'),
       availabilityZones: EXAMPLE_ZONES,
-      natGateways: 1,
+      // One NAT gateway per zone: a node boots and heals through its own zone's route (README).
+      natGateways: EXAMPLE_ZONES.length,
       subnetConfiguration: [
         { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
         { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
