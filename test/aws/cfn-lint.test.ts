@@ -23,7 +23,7 @@ const IGNORED: Array<{ rule: string; resource: RegExp; why: string }> = [
   {
     rule: 'W3010',
     resource: /^Vpc(Public|Private|Isolated)Subnet\dSubnet[0-9A-F]{8}$/,
-    why: "ec2.Vpc writes the zone names it is given literally in its subnets; the tests and the example name their zones so that synth needs no lookup",
+    why: 'ec2.Vpc writes the zone names it is given literally in its subnets; the tests and the example name their zones so that synth needs no lookup',
   },
   {
     rule: 'W3005',

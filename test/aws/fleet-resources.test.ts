@@ -85,8 +85,10 @@ describe('the machine image is resolved at launch, not at deploy', () => {
     const app = new App({ context });
     const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
     const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
-      vpcId: 'vpc-0a0', availabilityZones: ZONES,
-      privateSubnetIds: ['subnet-0a', 'subnet-0b', 'subnet-0c'], privateSubnetIpv4CidrBlocks: ['10.0.3.0/24', '10.0.4.0/24', '10.0.5.0/24'],
+      vpcId: 'vpc-0a0',
+      availabilityZones: ZONES,
+      privateSubnetIds: ['subnet-0a', 'subnet-0b', 'subnet-0c'],
+      privateSubnetIpv4CidrBlocks: ['10.0.3.0/24', '10.0.4.0/24', '10.0.5.0/24'],
     });
     new ReplicationGroup(stack, 'Sessions', { vpc, engine: valkey, ...props });
     const template = Template.fromStack(stack).toJSON();
@@ -156,8 +158,10 @@ describe('deploys that fail loudly and in order', () => {
   test('with an imported VPC, nothing to wait for', () => {
     const stack = new Stack(new App(), 'Test');
     const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
-      vpcId: 'vpc-0a0', availabilityZones: ZONES,
-      privateSubnetIds: ['subnet-0a', 'subnet-0b', 'subnet-0c'], privateSubnetIpv4CidrBlocks: ['10.0.3.0/24', '10.0.4.0/24', '10.0.5.0/24'],
+      vpcId: 'vpc-0a0',
+      availabilityZones: ZONES,
+      privateSubnetIds: ['subnet-0a', 'subnet-0b', 'subnet-0c'],
+      privateSubnetIpv4CidrBlocks: ['10.0.3.0/24', '10.0.4.0/24', '10.0.5.0/24'],
     });
     new ReplicationGroup(stack, 'Sessions', { vpc, engine: valkey });
     Template.fromStack(stack).resourceCountIs('AWS::AutoScaling::AutoScalingGroup', 3);

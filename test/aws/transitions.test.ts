@@ -65,7 +65,8 @@ function update(before: Resources, after: Resources): Outcome {
   const created = Object.keys(after).filter((id) => !(id in before));
   const deleted = Object.keys(before).filter((id) => !(id in after));
   const replaced = Object.keys(after).filter((id) => id in before && before[id].Type === after[id].Type
-    && (REPLACED_BY[after[id].Type] ?? []).some((name) => JSON.stringify(before[id].Properties?.[name]) !== JSON.stringify(after[id].Properties?.[name])));
+    && (REPLACED_BY[after[id].Type] ?? []).some((name) =>
+      JSON.stringify(before[id].Properties?.[name]) !== JSON.stringify(after[id].Properties?.[name])));
   const renewed = new Set([...created, ...replaced]);
   const physicalBefore = (id: string): Physical => `${id}@before`;
   const physicalAfter = (id: string): Physical => (renewed.has(id) ? `${id}@after` : `${id}@before`);

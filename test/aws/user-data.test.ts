@@ -106,7 +106,7 @@ describe('node scripts', () => {
     const program = fetchScript({ bundleParameterName: '/cachefleet/param', stackName: 'stack', restartFingerprint: '0123456789abcdef', signalTimeoutSeconds: 900 });
     // SC1091 (info) only says that fetch.sh's fallback `. ../lib/common.sh`, for a run from the source
     // tree, is not followed: in the user data, common.sh's text is above it and the fallback never runs.
-    const result = inTemp({ 'fetch': program }, (dir) => spawnSync('shellcheck', ['-s', 'bash', '-e', 'SC1091', path.join(dir, 'fetch')], { encoding: 'utf8' }));
+    const result = inTemp({ fetch: program }, (dir) => spawnSync('shellcheck', ['-s', 'bash', '-e', 'SC1091', path.join(dir, 'fetch')], { encoding: 'utf8' }));
     expect(result.stdout).toBe('');
     expect(result.status).toBe(0);
   });
@@ -122,9 +122,9 @@ describe('node scripts', () => {
     for (const name of NODE_SCRIPTS) expect(files[name]).toBe(nodeScript(name));
     const dir = writeBundleDirectory(plan);
     for (const name of ['cachefleet-node', 'aws/boot.sh', 'aws/units.sh', 'aws/apply.sh', 'aws/lifecycle.sh']) {
-      expect({ name, mode: fs.statSync(path.join(dir, name)).mode & 0o777 }).toEqual({ name, mode: 0o755 });
+      expect({ name, mode: fs.statSync(path.join(dir, name)).mode % 0o1000 }).toEqual({ name, mode: 0o755 });
     }
-    expect(fs.statSync(path.join(dir, 'lib/common.sh')).mode & 0o777).toBe(0o644);
+    expect(fs.statSync(path.join(dir, 'lib/common.sh')).mode % 0o1000).toBe(0o644);
   });
 
   test('the scripts name the bundle\'s files, the hook and the namespace as the library does', () => {
@@ -205,8 +205,15 @@ esac
     fs.writeFileSync(calls, '');
     const child = spawn('bash', [path.join(dir, 'fetch'), ...mode], {
       env: {
-        PATH: `${path.join(dir, 'bin')}:${process.env.PATH}`, CALLS: calls, DEPLOY_WAITS: deployWaits ? '1' : '', LOCATION: location,
-        CACHEFLEET_ROOT: root ?? path.join(dir, 'root'), CACHEFLEET_METADATA_URL: `http://127.0.0.1:${port}`, CACHEFLEET_RETRIES: '2', CACHEFLEET_RETRY_DELAY: '0', TMPDIR: dir,
+        PATH: `${path.join(dir, 'bin')}:${process.env.PATH}`,
+        CALLS: calls,
+        DEPLOY_WAITS: deployWaits ? '1' : '',
+        LOCATION: location,
+        CACHEFLEET_ROOT: root ?? path.join(dir, 'root'),
+        CACHEFLEET_METADATA_URL: `http://127.0.0.1:${port}`,
+        CACHEFLEET_RETRIES: '2',
+        CACHEFLEET_RETRY_DELAY: '0',
+        TMPDIR: dir,
       },
     });
     let stderr = '';

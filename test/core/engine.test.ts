@@ -40,7 +40,10 @@ describe('CacheEngine', () => {
     expect(MemcachedEngineVersion.VER_1_6.installation).toMatchObject({ amazonLinuxPackage: 'memcached', engineUser: 'memcached' });
     // Redis 7.x has no Amazon Linux 2023 package, and AL2023's valkey package is Valkey 9.0 (release
     // 2023.11.20260427): these run from the image, they are not refused.
-    for (const version of [RedisEngineVersion.VER_7_0, RedisEngineVersion.VER_7_2, ValkeyEngineVersion.VER_7_2, ValkeyEngineVersion.VER_8_0, ValkeyEngineVersion.VER_8_1]) {
+    const imageOnly = [
+      RedisEngineVersion.VER_7_0, RedisEngineVersion.VER_7_2, ValkeyEngineVersion.VER_7_2, ValkeyEngineVersion.VER_8_0, ValkeyEngineVersion.VER_8_1,
+    ];
+    for (const version of imageOnly) {
       expect(version.installation.amazonLinuxPackage).toBeUndefined();
     }
   });

@@ -151,10 +151,16 @@ describe('planFleet: host numbers fixed by slot name', () => {
   /** Each slot's host number, by slot name. */
   function hostsByName(fleet: ValidatedFleet, zoneCount = 3, dedicatedSentinels = false): Record<string, number> {
     const hosts: number[] = [];
-    const plan = planFleet({ name: 'sessions', fleet, zoneCount, dedicatedSentinels, addressOf: (position) => {
-      hosts[position.index] = position.hostNumber;
-      return addressOf(position);
-    } });
+    const plan = planFleet({
+      name: 'sessions',
+      fleet,
+      zoneCount,
+      dedicatedSentinels,
+      addressOf: (position) => {
+        hosts[position.index] = position.hostNumber;
+        return addressOf(position);
+      },
+    });
     return Object.fromEntries(plan.slots.map((slot) => [slot.name, hosts[slot.index]]));
   }
 

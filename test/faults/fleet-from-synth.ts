@@ -43,7 +43,6 @@ export function replicationGroupJson(engine: FaultEngine, failureDetection?: Fai
 }
 
 
-
 /** A single Redis node with the given persistence. */
 export function singleNodeJson(engine: FaultEngine, persistence: Persistence): string {
   return synthesize((stack: Construct) => new docker.CacheCluster(stack, 'Durable', { engine: engine.engine, numCacheNodes: 1, persistence }));

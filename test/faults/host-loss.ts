@@ -28,7 +28,12 @@ export interface HostLossOptions {
   readonly onTrial?: (trial: HostLossTrial) => void;
 }
 
-export async function runHostLossTrials(fleet: SynthesizedFleet, engine: string, setting: DetectionSetting, options: HostLossOptions): Promise<HostLossResult> {
+export async function runHostLossTrials(
+  fleet: SynthesizedFleet,
+  engine: string,
+  setting: DetectionSetting,
+  options: HostLossOptions,
+): Promise<HostLossResult> {
   const writer = new SentinelWriter({
     sentinels: fleet.sentinels().map((s) => ({ host: s.address, port: s.port ?? 26379 })),
     masterName: fleet.masterName(),

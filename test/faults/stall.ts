@@ -28,7 +28,12 @@ export interface StallOptions {
 /** How long the sentinels are watched after a stall ends: a failover they decided on during it has begun by then. */
 const WATCH_AFTER_MS = 3_000;
 
-export async function runStallTrials(fleet: SynthesizedFleet, engine: string, setting: DetectionSetting, options: StallOptions): Promise<StallResult> {
+export async function runStallTrials(
+  fleet: SynthesizedFleet,
+  engine: string,
+  setting: DetectionSetting,
+  options: StallOptions,
+): Promise<StallResult> {
   const trials: StallTrial[] = [];
   for (let trial = 1; trial <= options.trials; trial++) {
     const result = await oneStall(fleet, trial, options.stallSeconds);

@@ -36,7 +36,11 @@ describeInteg('fault checks (short version of npm run faults)', () => {
     // The crash trial, then the stall on the same fleet (the shipped default: failureDetection unset).
     failover = withReplicationGroup(REDIS_7_0, FAULT_ADDRESSES.firstGroup, async (fleet) => ({
       result: await runFailoverTrials(fleet, REDIS_7_0.title, setting, failoverOptions),
-      stall: await runStallTrials(fleet, REDIS_7_0.title, setting, { trials: profile.stallTrials, stallSeconds: STALL_TARGETS.stallSeconds, isDefault: true }),
+      stall: await runStallTrials(fleet, REDIS_7_0.title, setting, {
+        trials: profile.stallTrials,
+        stallSeconds: STALL_TARGETS.stallSeconds,
+        isDefault: true,
+      }),
       dataNodes: fleet.dataNodes().map((node) => `${node.address}:${node.port ?? 6379}`),
     }));
     const splitOptions = {

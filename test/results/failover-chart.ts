@@ -51,9 +51,9 @@ export function renderFailoverChart(faults: FaultResults): string {
     parts.push(`<text x="${legendX + 14}" y="${legendY + 9}">${escapeXml(label(engine))} (p50 ${engine.p50Seconds.toFixed(2)} s)</text>`);
   });
   if (target) {
-    for (const [label, limit, dash] of [['p50 target', target.p50.limit, '6 3'], ['max target', target.max.limit, '2 2']] as const) {
+    for (const [name, limit, dash] of [['p50 target', target.p50.limit, '6 3'], ['max target', target.max.limit, '2 2']] as const) {
       parts.push(`<line x1="${PLOT.left}" x2="${WIDTH - PLOT.right}" y1="${fixed(y(limit))}" y2="${fixed(y(limit))}" stroke="#555555" stroke-dasharray="${dash}"/>`);
-      parts.push(`<text x="${WIDTH - PLOT.right - 4}" y="${fixed(y(limit) - 4)}" text-anchor="end" fill="#555555">${label} ${limit} s</text>`);
+      parts.push(`<text x="${WIDTH - PLOT.right - 4}" y="${fixed(y(limit) - 4)}" text-anchor="end" fill="#555555">${name} ${limit} s</text>`);
     }
   }
   for (let trial = 1; trial <= trials; trial += Math.max(1, Math.ceil(trials / 20))) {

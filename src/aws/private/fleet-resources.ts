@@ -7,9 +7,12 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct, IConstruct } from 'constructs';
+import { fetchScript, METRICS_NAMESPACE } from './boot-scripts';
+import { restartFingerprint, writeBundleDirectory } from './bundle';
 import { addressInCidr } from '../../core/addresses';
 import { ValidationError } from '../../core/errors';
 import { CacheFleetOptions } from '../../core/fleet-options';
+import { dataSlots, initialPrimary, sentinelPort, sentinelSlots } from '../../core/render';
 import { FleetPlan, fleetKind, fleetName, planFleet, reservedHostCount } from '../../core/topology';
 import { refuseAuthTokenForMemcached, TokenCheck, ValidatedFleet } from '../../core/validation';
 import { Endpoint } from '../endpoint';
@@ -17,10 +20,7 @@ import { FleetProps } from '../fleet';
 import { NodeSlot } from '../node-slot';
 import { NodeType } from '../node-type';
 import { instanceMemoryGiB } from './node-memory';
-import { fetchScript, METRICS_NAMESPACE } from './boot-scripts';
-import { restartFingerprint, writeBundleDirectory } from './bundle';
 import { validateFleetProps } from './validate-fleet-props';
-import { dataSlots, initialPrimary, sentinelPort, sentinelSlots } from '../../core/render';
 
 /** aws-cdk-lib's tokens, for core's validation. */
 export const CDK_TOKENS: TokenCheck = { isUnresolved: (value) => Token.isUnresolved(value) };

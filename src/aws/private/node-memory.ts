@@ -4,12 +4,12 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
  * The memory of the burstable sizes, GiB (EC2's published figures; the same for t2, t3, t3a and t4g).
  */
 const BURSTABLE_GIB: Readonly<Record<string, number>> = {
-  nano: 0.5,
-  micro: 1,
-  small: 2,
-  medium: 4,
-  large: 8,
-  xlarge: 16,
+  'nano': 0.5,
+  'micro': 1,
+  'small': 2,
+  'medium': 4,
+  'large': 8,
+  'xlarge': 16,
   '2xlarge': 32,
 };
 
