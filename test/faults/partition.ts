@@ -9,25 +9,32 @@ import { spawnSync } from 'child_process';
 
 export const FAULTS_CHAIN = 'CACHEFLEET-FAULTS';
 
-function iptables(args: string[]): { ok: boolean; stderr: string } {
+/** Runs iptables (waiting up to 5 s for its lock); `ok` is whether it succeeded. */
+export function iptables(args: string[]): { ok: boolean; stderr: string } {
   const result = spawnSync('iptables', ['-w', '5', ...args], { encoding: 'utf8' });
   if (result.error) throw new Error(`iptables: ${result.error.message}`);
   return { ok: result.status === 0, stderr: result.stderr };
 }
 
-function mustIptables(args: string[]): void {
+/** Runs iptables and throws with its message when it fails. */
+export function mustIptables(args: string[]): void {
   const result = iptables(args);
   if (!result.ok) throw new Error(`iptables ${args.join(' ')}: ${result.stderr.trim()}`);
 }
 
-/** Removes the chain and every jump to it; does nothing when it does not exist. */
-export function removeFaultsChain(): void {
+/** Removes a chain of ours and every jump to it from OUTPUT; does nothing when it does not exist. */
+export function removeChain(chain: string): void {
   // One jump is added per partition; remove them all.
-  while (iptables(['-D', 'OUTPUT', '-j', FAULTS_CHAIN]).ok);
-  if (iptables(['-n', '-L', FAULTS_CHAIN]).ok) {
-    mustIptables(['-F', FAULTS_CHAIN]);
-    mustIptables(['-X', FAULTS_CHAIN]);
+  while (iptables(['-D', 'OUTPUT', '-j', chain]).ok);
+  if (iptables(['-n', '-L', chain]).ok) {
+    mustIptables(['-F', chain]);
+    mustIptables(['-X', chain]);
   }
+}
+
+/** Removes this suite's chain and every jump to it; does nothing when it does not exist. */
+export function removeFaultsChain(): void {
+  removeChain(FAULTS_CHAIN);
 }
 
 /** Throws, saying why, unless iptables can create and remove this suite's chain here. */

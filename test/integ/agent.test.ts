@@ -324,7 +324,7 @@ describeInteg('cachefleet-node on the local platform', () => {
       expect(read(live)).toBe(`${includes}${runtimePart}`);
     });
 
-    test('the on-failover hook Sentinel calls is an executable that records the new primary', async () => {
+    test('the on-failover hook Sentinel calls is an executable that runs the agent, which publishes only what a majority of all the sentinels name', async () => {
       const fleet = fleetOf(replicationGroupPlan('agent-hook', redis, ['127.0.0.71', '127.0.0.72', '127.0.0.73']));
       const dirs = fleet.dirs('node-2');
       expectOk(await fleet.agent('node-2', ['configure', 'sentinel']));
@@ -332,9 +332,13 @@ describeInteg('cachefleet-node on the local platform', () => {
       expect(read(path.join(dirs.state, 'sentinel', 'sentinel.conf'))).toContain(`sentinel client-reconfig-script agent-hook "${hook}"`);
       expect(permissions(hook)).toMatch(/^[1357]{3}$/);
       // Sentinel runs it with its own, minimal environment.
-      const call = await runCommand(hook, ['agent-hook', 'leader', 'start', '127.0.0.71', '6379', '127.0.0.73', '6379'], { env: {} });
-      expectOk(call);
-      expect(read(path.join(dirs.state, 'primary'))).toBe('127.0.0.73:6379\n');
+      // No sentinel runs here, so no majority names the new primary: the hook reaches the agent with
+      // Sentinel's arguments, and the agent leaves the published primary alone (the partition test
+      // shows the publication when a majority agrees).
+      const call = await runCommand(hook, ['agent-hook', 'leader', 'start', '127.0.0.71', '6379', '127.0.0.73', '6379'], { env: {}, timeoutMs: 25_000 });
+      expect(call.code).toBe(1);
+      expect(call.stderr).toContain('127.0.0.71:6379 -> 127.0.0.73:6379');
+      expect(fs.existsSync(path.join(dirs.state, 'primary'))).toBe(false);
       const bad = await runCommand(hook, ['agent-hook', 'leader'], { env: {} });
       expect(bad.code).not.toBe(0);
     });

@@ -24,10 +24,13 @@ describeInteg('a single Redis 7.0 node with AOF', () => {
     const plan = standalonePlan(`aof-${fsync}`, engine, address, persistence);
     let fleet: Fleet;
     let app: Credentials;
+    let admin: Credentials;
 
     beforeAll(async () => {
       fleet = Fleet.create({ plan, label: `aof-${fsync}` });
       app = { username: plan.users.application, password: fleet.appPassword };
+      // CONFIG is the admin user's: the application user may not read the engine's configuration.
+      admin = { username: plan.users.admin, password: fleet.adminPassword };
       fleet.start('node-0', 'redis');
       await fleet.waitReady('node-0', 'redis', 15);
     }, 30_000);
@@ -37,7 +40,7 @@ describeInteg('a single Redis 7.0 node with AOF', () => {
     }, 30_000);
 
     test('acknowledged writes survive kill -9 and a restart by the agent', async () => {
-      const config = (await command(address, 6379, app, 'CONFIG', 'GET', 'append*')) as string[];
+      const config = (await command(address, 6379, admin, 'CONFIG', 'GET', 'append*')) as string[];
       expect(config).toEqual(expect.arrayContaining(['appendonly', 'yes', 'appendfsync', fsync]));
 
       const client = await connect(address, 6379, app);

@@ -130,6 +130,7 @@ describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synth
   test('the metrics unit (the agent\'s metrics, every minute) samples each run and sends every 5th run\'s batch: what the metricXxx methods read', async () => {
     const slot = fleet.slot('node-1');
     for (let run = 1; run <= 5; run++) {
+      fleet.advanceCpu(slot);
       const result = await fleet.runUnit(slot, 'cachefleet-metrics.service');
       expect({ run, code: result.code, stderr: result.stderr }).toEqual({ run, code: 0, stderr: expect.not.stringMatching(/error|failed/) });
       // One CloudWatch call per batch: nothing reaches it before the 5th sample.
@@ -140,7 +141,8 @@ describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synth
     for (const name of ['CPUUtilization', 'CurrConnections', 'DatabaseMemoryUsagePercentage', 'ReplicationLag']) {
       // moto counts a query by Fleet alone over both dimension sets: the node's set has the exact count.
       expect(metrics).toContainEqual(expect.objectContaining({ name, dimensions: `Fleet=${fleetId}` }));
-      expect(metrics).toContainEqual({ name, dimensions: `Fleet=${fleetId},Node=node-1`, datapoints: 5 });
+      // CPU is the time since the previous sample: the first sample only records the counters.
+      expect(metrics).toContainEqual({ name, dimensions: `Fleet=${fleetId},Node=node-1`, datapoints: name === 'CPUUtilization' ? 4 : 5 });
     }
   });
 
@@ -270,13 +272,14 @@ describeInteg('AWS flavor: a Memcached CacheCluster booted from its synthesized 
   test('the metrics unit on a Memcached node sends CPU, connections and memory (5 samples, one call), what CacheCluster\'s metricXxx methods read', async () => {
     const slot = fleet.slot('node-0');
     for (let run = 1; run <= 5; run++) {
+      fleet.advanceCpu(slot);
       const result = await fleet.runUnit(slot, 'cachefleet-metrics.service');
       expect({ run, code: result.code, stderr: result.stderr }).toEqual({ run, code: 0, stderr: expect.not.stringMatching(/error|failed/) });
     }
     const metrics = await publishedMetrics(fleet);
     for (const name of ['CPUUtilization', 'CurrConnections', 'DatabaseMemoryUsagePercentage']) {
       expect(metrics).toContainEqual(expect.objectContaining({ name, dimensions: `Fleet=${slot.tags['cachefleet:fleet']}` }));
-      expect(metrics).toContainEqual({ name, dimensions: `Fleet=${slot.tags['cachefleet:fleet']},Node=node-0`, datapoints: 5 });
+      expect(metrics).toContainEqual({ name, dimensions: `Fleet=${slot.tags['cachefleet:fleet']},Node=node-0`, datapoints: name === 'CPUUtilization' ? 4 : 5 });
     }
     expect(metrics.filter((metric) => metric.name === 'ReplicationLag')).toEqual([]);
   });

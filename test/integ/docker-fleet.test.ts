@@ -29,6 +29,7 @@ describeInteg('the Docker example run from its cdk.tf.json', () => {
   let outputs: Record<string, { value: unknown; sensitive: boolean }>;
   const inputs = { variables: { sessions_auth_token: TOKEN, sessions_admin_token: ADMIN_TOKEN } };
   const app = { username: 'app', password: TOKEN };
+  const admin = { username: 'cachefleet-admin', password: ADMIN_TOKEN };
 
   beforeAll(() => {
     const app_ = Testing.app();
@@ -128,7 +129,7 @@ describeInteg('the Docker example run from its cdk.tf.json', () => {
 
   test('maxmemory follows the container memory limit less the reserved share', async () => {
     const limit = fleet.container('sessions-node-0').memoryMiB! * 1024 * 1024;
-    const [, maxmemory] = (await command('127.0.0.81', 6379, app, 'CONFIG', 'GET', 'maxmemory')) as string[];
+    const [, maxmemory] = (await command('127.0.0.81', 6379, admin, 'CONFIG', 'GET', 'maxmemory')) as string[];
     const reserved = reservedPercent('sessions-node-0');
     expect(Number(maxmemory)).toBe(Math.floor((limit * (100 - reserved)) / 100));
   });

@@ -1,4 +1,3 @@
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { describeInteg, requireBinaries } from './support/binaries';
@@ -6,6 +5,7 @@ import { command, Credentials } from './support/clients';
 import { AGENT, Fleet } from './support/fleet';
 import { loopbackAddresses, REDIS_7_0, replicationGroupPlan } from './support/plans';
 import { CommandResult, runCommand, waitFor } from './support/processes';
+import { mustIptables, removeChain } from '../faults/partition';
 
 /**
  * The published primary follows only a majority of ALL the group's sentinels. A 1 + 2 group runs on
@@ -30,23 +30,8 @@ const CHAIN = 'CACHEFLEET-PUBLISH';
 /** The group id the isolated node's agent runs with (its traffic is matched by owner). */
 const ISOLATED_AGENT_GID = 47171;
 
-function iptables(args: string[]): { ok: boolean; stderr: string } {
-  const result = spawnSync('iptables', ['-w', '5', ...args], { encoding: 'utf8' });
-  if (result.error) throw new Error(`iptables: ${result.error.message}`);
-  return { ok: result.status === 0, stderr: result.stderr };
-}
-
-function mustIptables(args: string[]): void {
-  const result = iptables(args);
-  if (!result.ok) throw new Error(`iptables ${args.join(' ')}: ${result.stderr.trim()}`);
-}
-
-function removeChain(): void {
-  while (iptables(['-D', 'OUTPUT', '-j', CHAIN]).ok);
-  if (iptables(['-n', '-L', CHAIN]).ok) {
-    mustIptables(['-F', CHAIN]);
-    mustIptables(['-X', CHAIN]);
-  }
+function removeChainOfThisFile(): void {
+  removeChain(CHAIN);
 }
 
 /**
@@ -55,7 +40,7 @@ function removeChain(): void {
  * from 127.0.0.1) with it; that agent reaches no other address.
  */
 function isolate(isolated: string): void {
-  removeChain();
+  removeChainOfThisFile();
   mustIptables(['-N', CHAIN]);
   try {
     const rules: string[][] = [
@@ -71,7 +56,7 @@ function isolate(isolated: string): void {
     for (const rule of rules) mustIptables(['-A', CHAIN, ...rule]);
     mustIptables(['-I', 'OUTPUT', '1', '-j', CHAIN]);
   } catch (error) {
-    removeChain();
+    removeChainOfThisFile();
     throw error;
   }
 }
@@ -93,12 +78,12 @@ describeInteg('the published primary under a partition (a majority of all the se
     requireBinaries([REDIS_7_0.server, REDIS_7_0.cli, 'iptables', 'setpriv', 'timeout']);
     process.on('exit', () => {
       try {
-        removeChain();
+        removeChainOfThisFile();
       } catch {
         // The next run removes it first.
       }
     });
-    removeChain();
+    removeChainOfThisFile();
     fleet = Fleet.create({ plan, label: 'publish-partition' });
     // Hosts send from their own address; on one loopback the servers must be told to, or their
     // outgoing connections (a sentinel's to its peers, a replica's to its primary) leave from
@@ -119,7 +104,7 @@ describeInteg('the published primary under a partition (a majority of all the se
   }, 60_000);
 
   afterAll(async () => {
-    removeChain();
+    removeChainOfThisFile();
     await fleet?.dispose();
   }, 30_000);
 
@@ -196,7 +181,7 @@ describeInteg('the published primary under a partition (a majority of all the se
   });
 
   test('after the partition heals, the old primary follows the new one and its node publishes the same', async () => {
-    removeChain();
+    removeChainOfThisFile();
     await waitFor('every sentinel to name the new primary', async () => {
       const named = await Promise.all(addresses.map(namedBy));
       return named.every((n) => n === newPrimary) || undefined;
