@@ -379,7 +379,9 @@ export class BootedFleet {
     fields[0] += busy;
     fields[3] += idle;
     const line = fields.join(' ');
-    fs.writeFileSync(file, `cpu  ${line}\ncpu0 ${line}\n`);
+    // Replaced whole, as the kernel's file never reads half-written.
+    fs.writeFileSync(`${file}.next`, `cpu  ${line}\ncpu0 ${line}\n`);
+    fs.renameSync(`${file}.next`, file);
   }
 
   public slot(name: string): Slot {
