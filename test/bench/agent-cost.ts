@@ -25,7 +25,7 @@ import { runCommand } from '../integ/support/processes';
  * metrics batches follow the hour; nothing else is simulated. Each run's CPU time is that of the
  * agent and every process it started (`/usr/bin/time`: user + system of the process and its
  * waited-for descendants), summed. The termination watch (`aws/lifecycle.sh`, a loop with its
- * own 5 s sleep) runs for real for a minute and is extrapolated by its period.
+ * own sleep, LIFECYCLE_POLL_SECONDS) runs for real for a minute and is extrapolated to the hour.
  */
 
 /** The loopback addresses of the group (the benchmarks' range is 127.0.0.141-149). */
@@ -34,6 +34,8 @@ const SIMULATED_MINUTES = 60;
 const RECONCILE_PERIOD_SECONDS = 10;
 const METRICS_PERIOD_SECONDS = 60;
 const LIFECYCLE_WATCH_SECONDS = 60;
+/** `aws/lifecycle.sh`'s poll (its CACHEFLEET_LIFECYCLE_POLL default). */
+const LIFECYCLE_POLL_SECONDS = 10;
 /** Route 53's limit on requests per second per account. */
 export const ROUTE53_REQUESTS_PER_SECOND = 5;
 /** The number of fleets the quota is checked with. */
@@ -267,9 +269,10 @@ export async function measureAgentCost(log: (line: string) => void): Promise<Age
       },
       {
         id: 'lifecycle-watch',
-        description: '`aws/lifecycle.sh` (instance metadata every 5 s; measured for real time, extrapolated)',
-        periodSeconds: 5,
-        runs: Math.round(lifecycleSeconds / 5),
+        description: `\`aws/lifecycle.sh\` (one instance-metadata read every ${LIFECYCLE_POLL_SECONDS} s, one token for hours; `
+          + 'measured for real time, extrapolated)',
+        periodSeconds: LIFECYCLE_POLL_SECONDS,
+        runs: Math.round(lifecycleSeconds / LIFECYCLE_POLL_SECONDS),
         cpuSeconds: round(lifecycleCpu),
         cpuSecondsPerHourPerNode: round((lifecycleCpu * 3600) / lifecycleSeconds),
       },

@@ -66,6 +66,10 @@ class HandWrittenGroup extends Construct {
       description: `${groupName}: the password of the sentinel and replication users`,
       generateSecretString: { passwordLength: 40, excludePunctuation: true },
     });
+    const adminSecret = new secretsmanager.Secret(this, 'AdminToken', {
+      description: `${groupName}: the password of the admin user`,
+      generateSecretString: { passwordLength: 40, excludePunctuation: true },
+    });
     const zone = new route53.PrivateHostedZone(this, 'HostedZone', { zoneName: `${groupName}.cachefleet.internal`, vpc, comment: `${groupName}: endpoints` });
 
     const bundle = new s3assets.Asset(this, 'Bundle', { path: props.bundleDirectory });
@@ -103,6 +107,7 @@ class HandWrittenGroup extends Construct {
       for (const [key, value] of Object.entries({
         'app-secret-id': authSecret.secretArn,
         'internal-secret-id': internalSecret.secretArn,
+        'admin-secret-id': adminSecret.secretArn,
         'hosted-zone-id': zone.hostedZoneId,
         'primary-record': `primary.${zone.zoneName}`,
         'reader-record': `replicas.${zone.zoneName}`,
@@ -170,6 +175,7 @@ class HandWrittenGroup extends Construct {
     bundleLocation.grantRead(role);
     authSecret.grantRead(role);
     internalSecret.grantRead(role);
+    adminSecret.grantRead(role);
     for (const node of nodes) node.group.node.addDependency(policy);
 
     // A new bundle reaches running nodes through SSM, one node at a time, after the nodes exist.
