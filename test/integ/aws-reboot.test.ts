@@ -199,6 +199,8 @@ describeInteg('AWS flavor: a 1 + 2 group whose instances reboot', () => {
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
     expect(read(path.join(fleet.standin, 'volumes', `${volume}.fs-size`)).trim()).toBe('50');
     expect(unitState(slot, 'cachefleet-storage.service')).toBe('active');
+    expect(unitState(slot, 'cachefleet-volume-check.service')).toBe('active');
+    expect(await fleet.health(slot.instanceId!)).toMatch(/^healthy$/i);
     await expectReplicaInSync(address);
     expect(await keysIntact(address)).toBe(true);
   }, 120_000);
@@ -219,6 +221,9 @@ describeInteg('AWS flavor: a 1 + 2 group whose instances reboot', () => {
     await expect(command(address, 6379, APP, 'PING')).rejects.toThrow();
     // The kernel settings do not depend on the volume.
     expect(unitState(slot, 'cachefleet-kernel.service')).toBe('active');
+    // A node without its data cannot serve: the group is told to replace the instance.
+    expect(unitState(slot, 'cachefleet-volume-check.service')).toBe('failed');
+    expect(await fleet.health(slot.instanceId!)).toMatch(/^unhealthy$/i);
 
     fs.writeFileSync(device, saved);
     const healed = await systemdBoot(fleet, slot);

@@ -9,6 +9,7 @@
 # - cachefleet-kernel.service: the kernel settings at every boot, before the engines
 #   (systemd-sysctl applies the sysctl.d file; transparent huge pages have no sysctl);
 # - cachefleet-storage.service: grows the filesystem to the volume's size at every boot;
+# - cachefleet-volume-check.service: marks the instance Unhealthy when the volume is not mounted;
 # - the engines, each waiting for its slot's address (the interface's address appears after boot);
 # - the timers, the failover path unit and the termination hook.
 #
@@ -36,6 +37,25 @@ mkdir -p "$dir"
 enabled=
 enable() { enabled="$enabled $1"; }
 
+# A oneshot unit that stays active once it ran: <name> <description> <ExecStart> <unit lines>.
+oneshot() {
+  cat >"$dir/$1.service" <<UNIT
+[Unit]
+Description=$2
+$4
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+EnvironmentFile=$env_file
+ExecStart=$3
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+  enable "$1.service"
+}
+
 # Memcached keeps nothing on disk: its slots have no data volume.
 engine_deps="cachefleet-kernel.service"
 mount_lines=
@@ -60,40 +80,19 @@ Options=noatime
 WantedBy=multi-user.target
 UNIT
   enable "$mount_unit"
-  cat >"$dir/cachefleet-storage.service" <<UNIT
-[Unit]
-Description=cachefleet: grow the data volume's filesystem to the volume's size
-RequiresMountsFor=$state
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-EnvironmentFile=$env_file
-ExecStart=$agent grow-storage
-
-[Install]
-WantedBy=multi-user.target
-UNIT
-  enable cachefleet-storage.service
+  oneshot cachefleet-storage "cachefleet: grow the data volume's filesystem to the volume's size" "$agent grow-storage" \
+    "RequiresMountsFor=$state"
+  # A volume that never appears leaves the mount's job failed on a dependency, which no OnFailure=
+  # sees: this unit runs once that job ended either way (After= orders, it does not require) and
+  # marks the instance Unhealthy, so that the group replaces it and the replacement takes the volume.
+  oneshot cachefleet-volume-check "cachefleet: replace the instance when its data volume is missing" "$agent check-storage" \
+    "After=$mount_unit"
   engine_deps="$engine_deps cachefleet-storage.service"
   mount_lines="RequiresMountsFor=$state"
 fi
 
-cat >"$dir/cachefleet-kernel.service" <<UNIT
-[Unit]
-Description=cachefleet: the kernel settings the engine needs (transparent huge pages off, sysctl)
-After=systemd-sysctl.service local-fs.target
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-EnvironmentFile=$env_file
-ExecStart=$agent prepare-kernel
-
-[Install]
-WantedBy=multi-user.target
-UNIT
-enable cachefleet-kernel.service
+oneshot cachefleet-kernel "cachefleet: the kernel settings the engine needs (transparent huge pages off, sysctl)" \
+  "$agent prepare-kernel" "After=systemd-sysctl.service local-fs.target"
 
 service() { # <name> <description> <ExecStart> <Type> <Restart> [unit lines] [service lines]
   cat >"$dir/$1.service" <<UNIT
