@@ -57,9 +57,6 @@ export class SentinelWriter {
       // (a lost host answers nothing), and the next try asks the sentinels again.
       connectTimeout: 500,
       commandTimeout: 1_000,
-      // Listen for the sentinels' +switch-master and reconnect at once, as an application should:
-      // without it a client stuck connecting to a silent old primary waits out its timeout first.
-      failoverDetector: true,
     });
     this.client.on('error', () => undefined);
   }
