@@ -38,7 +38,8 @@ export class CacheFleetsStack extends TerraformStack {
       hostPortBase: 16379,
     });
 
-    // Three Memcached nodes on a subnet of their own; Docker picks their host ports on 127.0.0.1.
+    // Three Memcached nodes on a subnet of their own, published on 127.0.0.1:11300-11302 (the
+    // default block of a Memcached fleet, 11300-11339: one port for each node it can have).
     this.pages = new cache.CacheCluster(this, 'Pages', {
       engine: CacheEngine.memcached({ version: MemcachedEngineVersion.VER_1_6 }),
       numCacheNodes: 3,

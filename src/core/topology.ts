@@ -25,6 +25,11 @@ export interface NodeSlot {
   readonly zoneIndex: number;
   /** The slot's fixed address, announced by the engine and by Sentinel. */
   readonly address: string;
+  /**
+   * The slot's host number within its fleet's block (see `SLOT_HOSTS`): fixed by its name, so the
+   * flavors give it the same address and port whatever the props.
+   */
+  readonly hostNumber: number;
   /** The engine's port on this slot, when it runs a data node. */
   readonly enginePort?: number;
   /** Sentinel's port on this slot, when it runs a sentinel. */
@@ -225,9 +230,9 @@ export function planFleet(request: PlanRequest): FleetPlan {
   const kind = fleetKind(fleet);
 
   const perZone = new Array<number>(zoneCount).fill(0);
-  const place = (index: number, zoneIndex: number, hostNumber: number): { zoneIndex: number; address: string } => {
+  const place = (index: number, zoneIndex: number, hostNumber: number): { zoneIndex: number; address: string; hostNumber: number } => {
     const position = { index, zoneIndex, indexInZone: perZone[zoneIndex]++, hostNumber };
-    return { zoneIndex, address: request.addressOf(position) };
+    return { zoneIndex, address: request.addressOf(position), hostNumber };
   };
 
   const sentinelCount = fleet.failover ? SENTINEL_DEFAULTS.count : 0;

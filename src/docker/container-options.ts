@@ -7,9 +7,11 @@ import { RestartPolicy } from './restart-policy';
  */
 export interface DockerFleetOptions {
   /**
-   * The IPv4 subnet of the fleet's private Docker network. Nodes get fixed addresses from its
-   * 10th host on (data nodes first, then sentinels). It must not overlap another Docker network of
-   * the stack.
+   * The IPv4 subnet of the fleet's private Docker network. Each slot has a fixed address by its
+   * name, whatever the replica or node count: `node-k` is host `10 + k`, `sentinel-j` host
+   * `16 + j`. The subnet must hold every address the fleet can ever use (hosts 10-18 of a
+   * replication group, 10-49 of a Memcached cluster) and must not overlap another Docker network of
+   * the stack. Changing it replaces every container; the data volumes stay.
    *
    * @default '172.28.0.0/24'
    */
@@ -46,10 +48,12 @@ export interface DockerFleetOptions {
   readonly hostAddress?: string;
 
   /**
-   * The first host port: the container of slot `i` (data nodes first, then sentinels) publishes on
-   * `hostPortBase + i`.
+   * The first host port of the fleet's block: slot `node-k` publishes on `hostPortBase + k`,
+   * `sentinel-j` on `hostPortBase + 6 + j`, whatever the replica or node count and across restarts.
+   * The block holds a port for every slot the fleet can have (9 for Redis and Valkey, 40 for
+   * Memcached); two published fleets of a stack must not share ports on one host address.
    *
-   * @default - Docker picks a free host port for each container (see the `host_address_map` output)
+   * @default 6400 for Redis and Valkey (6400-6408), 11300 for Memcached (11300-11339)
    */
   readonly hostPortBase?: number;
 

@@ -75,8 +75,8 @@ const INVALID_DOCKER_PROPS: Array<[string, Record<string, unknown>, string]> = [
   ['0 CPUs', { cpus: 0 }, '`cpus` must be a number of CPUs greater than 0 and at most 1024, such as 0.5 or 2, got: 0'],
   ['a host name', { hostAddress: 'localhost' }, '`hostAddress` must be an IPv4 address of the Docker host, such as "127.0.0.1" (or "0.0.0.0" for every address), got: "localhost"'],
   ['a bad address', { hostAddress: '127.0.0.256' }, '`hostAddress` must be an IPv4 address of the Docker host, such as "127.0.0.1" (or "0.0.0.0" for every address), got: "127.0.0.256"'],
-  ['port base 0', { hostPortBase: 0 }, "`hostPortBase` must be an integer between 1 and 65531 (the fleet's 5 containers publish on consecutive ports), got: 0"],
-  ['port base too high', { hostPortBase: 65535 }, "`hostPortBase` must be an integer between 1 and 65531 (the fleet's 5 containers publish on consecutive ports), got: 65535"],
+  ['port base 0', { hostPortBase: 0 }, '`hostPortBase` must be an integer between 1 and 65527 (the fleet reserves 9 consecutive ports, one for each slot it can have), got: 0'],
+  ['port base too high', { hostPortBase: 65535 }, '`hostPortBase` must be an integer between 1 and 65527 (the fleet reserves 9 consecutive ports, one for each slot it can have), got: 65535'],
   ['a port base without publishing', { hostPortBase: 16379, publishPorts: false }, '`hostPortBase` must be unset when `publishPorts` is false, got: 16379'],
   ['a string publishPorts', { publishPorts: 'yes' }, '`publishPorts` must be true or false, got: "yes"'],
   ['a restart policy string', { restartPolicy: 'sometimes' }, '`restartPolicy` must be a RestartPolicy (no, on-failure, always, unless-stopped), got: "sometimes"'],
@@ -139,7 +139,7 @@ describe('docker flavor: one fleet name per stack', () => {
   test('distinct names in one stack, and the same name in two stacks, are fine', () => {
     const stack = dockerStack();
     new ReplicationGroup(stack, 'Sessions', { engine: redis });
-    expect(() => new ReplicationGroup(stack, 'Sessions2', { engine: redis, subnetCidr: '172.28.1.0/24' })).not.toThrow();
+    expect(() => new ReplicationGroup(stack, 'Sessions2', { engine: redis, subnetCidr: '172.28.1.0/24', hostPortBase: 6410 })).not.toThrow();
     const app = Testing.app();
     new ReplicationGroup(new TerraformStack(app, 'One'), 'Sessions', { engine: redis });
     expect(() => new ReplicationGroup(new TerraformStack(app, 'Two'), 'Sessions', { engine: redis })).not.toThrow();
@@ -159,22 +159,48 @@ describe('docker flavor: one fleet name per stack', () => {
   });
 });
 
-describe('docker flavor: hostPortBase is bounded by the planned containers', () => {
-  test.each<[string, Record<string, unknown>, number]>([
-    ['no replicas: 1 container', { replicasPerShard: 0 }, 1],
-    ['1 replica: 2 nodes and 3 sentinels', {}, 5],
-    ['5 replicas: 6 nodes and 3 sentinels', { replicasPerShard: 5 }, 9],
-  ])('%s', (_what, props, containers) => {
-    const highest = 65_536 - containers;
+describe('docker flavor: hostPortBase reserves a port for every slot the fleet can have', () => {
+  test.each<[string, Record<string, unknown>]>([
+    ['no replicas', { replicasPerShard: 0 }],
+    ['1 replica', {}],
+    ['5 replicas', { replicasPerShard: 5 }],
+  ])('a replication group, %s: 9 ports (6 data nodes, 3 sentinels), whatever the replica count', (_what, props) => {
+    const highest = 65_535 - 8;
     expect(() => new ReplicationGroup(dockerStack(), 'Group', { engine: redis, ...props, hostPortBase: highest })).not.toThrow();
     const error = thrown(() => new ReplicationGroup(dockerStack(), 'Group', { engine: redis, ...props, hostPortBase: highest + 1 }));
     expect(error.message).toBe(
-      `\`hostPortBase\` must be an integer between 1 and ${highest} (the fleet's ${containers} containers publish on consecutive ports), got: ${highest + 1}`,
+      `\`hostPortBase\` must be an integer between 1 and ${highest} (the fleet reserves 9 consecutive ports, one for each slot it can have), got: ${highest + 1}`,
     );
   });
 
-  test('40 Memcached nodes: 40 containers', () => {
-    const error = thrown(() => new CacheCluster(dockerStack(), 'Pages', { engine: memcached, numCacheNodes: 40, subnetCidr: '10.1.0.0/26', hostPortBase: 65500 }));
-    expect(error.message).toBe("`hostPortBase` must be an integer between 1 and 65496 (the fleet's 40 containers publish on consecutive ports), got: 65500");
+  test('Memcached: 40 ports, however many nodes', () => {
+    const error = thrown(() => new CacheCluster(dockerStack(), 'Pages', { engine: memcached, numCacheNodes: 3, subnetCidr: '10.1.0.0/26', hostPortBase: 65500 }));
+    expect(error.message).toBe('`hostPortBase` must be an integer between 1 and 65496 (the fleet reserves 40 consecutive ports, one for each slot it can have), got: 65500');
+  });
+
+  test('two published fleets of a stack on overlapping ports: refused, naming the other fleet; another base or another host address is fine', () => {
+    const stack = dockerStack();
+    new ReplicationGroup(stack, 'Sessions', { engine: redis });
+    const error = thrown(() => new ReplicationGroup(stack, 'Carts', { engine: redis, subnetCidr: '172.28.1.0/24', hostPortBase: 6405 }));
+    expect(error.message).toBe('`hostPortBase` must leave host ports 6400-6408 to fleet "sessions" (Test/Sessions): fleet "carts" reserves 6405-6413; give one of them another hostPortBase, got: 6405');
+    expect(() => new ReplicationGroup(stack, 'Orders', { engine: redis, subnetCidr: '172.28.2.0/24', hostPortBase: 6409 })).not.toThrow();
+    expect(() => new ReplicationGroup(stack, 'Queues', { engine: redis, subnetCidr: '172.28.3.0/24', hostAddress: '127.0.0.2' })).not.toThrow();
+    expect(() => new ReplicationGroup(stack, 'Unpublished', { engine: redis, subnetCidr: '172.28.4.0/24', publishPorts: false })).not.toThrow();
+  });
+});
+
+describe('docker flavor: the subnet holds every address the fleet can have', () => {
+  test.each<[string, () => void, string]>([
+    ['a replication group needs hosts 10-18', () => new ReplicationGroup(dockerStack(), 'Group', { engine: redis, replicasPerShard: 0, subnetCidr: '10.1.0.0/28' }),
+      '`subnetCidr` must hold hosts 10 to 18: the fleet reserves 9 fixed addresses, one for each slot it can have (a /26 or larger for Memcached, a /27 for Redis and Valkey), got: "10.1.0.0/28"'],
+    ['a Memcached cluster needs hosts 10-49', () => new CacheCluster(dockerStack(), 'Pages', { engine: memcached, numCacheNodes: 1, subnetCidr: '10.1.0.0/27' }),
+      '`subnetCidr` must hold hosts 10 to 49: the fleet reserves 40 fixed addresses, one for each slot it can have (a /26 or larger for Memcached, a /27 for Redis and Valkey), got: "10.1.0.0/27"'],
+  ])('%s', (_what, build, message) => {
+    expect(thrown(build).message).toBe(message);
+  });
+
+  test('a /27 holds a replication group, a /26 a Memcached cluster', () => {
+    expect(() => new ReplicationGroup(dockerStack(), 'Group', { engine: redis, replicasPerShard: 5, subnetCidr: '10.1.0.0/27' })).not.toThrow();
+    expect(() => new CacheCluster(dockerStack(), 'Pages', { engine: memcached, numCacheNodes: 40, subnetCidr: '10.1.0.0/26' })).not.toThrow();
   });
 });

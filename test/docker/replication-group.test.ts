@@ -24,7 +24,8 @@ describe('docker.ReplicationGroup', () => {
       'sessions-node-0', 'sessions-node-1', 'sessions-sentinel-0', 'sessions-sentinel-1', 'sessions-sentinel-2',
     ]);
     expect(group.nodeEndpoints.map((e) => e.socketAddress)).toEqual(['172.28.0.10:6379', '172.28.0.11:6379']);
-    expect(group.sentinelEndpoints.map((e) => e.socketAddress)).toEqual(['172.28.0.12:26379', '172.28.0.13:26379', '172.28.0.14:26379']);
+    // Sentinels take hosts 16-18 whatever the replica count (node-k takes 10 + k, up to node-5).
+    expect(group.sentinelEndpoints.map((e) => e.socketAddress)).toEqual(['172.28.0.16:26379', '172.28.0.17:26379', '172.28.0.18:26379']);
     expect(group.primaryEndpoint.socketAddress).toBe('172.28.0.10:6379');
     expect(group.endpoint).toBe(group.primaryEndpoint);
     expect(group.readerEndpoint.socketAddress).toBe('sessions-reader:6379');
@@ -51,7 +52,24 @@ describe('docker.ReplicationGroup', () => {
     expect(containers['sessions-node-0'].networks_advanced).toEqual([
       { name: expect.stringMatching(/^\$\{docker_network\.Sessions_Network_[0-9A-F]+\.name\}$/), ipv4_address: '10.99.0.10', aliases: ['sessions-node-0', 'sessions-reader'] },
     ]);
-    expect(containers['sessions-sentinel-2'].networks_advanced[0]).toMatchObject({ ipv4_address: '10.99.0.15', aliases: ['sessions-sentinel-2'] });
+    expect(containers['sessions-sentinel-2'].networks_advanced[0]).toMatchObject({ ipv4_address: '10.99.0.18', aliases: ['sessions-sentinel-2'] });
+  });
+
+  test('a slot keeps its address and host port whatever the replica count: none passes to another slot name', () => {
+    const seen = new Map<string, { address: string; port: number }>();
+    for (const replicasPerShard of [0, 1, 2, 3, 4, 5]) {
+      const stack = dockerStack();
+      new ReplicationGroup(stack, 'Sessions', { engine: redis, replicasPerShard });
+      for (const [name, container] of Object.entries<any>(containersByName(synthJson(stack)))) {
+        const claim = { address: container.networks_advanced[0].ipv4_address, port: container.ports[0].external };
+        expect({ name, claim }).toEqual({ name, claim: seen.get(name) ?? claim });
+        seen.set(name, claim);
+      }
+    }
+    const claims = [...seen.values()];
+    expect(new Set(claims.map((c) => c.address)).size).toBe(claims.length);
+    expect(new Set(claims.map((c) => c.port)).size).toBe(claims.length);
+    expect(seen.get('sessions-sentinel-0')).toEqual({ address: '172.28.0.16', port: 6406 });
   });
 
   test('containers: pinned image, the agent as entrypoint, docker platform, bundle and secrets uploaded', () => {
@@ -161,24 +179,25 @@ describe('docker.ReplicationGroup', () => {
     expect(uploads.find((u: any) => u.file.endsWith('internal-password')).content).toBe('${sensitive(trimspace(file("/secrets/internal")))}');
   });
 
-  test('ports are published on 127.0.0.1 by default, Docker picking the host port', () => {
+  test('ports are published on 127.0.0.1 by default, on fixed host ports from 6400 (a port Docker picks changes at every start)', () => {
     const stack = dockerStack();
     const group = new ReplicationGroup(stack, 'Sessions', { engine: redis });
     const json = synthJson(stack);
     const containers = containersByName(json);
-    expect(containers['sessions-node-0'].ports).toEqual([{ internal: 6379, ip: '127.0.0.1', protocol: 'tcp' }]);
-    expect(containers['sessions-sentinel-0'].ports).toEqual([{ internal: 26379, ip: '127.0.0.1', protocol: 'tcp' }]);
+    expect(containers['sessions-node-0'].ports).toEqual([{ internal: 6379, external: 6400, ip: '127.0.0.1', protocol: 'tcp' }]);
+    expect(containers['sessions-sentinel-0'].ports).toEqual([{ internal: 26379, external: 6406, ip: '127.0.0.1', protocol: 'tcp' }]);
     expect(group.primaryEndpoint.hostAddress).toBe('127.0.0.1');
-    expect(json.output.sessions_host_address_map.value['172.28.0.10:6379']).toMatch(/^127\.0\.0\.1:\$\{docker_container\.Sessions_node-0_[0-9A-F]+\.ports\[0\]\.external\}$/);
+    expect(group.primaryEndpoint.hostPort).toBe(6400);
+    expect(json.output.sessions_host_address_map.value['172.28.0.10:6379']).toBe('127.0.0.1:6400');
     expect(json.output.sessions_host_sentinels.value).toHaveLength(3);
   });
 
-  test('GIVEN hostAddress and hostPortBase THEN consecutive host ports on that address', () => {
+  test('GIVEN hostAddress and hostPortBase THEN each slot\'s host port on that address: base + its host number', () => {
     const stack = dockerStack();
     new ReplicationGroup(stack, 'Sessions', { engine: redis, replicasPerShard: 2, hostAddress: '0.0.0.0', hostPortBase: 16379 });
     const containers = containersByName(synthJson(stack));
     expect(containers['sessions-node-2'].ports).toEqual([{ internal: 6379, external: 16381, ip: '0.0.0.0', protocol: 'tcp' }]);
-    expect(containers['sessions-sentinel-0'].ports).toEqual([{ internal: 26379, external: 16382, ip: '0.0.0.0', protocol: 'tcp' }]);
+    expect(containers['sessions-sentinel-0'].ports).toEqual([{ internal: 26379, external: 16385, ip: '0.0.0.0', protocol: 'tcp' }]);
   });
 
   test('GIVEN publishPorts false THEN nothing is published and the address map is empty', () => {
@@ -224,7 +243,7 @@ describe('docker.ReplicationGroup', () => {
   test('overlapping subnets are refused', () => {
     const stack = dockerStack();
     new ReplicationGroup(stack, 'A', { engine: redis });
-    expect(() => new ReplicationGroup(stack, 'B', { engine: redis, subnetCidr: '172.28.0.128/25' })).toThrow(
+    expect(() => new ReplicationGroup(stack, 'B', { engine: redis, subnetCidr: '172.28.0.128/25', hostPortBase: 7400 })).toThrow(
       '`subnetCidr` must not overlap the subnet 172.28.0.0/24 of the Docker network Test/A/Network: give each fleet a subnet of its own, got: "172.28.0.128/25"',
     );
   });
@@ -275,7 +294,7 @@ describe('docker.ReplicationGroup', () => {
 
   test('snapshot: Valkey 8.0, no replicas, not published', () => {
     const stack = dockerStack();
-    new ReplicationGroup(stack, 'Solo', { engine: valkey, replicasPerShard: 0, publishPorts: false, subnetCidr: '10.10.0.0/28' });
+    new ReplicationGroup(stack, 'Solo', { engine: valkey, replicasPerShard: 0, publishPorts: false, subnetCidr: '10.10.0.0/27' });
     expect(forSnapshot(synthJson(stack))).toMatchSnapshot();
   });
 });

@@ -1,10 +1,9 @@
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { TerraformStack, Testing } from 'cdktf';
-import { addressInCidr } from '../../src/core/addresses';
 import { agentScript } from '../../src/core/agent-script';
 import { FleetPlan, fleetName, planFleet } from '../../src/core/topology';
 import { ValidatedFleet } from '../../src/core/validation';
-import { DOCKER_DEFAULTS } from '../../src/docker/private/fleet';
+import { DOCKER_DEFAULTS, slotAddressIn } from '../../src/docker/private/fleet';
 import { terraformLiteral } from '../../src/docker/private/terraform';
 
 /** A stack with the Docker provider, as an app configures it. */
@@ -50,7 +49,7 @@ export function dockerPlan(id: string, fleet: ValidatedFleet, subnetCidr: string
     name: fleetName(id),
     fleet,
     zoneCount: 1,
-    addressOf: (position) => addressInCidr('subnetCidr', subnetCidr, DOCKER_DEFAULTS.firstHost + position.index),
+    addressOf: slotAddressIn(subnetCidr),
     dedicatedSentinels: true,
   });
 }

@@ -25,7 +25,7 @@ const cidr = fc.tuple(address, fc.integer({ min: 0, max: 33 })).map(([base, pref
 function subnets(validWeight: number): fc.Arbitrary<Pick> {
   return mix(
     fc.oneof(
-      { arbitrary: fc.constantFrom('172.28.0.0/24', '10.0.0.0/16', '10.1.2.0/28', '192.168.7.0/27', '10.0.0.0/8').map((text) => depends(text)), weight: 3 },
+      { arbitrary: fc.constantFrom('172.28.0.0/24', '10.0.0.0/16', '10.1.2.0/28', '192.168.7.0/27', '192.168.8.0/26', '10.0.0.0/8').map((text) => depends(text)), weight: 3 },
       { arbitrary: cidr.map((text) => depends(text)), weight: 1 },
     ),
     fc.oneof(

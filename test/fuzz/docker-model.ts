@@ -5,7 +5,7 @@ import { EngineType } from '../../src/core/engine';
 
 /** The Docker flavor's rules between props: a container per node and per sentinel, in one subnet. */
 
-/** Node addresses start at this host of the subnet. */
+/** The fleet's block of addresses starts at this host of the subnet. */
 const FIRST_HOST = 10;
 const DEFAULT_SUBNET = '172.28.0.0/24';
 
@@ -25,14 +25,26 @@ export function containerCount(size: FleetSize): number {
   return slotCount(size, true);
 }
 
+/**
+ * The addresses and host ports a fleet reserves: one for every slot it can ever have, so that a slot
+ * keeps both whatever the replica or node count. A replication group: 6 data nodes and 3 sentinels;
+ * a Memcached cluster: 40 nodes; a single Redis or Valkey node: 1.
+ */
+function reservedSlots(construct: FleetConstruct, props: Record<string, any>): number | undefined {
+  const engine = engineOf(props);
+  if (!engine) return undefined;
+  if (construct === 'ReplicationGroup') return 9;
+  return engine.engineType === EngineType.MEMCACHED ? 40 : 1;
+}
+
 export function settleDocker(construct: FleetConstruct, draw: Draw, props: Record<string, any>): Record<string, Verdict> {
   const verdicts = settleFleet(construct, draw, props);
   const size = fleetSize(construct, draw, props);
-  const containers = size && containerCount(size);
+  const containers = size && reservedSlots(construct, props);
 
   if (draw.subnetCidr.verdict !== 'invalid') {
     const block = blockSize(props.subnetCidr ?? DEFAULT_SUBNET);
-    // Every container's address must fall short of the block's broadcast address.
+    // Every reserved address must fall short of the block's broadcast address.
     if (block === undefined) verdicts.subnetCidr = 'invalid';
     else if (containers !== undefined) verdicts.subnetCidr = FIRST_HOST + containers - 1 < block - 1 ? 'valid' : 'invalid';
   }

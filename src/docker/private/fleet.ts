@@ -10,7 +10,7 @@ import { addressInCidr } from '../../core/addresses';
 import { agentScript } from '../../core/agent-script';
 import { ValidationError } from '../../core/errors';
 import { renderBundle } from '../../core/render';
-import { FleetPlan, fleetName, NodeService, NodeSlot, planFleet } from '../../core/topology';
+import { FleetPlan, fleetName, NodeService, NodeSlot, planFleet, reservedHostCount } from '../../core/topology';
 import { AUTH_TOKEN_RULE, refuseAuthTokenForMemcached, ValidatedFleet } from '../../core/validation';
 import { AuthToken } from '../auth-token';
 import { DockerFleetOptions } from '../container-options';
@@ -32,8 +32,18 @@ export const DOCKER_DEFAULTS = {
   memoryLimitMiB: 256,
   sentinelMemoryLimitMiB: 64,
   hostAddress: '127.0.0.1',
-  /** Node addresses start at this host of the subnet (the gateway is the first). */
+  /**
+   * The fleet's block of addresses starts at this host of the subnet (the gateway is the first):
+   * slot `node-k` takes host `firstHost + k`, `sentinel-j` takes `firstHost + 6 + j` (core's
+   * SLOT_HOSTS), whatever the replica count.
+   */
   firstHost: 10,
+  /**
+   * The first published host port: a slot publishes on `hostPortBase + <its host number>`, so a
+   * slot keeps its port whatever the replica count, and across restarts (a port Docker picks
+   * changes at every start).
+   */
+  hostPortBase: { redisLike: 6400, memcached: 11300 },
   /** memcached's connection limit is 65000 by default: the open-file limit must be above it. */
   openFiles: 65_536,
 } as const;
@@ -107,17 +117,40 @@ export function validateDockerOptions(props: DockerFleetOptions, fleet: Validate
   }
 }
 
-/** Checks `hostPortBase` against the planned fleet: a container per slot, each on the next port. */
+/**
+ * Checks `hostPortBase` against the fleet's kind: every slot name the fleet can ever have owns the
+ * port of its host number, so the block covers them all.
+ */
 export function validateHostPorts(props: DockerFleetOptions, plan: FleetPlan): void {
   const base = props.hostPortBase;
   if (base === undefined) return;
-  const containers = plan.slots.length;
-  const highest = 65_535 - (containers - 1);
+  const reserved = reservedHostCount(plan.kind);
+  const highest = 65_535 - (reserved - 1);
   if (typeof base !== 'number' || !Number.isInteger(base) || base < 1 || base > highest) {
-    throw new ValidationError('hostPortBase', base, `must be an integer between 1 and ${highest} (the fleet's ${containers} containers publish on consecutive ports)`);
+    throw new ValidationError('hostPortBase', base, `must be an integer between 1 and ${highest} (the fleet reserves ${reserved} consecutive ports, one for each slot it can have)`);
   }
   if (props.publishPorts === false) {
     throw new ValidationError('hostPortBase', base, 'must be unset when `publishPorts` is false');
+  }
+}
+
+/** The first published port of a fleet: the given base, else the default of its engine. */
+function hostPortBaseOf(props: DockerFleetOptions, plan: FleetPlan): number {
+  return props.hostPortBase ?? (plan.engine.supportsReplication ? DOCKER_DEFAULTS.hostPortBase.redisLike : DOCKER_DEFAULTS.hostPortBase.memcached);
+}
+
+/**
+ * Checks that the subnet holds every address of the fleet's block (every slot name it can ever
+ * have): a change of the replica or node count never needs another subnet.
+ */
+function validateSubnetRoom(subnet: string, plan: FleetPlan): void {
+  const reserved = reservedHostCount(plan.kind);
+  const last = DOCKER_DEFAULTS.firstHost + reserved - 1;
+  try {
+    addressInCidr('subnetCidr', subnet, last);
+  } catch {
+    throw new ValidationError('subnetCidr', subnet,
+      `must hold hosts ${DOCKER_DEFAULTS.firstHost} to ${last}: the fleet reserves ${reserved} fixed addresses, one for each slot it can have (a /26 or larger for Memcached, a /27 for Redis and Valkey)`);
   }
 }
 
@@ -128,6 +161,8 @@ function isIpv4(text: string): boolean {
 
 /** The fleet constructs whose resources are declared, and the fleet name each declared them under. */
 const FLEET_NAMES = new WeakMap<Construct, string>();
+/** The host ports each declared fleet reserves (published fleets only): [first, last]. */
+const FLEET_PORTS = new WeakMap<Construct, { address: string; first: number; last: number; name: string }>();
 
 /**
  * Refuses a fleet name another fleet of the same stack declared its resources under: the names of
@@ -143,6 +178,31 @@ function requireFreeFleetName(scope: Construct, id: string, name: string): void 
 }
 
 /**
+ * A slot's address in the fleet's subnet: its name's own host number, never its place in the plan,
+ * so an address never passes from one slot name to another (a sentinel's saved file binds its
+ * address), whatever the change.
+ */
+export function slotAddressIn(subnet: string): (position: { hostNumber: number }) => string {
+  return (position) => addressInCidr('subnetCidr', subnet, DOCKER_DEFAULTS.firstHost + position.hostNumber);
+}
+
+/**
+ * Refuses host ports another published fleet of the stack reserves on the same host address:
+ * Docker would refuse to start the second container on a port.
+ */
+function requireFreeHostPorts(scope: Construct, name: string, ports: { address: string; first: number; last: number }): void {
+  for (const other of TerraformStack.of(scope).node.findAll()) {
+    const taken = other !== scope ? FLEET_PORTS.get(other) : undefined;
+    if (!taken) continue;
+    const sameAddress = taken.address === ports.address || taken.address === '0.0.0.0' || ports.address === '0.0.0.0';
+    if (sameAddress && taken.first <= ports.last && ports.first <= taken.last) {
+      throw new ValidationError('hostPortBase', ports.first,
+        `must leave host ports ${taken.first}-${taken.last} to fleet "${taken.name}" (${other.node.path}): fleet "${name}" reserves ${ports.first}-${ports.last}; give one of them another hostPortBase`);
+    }
+  }
+}
+
+/**
  * Plans the fleet (one zone: one Docker network), moves sentinels to containers of their own,
  * and declares the network, the image, a named volume per Redis/Valkey container, a container per
  * node and per sentinel, and the outputs.
@@ -151,16 +211,22 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
   validateDockerOptions(props, fleet);
   const name = fleetName(id);
   const subnet = props.subnetCidr ?? DOCKER_DEFAULTS.subnetCidr;
-  const addressOf = (position: { index: number }) => addressInCidr('subnetCidr', subnet, DOCKER_DEFAULTS.firstHost + position.index);
-  const plan = planFleet({ name, fleet, zoneCount: 1, addressOf, dedicatedSentinels: true });
+  const plan = planFleet({ name, fleet, zoneCount: 1, addressOf: slotAddressIn(subnet), dedicatedSentinels: true });
+  validateSubnetRoom(subnet, plan);
   validateHostPorts(props, plan);
   const redisLike = plan.engine.supportsReplication;
   const readerAlias = plan.kind === 'replication' ? `${name}-reader` : undefined;
 
+  const publish = props.publishPorts ?? true;
+  const hostAddress = props.hostAddress ?? DOCKER_DEFAULTS.hostAddress;
+  const portBase = hostPortBaseOf(props, plan);
+  const ports = { address: hostAddress, first: portBase, last: portBase + reservedHostCount(plan.kind) - 1, name };
   requireFreeFleetName(scope, id, name);
+  if (publish) requireFreeHostPorts(scope, name, ports);
   const network = fleetNetwork(scope, name, subnet);
   // The last refusal is behind (the subnet's): from here on the fleet's resources are declared.
   FLEET_NAMES.set(scope, name);
+  if (publish) FLEET_PORTS.set(scope, ports);
   const image = new Image(scope, 'Image', { name: plan.engine.installation.containerImage, keepLocally: true });
 
   let authToken: string | undefined;
@@ -174,8 +240,6 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
 
   const bundle = renderBundle(plan);
   const agent = agentScript();
-  const publish = props.publishPorts ?? true;
-  const hostAddress = props.hostAddress ?? DOCKER_DEFAULTS.hostAddress;
   const restart = props.restartPolicy ?? RestartPolicy.UNLESS_STOPPED;
   const containers: FleetContainer[] = [];
 
@@ -226,7 +290,7 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
         },
       ],
       ports: publish
-        ? [{ internal: port, external: props.hostPortBase !== undefined ? props.hostPortBase + slot.index : undefined, ip: hostAddress, protocol: 'tcp' }]
+        ? [{ internal: port, external: portBase + slot.hostNumber, ip: hostAddress, protocol: 'tcp' }]
         : undefined,
       volumes: volume ? [{ volumeName: volume.name, containerPath: CONTAINER_PATHS.state }] : undefined,
       memory,
@@ -248,15 +312,13 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
         { label: 'cachefleet.service', value: service },
       ],
     });
-    const hostPort = publish ? Token.asNumber(container.ports.get(0).external) : undefined;
+    const hostPort = publish ? portBase + slot.hostNumber : undefined;
     containers.push({ slot, service, container, volume, endpoint: new Endpoint(slot.address, port, publish ? hostAddress : undefined, hostPort) });
   }
 
   const hostAddressMap: Record<string, string> = {};
   if (publish) {
-    for (const { endpoint, container } of containers) {
-      hostAddressMap[endpoint.socketAddress] = `${hostAddress}:${Token.asString(container.ports.get(0).external)}`;
-    }
+    for (const { endpoint } of containers) hostAddressMap[endpoint.socketAddress] = `${hostAddress}:${endpoint.hostPort}`;
   }
   return { plan, network, image, containers, authToken, readerAlias, hostAddressMap };
 }

@@ -1,6 +1,6 @@
 import { CacheEngine, MemcachedEngineVersion, RedisEngineVersion, ValkeyEngineVersion } from '../../../src/core/engine';
 import { Persistence } from '../../../src/core/persistence';
-import { FleetPlan, NodeSlot, planFleet, SentinelPlan, SlotPosition } from '../../../src/core/topology';
+import { FleetPlan, NodeSlot, planFleet, SentinelPlan, SlotPosition, slotHostNumber } from '../../../src/core/topology';
 import { validateCacheClusterOptions, validateReplicationGroupOptions } from '../../../src/core/validation';
 
 /**
@@ -46,6 +46,7 @@ export function redisPlan(options: RedisPlanOptions): FleetPlan {
       shard: 0,
       zoneIndex: index % 3,
       address,
+      hostNumber: slotHostNumber('data', index),
       enginePort: port,
       sentinelPort: runsSentinel ? sentinelPort : undefined,
       services: runsSentinel ? ['redis', 'sentinel'] : ['redis'],
@@ -53,7 +54,7 @@ export function redisPlan(options: RedisPlanOptions): FleetPlan {
   });
   for (const [extra, address] of (options.sentinelOnlyAddresses ?? []).entries()) {
     const index = slots.length;
-    slots.push({ name: `sentinel-${extra}`, index, role: 'sentinel', shard: 0, zoneIndex: index % 3, address, sentinelPort, services: ['sentinel'] });
+    slots.push({ name: `sentinel-${extra}`, index, role: 'sentinel', shard: 0, zoneIndex: index % 3, address, hostNumber: slotHostNumber('sentinel', extra), sentinelPort, services: ['sentinel'] });
   }
   const name = options.name ?? 'sessions';
   const sentinels = slots.filter((slot) => slot.sentinelPort !== undefined);
@@ -95,6 +96,7 @@ export function memcachedPlan(addresses: string[], engineParameters: Array<[stri
       shard: 0,
       zoneIndex: index % 3,
       address,
+      hostNumber: slotHostNumber('data', index),
       enginePort: port,
       services: ['memcached'],
     })),
