@@ -1,4 +1,5 @@
 import { AuthToken } from './auth-token';
+import { RemovalPolicy } from './removal-policy';
 import { RestartPolicy } from './restart-policy';
 
 /**
@@ -56,6 +57,14 @@ export interface DockerFleetOptions {
    * @default 6400 for Redis and Valkey (6400-6408), 11300 for Memcached (11300-11339)
    */
   readonly hostPortBase?: number;
+
+  /**
+   * What Terraform may do with the data volumes (Redis and Valkey). A volume holds the dataset: by
+   * default Terraform refuses every plan that would destroy one (`terraform destroy` included).
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
 
   /**
    * When Docker restarts the containers.

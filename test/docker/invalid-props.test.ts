@@ -80,6 +80,7 @@ const INVALID_DOCKER_PROPS: Array<[string, Record<string, unknown>, string]> = [
   ['a port base without publishing', { hostPortBase: 16379, publishPorts: false }, '`hostPortBase` must be unset when `publishPorts` is false, got: 16379'],
   ['a string publishPorts', { publishPorts: 'yes' }, '`publishPorts` must be true or false, got: "yes"'],
   ['a restart policy string', { restartPolicy: 'sometimes' }, '`restartPolicy` must be a RestartPolicy (no, on-failure, always, unless-stopped), got: "sometimes"'],
+  ['a removal policy string', { removalPolicy: 'keep' }, '`removalPolicy` must be a RemovalPolicy (retain, destroy), got: "keep"'],
   ['a literal token', { authToken: 'my-secret-token-123' }, '`authToken` must be an AuthToken (AuthToken.fromVariable() or AuthToken.fromFile()), never a literal, got: "my-secret-token-123"'],
   ['a literal internal token', { internalAuthToken: 'my-secret-token-123' }, '`internalAuthToken` must be an AuthToken (AuthToken.fromVariable() or AuthToken.fromFile()), never a literal, got: "my-secret-token-123"'],
   ['a literal admin token', { adminAuthToken: 'my-admin-token-123' }, '`adminAuthToken` must be an AuthToken (AuthToken.fromVariable() or AuthToken.fromFile()), never a literal, got: "my-admin-token-123"'],

@@ -5,7 +5,7 @@ import { ParameterGroup } from '../../src/core/parameters/parameter-group';
 import { Persistence } from '../../src/core/persistence';
 import { renderBundle } from '../../src/core/render';
 import { AUTH_TOKEN_RULE, validateReplicationGroupOptions } from '../../src/core/validation';
-import { AuthToken, ReplicationGroup, RestartPolicy } from '../../src/docker';
+import { AuthToken, RemovalPolicy, ReplicationGroup, RestartPolicy } from '../../src/docker';
 import { terraformLiteral } from '../../src/docker/private/terraform';
 
 const redis = CacheEngine.redis({ version: RedisEngineVersion.VER_7_2 });
@@ -215,7 +215,7 @@ describe('docker.ReplicationGroup', () => {
     const json = synthJson(stack);
     const containers = containersByName(json);
     const node = containers['sessions-node-0'];
-    expect(node).toMatchObject({ memory: 256, memory_swap: 256, restart: 'unless-stopped', ulimit: [{ name: 'nofile', soft: 65536, hard: 65536 }] });
+    expect(node).toMatchObject({ memory: 256, restart: 'unless-stopped', ulimit: [{ name: 'nofile', soft: 65536, hard: 65536 }] });
     expect(node.cpus).toBeUndefined();
     expect(node.volumes).toEqual([{ volume_name: expect.stringMatching(/^\$\{docker_volume\.Sessions_node-0_Volume_[0-9A-F]+\.name\}$/), container_path: '/var/lib/cachefleet' }]);
     expect(node.healthcheck.test).toEqual(['CMD', 'env', 'CACHEFLEET_READY_TIMEOUT=2', '/usr/local/bin/cachefleet-node', 'wait-ready', 'redis']);
@@ -225,11 +225,22 @@ describe('docker.ReplicationGroup', () => {
     ]);
   });
 
+  test('the data volumes: Terraform refuses to destroy them by default; RemovalPolicy.DESTROY lets it', () => {
+    const volumes = (removalPolicy?: RemovalPolicy) => {
+      const stack = dockerStack();
+      new ReplicationGroup(stack, 'Sessions', { engine: redis, removalPolicy });
+      return Object.values<any>(synthJson(stack).resource.docker_volume);
+    };
+    expect(volumes().map((v) => [v.name, v.lifecycle])).toEqual(volumes().map((v) => [v.name, { prevent_destroy: true }]));
+    expect(volumes(RemovalPolicy.RETAIN).every((v) => v.lifecycle.prevent_destroy === true)).toBe(true);
+    expect(volumes(RemovalPolicy.DESTROY).every((v) => v.lifecycle.prevent_destroy === false)).toBe(true);
+  });
+
   test('limits and restart policy: overrides', () => {
     const stack = dockerStack();
     new ReplicationGroup(stack, 'Sessions', { engine: redis, memoryLimitMiB: 1024, cpus: 1.5, restartPolicy: RestartPolicy.ALWAYS });
     const containers = containersByName(synthJson(stack));
-    expect(containers['sessions-node-1']).toMatchObject({ memory: 1024, memory_swap: 1024, cpus: '1.5', restart: 'always' });
+    expect(containers['sessions-node-1']).toMatchObject({ memory: 1024, cpus: '1.5', restart: 'always' });
     expect(containers['sessions-sentinel-1'].cpus).toBeUndefined();
   });
 

@@ -15,6 +15,7 @@ import { AUTH_TOKEN_RULE, refuseAuthTokenForMemcached, ValidatedFleet } from '..
 import { AuthToken } from '../auth-token';
 import { DockerFleetOptions } from '../container-options';
 import { Endpoint } from '../endpoint';
+import { RemovalPolicy } from '../removal-policy';
 import { RestartPolicy } from '../restart-policy';
 
 /** Where things are inside every container (docs/node-agent.md's variables). */
@@ -103,6 +104,9 @@ export function validateDockerOptions(props: DockerFleetOptions, fleet: Validate
   const host = props.hostAddress;
   if (host !== undefined && (typeof host !== 'string' || !isIpv4(host))) {
     throw new ValidationError('hostAddress', host, 'must be an IPv4 address of the Docker host, such as "127.0.0.1" (or "0.0.0.0" for every address)');
+  }
+  if (props.removalPolicy !== undefined && !Object.values(RemovalPolicy).includes(props.removalPolicy)) {
+    throw new ValidationError('removalPolicy', props.removalPolicy, `must be a RemovalPolicy (${Object.values(RemovalPolicy).join(', ')})`);
   }
   if (props.restartPolicy !== undefined && !Object.values(RestartPolicy).includes(props.restartPolicy)) {
     throw new ValidationError('restartPolicy', props.restartPolicy, `must be a RestartPolicy (${Object.values(RestartPolicy).join(', ')})`);
@@ -250,7 +254,11 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
     const node = new Construct(scope, slot.name);
     const containerName = `${name}-${slot.name}`;
     const volume = redisLike
-      ? new Volume(node, 'Volume', { name: containerName, labels: [{ label: 'cachefleet.fleet', value: name }] })
+      ? new Volume(node, 'Volume', {
+        name: containerName,
+        labels: [{ label: 'cachefleet.fleet', value: name }],
+        lifecycle: { preventDestroy: (props.removalPolicy ?? RemovalPolicy.RETAIN) === RemovalPolicy.RETAIN },
+      })
       : undefined;
     const memory = sentinel ? DOCKER_DEFAULTS.sentinelMemoryLimitMiB : props.memoryLimitMiB ?? DOCKER_DEFAULTS.memoryLimitMiB;
     const uploads: ContainerUpload[] = [
@@ -293,19 +301,28 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
         ? [{ internal: port, external: portBase + slot.hostNumber, ip: hostAddress, protocol: 'tcp' }]
         : undefined,
       volumes: volume ? [{ volumeName: volume.name, containerPath: CONTAINER_PATHS.state }] : undefined,
+      // No memory_swap: the provider reads it back as -1 on hosts without swap accounting, a diff
+      // at every plan (a cache host has no swap to give anyway).
       memory,
-      memorySwap: memory,
       cpus: !sentinel && props.cpus !== undefined ? String(props.cpus) : undefined,
       ulimit: [{ name: 'nofile', soft: DOCKER_DEFAULTS.openFiles, hard: DOCKER_DEFAULTS.openFiles }],
       healthcheck: {
         test: ['CMD', 'env', 'CACHEFLEET_READY_TIMEOUT=2', CONTAINER_PATHS.agent, 'wait-ready', service],
         interval: '5s',
         timeout: '5s',
-        startPeriod: '60s',
+        // As the provider reads durations back (Go's format): '60s' would differ at every plan.
+        startPeriod: '1m0s',
         retries: 6,
       },
       restart,
       stopTimeout: 30,
+      lifecycle: {
+        // Provider 3.6.2 reads back the log driver and options that a host's daemon.json sets by
+        // default, and a changed log_opts forces a replacement (kreuzwerker/terraform-provider-docker
+        // #473, #873; fixed in 4.1.0): not ignored, every apply would replace every container. The
+        // fleet sets neither: the host's logging applies.
+        ignoreChanges: ['log_driver', 'log_opts'],
+      },
       labels: [
         { label: 'cachefleet.fleet', value: name },
         { label: 'cachefleet.slot', value: slot.name },
