@@ -36,7 +36,7 @@ describe('docker.CacheCluster', () => {
     expect(cluster.nodeEndpoints.map((e) => e.socketAddress)).toEqual(['172.28.1.10:11211', '172.28.1.11:11211', '172.28.1.12:11211']);
     expect(cluster.endpoint.socketAddress).toBe('172.28.1.10:11211');
     expect(cluster.authUsername).toBeUndefined();
-    expect(Object.keys(json.output).sort()).toEqual(['pages_endpoint', 'pages_host_address_map', 'pages_node_endpoints']);
+    expect(Object.keys(json.output).sort()).toEqual(['pages_endpoint', 'pages_host_address_map', 'pages_network_name', 'pages_node_endpoints']);
   });
 
   test('GIVEN a single Valkey node THEN one container with a volume, AUTH from a sensitive variable', () => {

@@ -33,6 +33,14 @@ describe('docker.ReplicationGroup', () => {
     expect(group.authUsername).toBe('app');
   });
 
+  test('the network\'s name is an output, <fleet>_network_name', () => {
+    const stack = dockerStack();
+    const group = new ReplicationGroup(stack, 'Sessions', { engine: redis });
+    const json = synthJson(stack);
+    expect(json.output.sessions_network_name.value).toMatch(/^\$\{docker_network\.Sessions_Network_[0-9A-F]+\.name\}$/);
+    expect(group.networkName).toBeDefined();
+  });
+
   test('the construct never creates the provider: the app configures it', () => {
     const stack = new TerraformStack(Testing.app(), 'NoProvider');
     new ReplicationGroup(stack, 'Sessions', { engine: redis });

@@ -337,6 +337,12 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
   if (publish) {
     for (const { endpoint } of containers) hostAddressMap[endpoint.socketAddress] = `${hostAddress}:${endpoint.hostPort}`;
   }
+  fleetOutput(scope, 'NetworkNameOutput', {
+    fleet: name,
+    suffix: 'network_name',
+    value: network.name,
+    description: 'The fleet\'s Docker network: application containers join it to reach the nodes by address',
+  });
   return { plan, network, image, containers, authToken, readerAlias, hostAddressMap };
 }
 
