@@ -49,6 +49,14 @@ export interface DockerFleetOptions {
   readonly hostAddress?: string;
 
   /**
+   * Whether a Memcached fleet may publish its ports on a host address other than loopback.
+   * Memcached has no AUTH: anyone who reaches such an address reads and writes the cache.
+   *
+   * @default false - a Memcached fleet whose `hostAddress` is not in 127.0.0.0/8 is refused
+   */
+  readonly allowUnauthenticatedHostAccess?: boolean;
+
+  /**
    * The first host port of the fleet's block: slot `node-k` publishes on `hostPortBase + k`,
    * `sentinel-j` on `hostPortBase + 6 + j`, whatever the replica or node count and across restarts.
    * The block holds a port for every slot the fleet can have (9 for Redis and Valkey, 40 for

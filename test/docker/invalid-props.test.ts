@@ -93,6 +93,20 @@ describe('docker flavor: its own props', () => {
     expect(error.message).toBe(message);
   });
 
+  test('Memcached is published beyond loopback only when asked: it has no AUTH', () => {
+    const message = '`hostAddress` must be a loopback address (127.0.0.0/8) for Memcached, which has no AUTH: anyone reaching the host would read and write the cache; '
+      + 'set allowUnauthenticatedHostAccess to publish it there anyway, got: ';
+    for (const hostAddress of ['0.0.0.0', '192.168.1.20']) {
+      expect(thrown(() => new CacheCluster(dockerStack(), 'Pages', { engine: memcached, hostAddress })).message).toBe(`${message}"${hostAddress}"`);
+      expect(() => new CacheCluster(dockerStack(), 'Pages', { engine: memcached, hostAddress, allowUnauthenticatedHostAccess: true })).not.toThrow();
+      expect(() => new CacheCluster(dockerStack(), 'Pages', { engine: memcached, hostAddress, publishPorts: false })).not.toThrow();
+      expect(() => new ReplicationGroup(dockerStack(), 'Sessions', { engine: redis, hostAddress })).not.toThrow();
+    }
+    expect(() => new CacheCluster(dockerStack(), 'Pages', { engine: memcached, hostAddress: '127.0.0.2' })).not.toThrow();
+    expect(thrown(() => new CacheCluster(dockerStack(), 'Pages', { engine: memcached, allowUnauthenticatedHostAccess: 'yes' as any })).message)
+      .toBe('`allowUnauthenticatedHostAccess` must be true or false, got: "yes"');
+  });
+
   test('Memcached takes no AUTH token', () => {
     const stack = dockerStack();
     const variable = new TerraformVariable(stack, 'token', { type: 'string', sensitive: true });

@@ -25,7 +25,7 @@ const cidr = fc.tuple(address, fc.integer({ min: 0, max: 33 })).map(([base, pref
 function subnets(validWeight: number): fc.Arbitrary<Pick> {
   return mix(
     fc.oneof(
-      { arbitrary: fc.constantFrom('172.28.0.0/24', '10.0.0.0/16', '10.1.2.0/28', '192.168.7.0/27', '192.168.8.0/26', '10.0.0.0/8').map((text) => depends(text)), weight: 3 },
+      { arbitrary: fc.constantFrom('172.28.0.0/24', '10.0.0.0/16', '10.1.2.0/28', '192.168.7.0/27', '192.168.8.0/26', '10.0.0.0/8').map((text) => depends(text)), weight: 6 },
       { arbitrary: cidr.map((text) => depends(text)), weight: 1 },
     ),
     fc.oneof(
@@ -55,7 +55,12 @@ function booleans(validWeight: number): fc.Arbitrary<Pick> {
 
 function hostAddresses(validWeight: number): fc.Arbitrary<Pick> {
   return mix(
-    fc.oneof(fc.constantFrom('127.0.0.1', '0.0.0.0', '192.168.1.20'), fc.ipV4()).map((text) => valid(text)),
+    // Loopback most often: a Memcached fleet is refused any other address unless it asks.
+    fc.oneof(
+      { arbitrary: fc.constantFrom('127.0.0.1', '127.0.0.2'), weight: 3 },
+      { arbitrary: fc.constantFrom('0.0.0.0', '192.168.1.20'), weight: 1 },
+      { arbitrary: fc.ipV4(), weight: 1 },
+    ).map((text) => valid(text)),
     fc.oneof(
       address.filter((text) => !isIpv4(text)).map((text) => invalid(text)),
       constants('invalid', ['localhost', '::1', '1.2.3', '127.0.0.1:80', ' 127.0.0.1', null, 127]),

@@ -53,6 +53,12 @@ export function settleDocker(construct: FleetConstruct, draw: Draw, props: Recor
     else if (containers !== undefined) verdicts.hostPortBase = props.hostPortBase + containers - 1 <= 65535 ? 'valid' : 'invalid';
   }
   const engine = engineOf(props);
+  // Memcached has no AUTH: published beyond loopback only when asked (the fuzz never asks).
+  const host = props.hostAddress;
+  if (engine?.engineType === EngineType.MEMCACHED && draw.hostAddress.verdict === 'valid' && typeof host === 'string'
+    && !host.startsWith('127.') && props.publishPorts !== false) {
+    verdicts.hostAddress = 'invalid';
+  }
   for (const name of ['authToken', 'internalAuthToken']) {
     if (draw[name].verdict === 'depends' && engine) verdicts[name] = engine.engineType === EngineType.MEMCACHED ? 'invalid' : 'valid';
   }

@@ -86,7 +86,7 @@ export function validateDockerOptions(props: DockerFleetOptions, fleet: Validate
       throw new ValidationError(name, value, 'must be a concrete value known at synth time, not a token');
     }
   };
-  (['subnetCidr', 'memoryLimitMiB', 'cpus', 'hostAddress', 'hostPortBase', 'publishPorts'] as const).forEach(concrete);
+  (['subnetCidr', 'memoryLimitMiB', 'cpus', 'hostAddress', 'hostPortBase', 'publishPorts', 'allowUnauthenticatedHostAccess'] as const).forEach(concrete);
   if (props.subnetCidr !== undefined && typeof props.subnetCidr !== 'string') {
     throw new ValidationError('subnetCidr', props.subnetCidr, 'must be an IPv4 CIDR block with a prefix of at most /30, such as "172.28.0.0/24"');
   }
@@ -104,6 +104,15 @@ export function validateDockerOptions(props: DockerFleetOptions, fleet: Validate
   const host = props.hostAddress;
   if (host !== undefined && (typeof host !== 'string' || !isIpv4(host))) {
     throw new ValidationError('hostAddress', host, 'must be an IPv4 address of the Docker host, such as "127.0.0.1" (or "0.0.0.0" for every address)');
+  }
+  const open = props.allowUnauthenticatedHostAccess;
+  if (open !== undefined && typeof open !== 'boolean') {
+    throw new ValidationError('allowUnauthenticatedHostAccess', open, 'must be true or false');
+  }
+  const memcached = !fleet.engine.supportsReplication;
+  if (memcached && (props.publishPorts ?? true) && host !== undefined && !host.startsWith('127.') && open !== true) {
+    throw new ValidationError('hostAddress', host,
+      'must be a loopback address (127.0.0.0/8) for Memcached, which has no AUTH: anyone reaching the host would read and write the cache; set allowUnauthenticatedHostAccess to publish it there anyway');
   }
   if (props.removalPolicy !== undefined && !Object.values(RemovalPolicy).includes(props.removalPolicy)) {
     throw new ValidationError('removalPolicy', props.removalPolicy, `must be a RemovalPolicy (${Object.values(RemovalPolicy).join(', ')})`);
