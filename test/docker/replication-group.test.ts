@@ -147,6 +147,29 @@ describe('docker.ReplicationGroup', () => {
     }
   });
 
+  test('tokens the user gives (a variable of theirs, a file) are checked at plan, by a precondition; the fleet\'s own variables by their validation', () => {
+    const stack = dockerStack();
+    const variable = new TerraformVariable(stack, 'mine', { type: 'string', sensitive: true });
+    new ReplicationGroup(stack, 'Sessions', {
+      engine: redis,
+      authToken: AuthToken.fromVariable(variable),
+      internalAuthToken: AuthToken.fromFile('/secrets/internal'),
+    });
+    const json = synthJson(stack);
+    const [image] = Object.values<any>(json.resource.docker_image);
+    const { minLength, maxLength, pattern } = AUTH_TOKEN_RULE;
+    const rule = (value: string) => `\${(((length(${value}) >= ${minLength}) && (length(${value}) <= ${maxLength})) && can(regex(${JSON.stringify(pattern)}, ${value})))}`;
+    expect(image.lifecycle.precondition).toEqual([
+      { condition: rule('var.mine'), error_message: `authToken of the cachefleet fleet "sessions" must be ${AUTH_TOKEN_RULE.allowed}.` },
+      { condition: rule('sensitive(trimspace(file("/secrets/internal")))'), error_message: `internalAuthToken of the cachefleet fleet "sessions" must be ${AUTH_TOKEN_RULE.allowed}.` },
+    ]);
+    // The default admin variable carries its own validation: no precondition repeats it.
+    expect(json.variable.sessions_admin_token.validation).toHaveLength(1);
+    const defaults = dockerStack();
+    new ReplicationGroup(defaults, 'Sessions', { engine: redis });
+    expect(Object.values<any>(synthJson(defaults).resource.docker_image)[0].lifecycle).toBeUndefined();
+  });
+
   test('the admin password is a sensitive variable of its own, never derived from the AUTH token; a user token replaces it', () => {
     // GIVEN / WHEN the default
     const stack = dockerStack();

@@ -240,8 +240,6 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
   // The last refusal is behind (the subnet's): from here on the fleet's resources are declared.
   FLEET_NAMES.set(scope, name);
   if (publish) FLEET_PORTS.set(scope, ports);
-  const image = new Image(scope, 'Image', { name: plan.engine.installation.containerImage, keepLocally: true });
-
   let authToken: string | undefined;
   let internalToken: string | undefined;
   let adminToken: string | undefined;
@@ -250,6 +248,18 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
     internalToken = props.internalAuthToken?.value ?? Fn.sha256(`${authToken}:${INTERNAL_PASSWORD_LABEL}`);
     adminToken = props.adminAuthToken?.value ?? defaultAdminVariable(scope, name).stringValue;
   }
+  // Every token, whatever it comes from (a variable of the user's, a file), is checked at plan: a
+  // node would refuse it at start, after Terraform replaced the containers.
+  const tokenChecks = redisLike
+    ? ([['authToken', authToken], ['internalAuthToken', internalToken], ['adminAuthToken', adminToken]] as const)
+      .filter(([prop]) => props[prop] !== undefined)
+      .map(([prop, value]) => ({ condition: followsTokenRule(value!), errorMessage: `${prop} of the cachefleet fleet "${name}" must be ${AUTH_TOKEN_RULE.allowed}.` }))
+    : [];
+  const image = new Image(scope, 'Image', {
+    name: plan.engine.installation.containerImage,
+    keepLocally: true,
+    lifecycle: tokenChecks.length > 0 ? { precondition: tokenChecks } : undefined,
+  });
 
   const bundle = renderBundle(plan);
   const agent = agentScript();
@@ -374,15 +384,16 @@ function tokenVariable(scope: Construct, id: string, logicalId: string, what: st
     description: `${what} of ${of}: ${AUTH_TOKEN_RULE.allowed}.`,
   });
   variable.overrideLogicalId(logicalId);
-  const value = variable.stringValue;
-  variable.addValidation({
-    condition: Op.and(
-      Op.and(Op.gte(Fn.lengthOf(value), AUTH_TOKEN_RULE.minLength), Op.lte(Fn.lengthOf(value), AUTH_TOKEN_RULE.maxLength)),
-      Fn.can(Fn.regex(AUTH_TOKEN_RULE.pattern, value)),
-    ),
-    errorMessage: `${what} must be ${AUTH_TOKEN_RULE.allowed}.`,
-  });
+  variable.addValidation({ condition: followsTokenRule(variable.stringValue), errorMessage: `${what} must be ${AUTH_TOKEN_RULE.allowed}.` });
   return variable;
+}
+
+/** A Terraform condition: `value` is a token AUTH_TOKEN_RULE allows. */
+function followsTokenRule(value: string): any {
+  return Op.and(
+    Op.and(Op.gte(Fn.lengthOf(value), AUTH_TOKEN_RULE.minLength), Op.lte(Fn.lengthOf(value), AUTH_TOKEN_RULE.maxLength)),
+    Fn.can(Fn.regex(AUTH_TOKEN_RULE.pattern, value)),
+  );
 }
 
 /** What an output of a fleet is. */
