@@ -34,6 +34,14 @@ function fleets(): Array<[string, Record<string, any>]> {
 }
 
 describe('provider 3.6.2 reads back what the fleet wrote: no perpetual diff', () => {
+  test('a memory change: the provider would update `memory` in place, so the limit rides in `env`, which it replaces on', () => {
+    expect(PROVIDER.forcesReplacement.attributes).toContain('env');
+    expect(PROVIDER.forcesReplacement.attributes).not.toContain('memory');
+    for (const [name, container] of fleets()) {
+      expect([name, container.env]).toEqual([name, expect.arrayContaining([`CACHEFLEET_MEMORY_LIMIT_MIB=${container.memory}`])]);
+    }
+  });
+
   test('the duration helper prints as Go does', () => {
     expect(['60s', '5s', '90s', '1m', '500ms', '3600s'].map(goDuration)).toEqual(['1m0s', '5s', '1m30s', '1m0s', '500ms', '1h0m0s']);
   });

@@ -96,7 +96,12 @@ describe('docker.ReplicationGroup', () => {
       'CACHEFLEET_STATE_DIR=/var/lib/cachefleet',
       'CACHEFLEET_RUN_DIR=/run/cachefleet',
       'CACHEFLEET_SECRETS_DIR=/run/cachefleet/secrets',
+      'CACHEFLEET_PRE_STOP_TIMEOUT=20',
+      'CACHEFLEET_MEMORY_LIMIT_MIB=256',
     ]);
+    // A stop (docker stop, or Terraform replacing the container) gives the node time to hand over
+    // and shut down: without destroy_grace_seconds the provider stops a replaced container at once.
+    expect(node).toMatchObject({ stop_timeout: 45, destroy_grace_seconds: 45 });
     expect(node.upload.map((u: any) => u.file)).toEqual([
       '/usr/local/bin/cachefleet-node',
       '/etc/cachefleet/fleet.env',
@@ -265,6 +270,16 @@ describe('docker.ReplicationGroup', () => {
     expect(volumes().map((v) => [v.name, v.lifecycle])).toEqual(volumes().map((v) => [v.name, { prevent_destroy: true }]));
     expect(volumes(RemovalPolicy.RETAIN).every((v) => v.lifecycle.prevent_destroy === true)).toBe(true);
     expect(volumes(RemovalPolicy.DESTROY).every((v) => v.lifecycle.prevent_destroy === false)).toBe(true);
+  });
+
+  test('a new memory limit replaces the container (env is a replacing attribute), so maxmemory is sized again at start', () => {
+    const env = (memoryLimitMiB: number) => {
+      const stack = dockerStack();
+      new ReplicationGroup(stack, 'Sessions', { engine: redis, memoryLimitMiB });
+      return containersByName(synthJson(stack))['sessions-node-0'].env;
+    };
+    expect(env(512)).toContain('CACHEFLEET_MEMORY_LIMIT_MIB=512');
+    expect(env(256)).not.toEqual(env(512));
   });
 
   test('limits and restart policy: overrides', () => {

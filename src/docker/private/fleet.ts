@@ -45,6 +45,17 @@ export const DOCKER_DEFAULTS = {
    * changes at every start).
    */
   hostPortBase: { redisLike: 6400, memcached: 11300 },
+  /**
+   * How long a stopping primary may take to hand over (pre-stop: SENTINEL FAILOVER, until it is a
+   * replica), seconds; the engine's graceful shutdown follows.
+   */
+  handoverSeconds: 20,
+  /**
+   * How long Docker waits after SIGTERM before SIGKILL, when it stops a container (`stop_timeout`)
+   * and when Terraform destroys or replaces one (`destroy_grace_seconds`, 0 when unset): the
+   * handover, then the engine's shutdown (Redis's `shutdown-timeout` is 10 s).
+   */
+  stopGraceSeconds: 45,
   /** memcached's connection limit is 65000 by default: the open-file limit must be above it. */
   openFiles: 65_536,
 } as const;
@@ -307,6 +318,11 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
         `CACHEFLEET_STATE_DIR=${CONTAINER_PATHS.state}`,
         `CACHEFLEET_RUN_DIR=${CONTAINER_PATHS.run}`,
         `CACHEFLEET_SECRETS_DIR=${CONTAINER_PATHS.secrets}`,
+        `CACHEFLEET_PRE_STOP_TIMEOUT=${DOCKER_DEFAULTS.handoverSeconds}`,
+        // The agent sizes maxmemory (Memcached: -m) from the container's limit when it starts, but
+        // the provider changes `memory` in place: the limit in the environment (which the provider
+        // never changes in place) makes a new limit start a new container, so the two move together.
+        `CACHEFLEET_MEMORY_LIMIT_MIB=${memory}`,
       ],
       upload: uploads,
       networksAdvanced: [
@@ -334,7 +350,8 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
         retries: 6,
       },
       restart,
-      stopTimeout: 30,
+      stopTimeout: DOCKER_DEFAULTS.stopGraceSeconds,
+      destroyGraceSeconds: DOCKER_DEFAULTS.stopGraceSeconds,
       lifecycle: {
         // Provider 3.6.2 reads back the log driver and options that a host's daemon.json sets by
         // default, and a changed log_opts forces a replacement (kreuzwerker/terraform-provider-docker
