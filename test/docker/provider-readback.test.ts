@@ -38,7 +38,7 @@ describe('provider 3.6.2 reads back what the fleet wrote: no perpetual diff', ()
     expect(PROVIDER.forcesReplacement.attributes).toContain('env');
     expect(PROVIDER.forcesReplacement.attributes).not.toContain('memory');
     for (const [name, container] of fleets()) {
-      expect([name, container.env]).toEqual([name, expect.arrayContaining([`CACHEFLEET_MEMORY_LIMIT_MIB=${container.memory}`])]);
+      expect([name, container.env]).toEqual([name, expect.arrayContaining([`CACHEFLEET_MEMORY_BYTES=${container.memory * 1024 * 1024}`])]);
     }
   });
 

@@ -97,7 +97,7 @@ describe('docker.ReplicationGroup', () => {
       'CACHEFLEET_RUN_DIR=/run/cachefleet',
       'CACHEFLEET_SECRETS_DIR=/run/cachefleet/secrets',
       'CACHEFLEET_PRE_STOP_TIMEOUT=20',
-      'CACHEFLEET_MEMORY_LIMIT_MIB=256',
+      'CACHEFLEET_MEMORY_BYTES=268435456',
     ]);
     // A stop (docker stop, or Terraform replacing the container) gives the node time to hand over
     // and shut down: without destroy_grace_seconds the provider stops a replaced container at once.
@@ -278,7 +278,7 @@ describe('docker.ReplicationGroup', () => {
       new ReplicationGroup(stack, 'Sessions', { engine: redis, memoryLimitMiB });
       return containersByName(synthJson(stack))['sessions-node-0'].env;
     };
-    expect(env(512)).toContain('CACHEFLEET_MEMORY_LIMIT_MIB=512');
+    expect(env(512)).toContain(`CACHEFLEET_MEMORY_BYTES=${512 * 1024 * 1024}`);
     expect(env(256)).not.toEqual(env(512));
   });
 

@@ -319,10 +319,10 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
         `CACHEFLEET_RUN_DIR=${CONTAINER_PATHS.run}`,
         `CACHEFLEET_SECRETS_DIR=${CONTAINER_PATHS.secrets}`,
         `CACHEFLEET_PRE_STOP_TIMEOUT=${DOCKER_DEFAULTS.handoverSeconds}`,
-        // The agent sizes maxmemory (Memcached: -m) from the container's limit when it starts, but
-        // the provider changes `memory` in place: the limit in the environment (which the provider
-        // never changes in place) makes a new limit start a new container, so the two move together.
-        `CACHEFLEET_MEMORY_LIMIT_MIB=${memory}`,
+        // The agent sizes maxmemory (Memcached: -m) from this at start. The provider would change
+        // `memory` in place, leaving maxmemory stale; a changed environment replaces the container
+        // instead, so the limit and maxmemory move together.
+        `CACHEFLEET_MEMORY_BYTES=${memory * 1024 * 1024}`,
       ],
       upload: uploads,
       networksAdvanced: [
