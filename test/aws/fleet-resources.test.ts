@@ -1,8 +1,9 @@
 import { App, Size, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { memcached, resourcesOf, testStack, valkey, ZONES } from './fixtures';
+import { memcached, redis62, resourcesOf, testStack, valkey, ZONES } from './fixtures';
 import { CacheCluster, NodeType, ReplicationGroup, ReplicationGroupProps } from '../../src/aws';
+import { CacheEngine, RedisEngineVersion } from '../../src/core/engine';
 import { ValidationError } from '../../src/core/errors';
 import { ParameterGroup } from '../../src/core/parameters/parameter-group';
 
@@ -184,16 +185,51 @@ describe('the nodes read only their own bundle, parameter and secrets', () => {
     expect(rg.role).toBeDefined();
   });
 
-  test('SSM: only the bundle-location parameter; secrets: the AUTH token, the internal and the admin password', () => {
+  test('SSM: the bundle-location parameter read; the image parameter read and written; secrets: the AUTH token, the internal and the admin password', () => {
     const { stack } = group();
     const defaultPolicy = Object.entries(resourcesOf(stack, 'AWS::IAM::Policy')).find(([id]) => id.startsWith('SessionsInstanceRoleDefaultPolicy'))![1];
     const statements: any[] = defaultPolicy.Properties.PolicyDocument.Statement;
     const ssm = statements.filter((s) => [s.Action].flat().some((action: string) => action.startsWith('ssm:')));
-    expect(ssm).toHaveLength(1);
-    expect(JSON.stringify(ssm[0].Resource)).toContain('parameter/');
-    expect(JSON.stringify(ssm[0].Resource)).toContain('SessionsBundleLocation');
+    const byParameter = (name: string) => ssm.filter((s) => JSON.stringify(s.Resource).includes(name)).flatMap((s) => [s.Action].flat()).sort();
+    expect(ssm.every((s) => JSON.stringify(s.Resource).includes('parameter/') && !JSON.stringify(s.Resource).includes('*'))).toBe(true);
+    expect(byParameter('SessionsBundleLocation')).toEqual(['ssm:DescribeParameters', 'ssm:GetParameter', 'ssm:GetParameterHistory', 'ssm:GetParameters']);
+    expect(byParameter('SessionsPinnedImage')).toEqual(['ssm:DescribeParameters', 'ssm:GetParameter', 'ssm:GetParameterHistory', 'ssm:GetParameters', 'ssm:PutParameter']);
+    expect(ssm.length).toBe(ssm.filter((s) => /SessionsBundleLocation|SessionsPinnedImage/.test(JSON.stringify(s.Resource))).length);
     const secrets = statements.filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue')).map((s) => s.Resource.Ref.replace(/[0-9A-F]{8}$/, ''));
     expect(secrets.sort()).toEqual(['SessionsAdminToken', 'SessionsAuthToken', 'SessionsInternalPassword']);
+  });
+});
+
+describe('an image named by tag only is pinned by the fleet', () => {
+  test('a parameter holds the tag (CloudFormation writes it), tagged to the instances for the agent to add the digest', () => {
+    const { stack, rg } = group();
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::SSM::Parameter', { Type: 'String', Value: valkey.installation.containerImage });
+    expect(valkey.installation.containerImage).not.toContain('@sha256:');
+    const parameter = Object.keys(resourcesOf(stack, 'AWS::SSM::Parameter')).find((id) => id.startsWith('SessionsPinnedImage'))!;
+    template.allResourcesProperties('AWS::AutoScaling::AutoScalingGroup', {
+      Tags: Match.arrayWith([{ Key: 'cachefleet:image-parameter', PropagateAtLaunch: true, Value: { Ref: parameter } }]),
+    });
+    expect(rg.role).toBeDefined();
+  });
+
+  test.each([
+    ['Redis 6.2 (an AL2023 package)', redis62],
+    ['Memcached (an AL2023 package)', memcached],
+    ['Redis 7.2 (an image pinned by digest)', CacheEngine.redis({ version: RedisEngineVersion.VER_7_2 })],
+  ])('%s: no parameter, no tag', (_name, engine) => {
+    const { stack, vpc } = testStack();
+    if (engine === memcached) new CacheCluster(stack, 'Sessions', { vpc, engine });
+    else new ReplicationGroup(stack, 'Sessions', { vpc, engine });
+    expect(Object.keys(resourcesOf(stack, 'AWS::SSM::Parameter')).filter((id) => id.startsWith('SessionsPinnedImage'))).toEqual([]);
+    expect(JSON.stringify(Template.fromStack(stack).toJSON())).not.toContain('image-parameter');
+  });
+
+  test('a mirror keeps the tag: the parameter holds the mirror\'s reference', () => {
+    const { stack } = group({ containerRegistry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/ecr-public' });
+    Template.fromStack(stack).hasResourceProperties('AWS::SSM::Parameter', {
+      Value: valkey.installation.containerImage.replace('public.ecr.aws', '123456789012.dkr.ecr.eu-west-1.amazonaws.com/ecr-public'),
+    });
   });
 });
 

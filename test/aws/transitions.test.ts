@@ -203,7 +203,8 @@ describe('transitions: one prop changed, as CloudFormation applies it', () => {
     });
     const outcome = expectSafe(before, after);
     expect(outcome.replaced).toEqual([]);
-    expect(outcome.created).toEqual([]);
+    // 7.0 runs from an image named by tag: the parameter that pins it to one digest comes with it.
+    expect(outcome.created).toEqual([expect.stringMatching(/^FleetPinnedImage/)]);
     expect(outcome.deleted).toEqual([]);
   });
 
@@ -222,9 +223,18 @@ describe('transitions: one prop changed, as CloudFormation applies it', () => {
   };
   const variant = (name: string) => group(`1 + 2 ${name}`, { replicasPerShard: 2, ...VARIANTS[name] });
 
+  test('engine version redis 6.2 -> redis 7.0: in place; only the image\'s pin parameter is created (6.2 is an AL2023 package, 7.0 an image named by tag)', () => {
+    const outcome = expectSafe(variant('redis 6.2'), variant('redis 7.0'));
+    expect(outcome).toMatchObject({ replaced: [], created: [expect.stringMatching(/^FleetPinnedImage/)], deleted: [], refused: [] });
+  });
+
+  test('engine version redis 7.0 -> redis 6.2: in place; the pin parameter goes', () => {
+    const outcome = expectSafe(variant('redis 7.0'), variant('redis 6.2'));
+    expect(outcome).toMatchObject({ replaced: [], created: [], deleted: [expect.stringMatching(/^FleetPinnedImage/)], refused: [] });
+  });
+
   test.each([
-    ['engine version', 'redis 6.2', 'redis 7.0'],
-    ['engine version', 'redis 7.0', 'valkey 8.0'],
+    ['engine version (the pin parameter takes the new tag in place)', 'redis 7.0', 'valkey 8.0'],
     ['nodeType (the default volume grows 20 -> 30 GiB)', 't4g.medium', 'r7g.large'],
     ['nodeType (30 -> 60 GiB)', 'r7g.large', 'r7g.xlarge'],
     ['nodeType (both at the 20 GiB minimum)', 'm7g.large', 'c7g.large'],

@@ -74,6 +74,8 @@ class HandWrittenGroup extends Construct {
 
     const bundle = new s3assets.Asset(this, 'Bundle', { path: props.bundleDirectory });
     const bundleLocation = new ssm.StringParameter(this, 'BundleLocation', { description: `${groupName}: where the nodes fetch their bundle`, stringValue: bundle.s3ObjectUrl });
+    // Redis 7.0's image is named by tag: the nodes pin the digest the first of them pulled.
+    const pinnedImage = new ssm.StringParameter(this, 'PinnedImage', { description: `${groupName}: the image's tag, then its pinned digest`, stringValue: 'public.ecr.aws/docker/library/redis:7.0.15' });
 
     const role = new iam.Role(this, 'InstanceRole', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
@@ -108,6 +110,7 @@ class HandWrittenGroup extends Construct {
         'app-secret-id': authSecret.secretArn,
         'internal-secret-id': internalSecret.secretArn,
         'admin-secret-id': adminSecret.secretArn,
+        'image-parameter': pinnedImage.parameterName,
         'hosted-zone-id': zone.hostedZoneId,
         'primary-record': `primary.${zone.zoneName}`,
         'reader-record': `replicas.${zone.zoneName}`,
@@ -173,6 +176,8 @@ class HandWrittenGroup extends Construct {
     });
     bundle.grantRead(role);
     bundleLocation.grantRead(role);
+    pinnedImage.grantRead(role);
+    pinnedImage.grantWrite(role);
     authSecret.grantRead(role);
     internalSecret.grantRead(role);
     adminSecret.grantRead(role);

@@ -65,6 +65,25 @@ async function primaryBySentinels(): Promise<string> {
   return reply.stdout.split('\n')[0];
 }
 
+/** The image reference a slot's engine wrapper runs (install-engine wrote it at boot). */
+function wrapperImage(slot: Slot): string {
+  const wrapper = fs.readFileSync(path.join(slot.root, 'opt/cachefleet-bin/valkey-server'), 'utf8');
+  return /^exec docker run .* '?(\S+@sha256:[0-9a-f]{64})'? '?valkey-server'?/m.exec(wrapper)?.[1] ?? `no pinned image in: ${wrapper}`;
+}
+
+/** The values the fleet's image parameter took, oldest first. */
+async function imageParameterHistory(fleet: BootedFleet, slot: Slot): Promise<string[]> {
+  const reply = await fleet.aws.api('ssm', 'get_parameter_history', { Name: slot.tags['cachefleet:image-parameter'] });
+  return reply.Parameters.map((p: { Value: string }) => p.Value);
+}
+
+/** The registry moves the image's tag to another build, as a rebuild upstream does. */
+function moveTag(fleet: BootedFleet, image: string): void {
+  const file = path.join(fleet.standin, 'registry', 'tags', image.replace(/[/:@]/g, '_'));
+  expect(fs.existsSync(file)).toBe(true);
+  fs.writeFileSync(file, `${'e'.repeat(64)}\n`);
+}
+
 /**
  * Runs `work` while the instance's CPU counters move on, as the kernel's do all the time (a sample
  * measures the busy share over time: counters that stood still would show none).
@@ -107,6 +126,11 @@ describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synth
       expect(fleet.aws.awaitingSignals(STACK, slot.groupId)).toBe(false);
       expect(await fleet.health(slot.instanceId!)).toMatch(/^healthy$/i);
     }
+    // The image's tag was pinned once, by the first node to boot; every node runs that digest.
+    const tag = valkey.installation.containerImage;
+    const history = await imageParameterHistory(fleet, fleet.slots[0]);
+    expect(history).toEqual([tag, expect.stringMatching(new RegExp(`^${tag.replace(/:[^:]+$/, '').replace(/\./g, '\\.')}@sha256:[0-9a-f]{64}$`))]);
+    expect(fleet.slots.map(wrapperImage)).toEqual(fleet.slots.map(() => history[1]));
     // The records of the deploy are untouched by the boot: the primary on node-0, the readers on the replicas.
     expect(await fleet.recordValues(fleet.slot('node-0').tags['cachefleet:primary-record'])).toEqual([addresses[0]]);
     expect(await fleet.recordValues(fleet.slot('node-0').tags['cachefleet:reader-record'])).toEqual([addresses[1], addresses[2]]);
@@ -187,8 +211,12 @@ describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synth
     const record = slot.tags['cachefleet:primary-record'];
     const primary = await primaryBySentinels();
     const old = slot.instanceId;
+    const pinned = wrapperImage(slot);
+    // Upstream rebuilt the tag since the fleet was created: the replacement still runs the fleet's build.
+    moveTag(fleet, valkey.installation.containerImage);
     await fleet.terminate(slot);
     await boot(fleet, slot);
+    expect(wrapperImage(slot)).toBe(pinned);
     // A new instance holds the slot's volume and interface; the old one is gone.
     expect(slot.instanceId).not.toBe(old);
     expect(await fleet.attachment(slot.tags['cachefleet:volume-id'])).toEqual({ instanceId: slot.instanceId, state: 'attached' });

@@ -70,6 +70,11 @@ export class FleetResources {
   public readonly nodeType: NodeType;
   public readonly bundle: s3assets.Asset;
   public readonly bundleLocation: ssm.StringParameter;
+  /**
+   * The image the nodes run, when it is named by tag only: CloudFormation writes the tag, the first
+   * node to pull it adds the digest it got, and every later node pulls that digest.
+   */
+  public readonly pinnedImage?: ssm.StringParameter;
   public readonly applyConfiguration: ssm.CfnAssociation;
   private readonly scope: Construct;
 
@@ -145,6 +150,14 @@ export class FleetResources {
       description: `cachefleet ${this.fleetId}: where the nodes fetch their bundle`,
       stringValue: this.bundle.s3ObjectUrl,
     });
+
+    const image = this.plan.engine.installation;
+    if (image.amazonLinuxPackage === undefined && !isPinnedByDigest(image.containerImage)) {
+      this.pinnedImage = new ssm.StringParameter(scope, 'PinnedImage', {
+        description: `cachefleet ${this.fleetId}: the image tag the nodes run, then the digest the first node pulled`,
+        stringValue: image.containerImage,
+      });
+    }
 
     this.role = new iam.Role(scope, 'InstanceRole', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
@@ -222,6 +235,7 @@ export class FleetResources {
       groupTag('internal-secret-id', this.internalSecret.secretArn);
       groupTag('admin-secret-id', this.adminSecret.secretArn);
     }
+    if (this.pinnedImage) groupTag('image-parameter', this.pinnedImage.parameterName);
     if (this.plan.kind === 'replication') {
       // The primary record starts at the initial primary; the agent moves it on failover. Its properties never
       // change after creation, so a later deploy never moves it back.
@@ -401,6 +415,9 @@ export class FleetResources {
     const policy = new iam.Policy(this.scope, 'NodePolicy', { roles: [this.role], statements });
     this.bundle.bucket.encryptionKey?.grantDecrypt(this.role);
     this.bundleLocation.grantRead(this.role);
+    // Read its history, add the digest: nothing else of the account's parameters.
+    this.pinnedImage?.grantRead(this.role);
+    this.pinnedImage?.grantWrite(this.role);
     for (const secret of [this.authSecret, this.internalSecret, this.adminSecret]) secret?.grantRead(this.role);
     return policy;
   }
@@ -421,6 +438,11 @@ export function cloudConfig(script: string): string {
     '  - [/usr/local/sbin/cachefleet-fetch]',
     '',
   ].join('\n');
+}
+
+/** Whether an image reference names its build (`...@sha256:<digest>`), not only a tag that may move. */
+function isPinnedByDigest(image: string): boolean {
+  return /@sha256:[0-9a-f]{64}$/.test(image);
 }
 
 function hashOf(text: string): string {

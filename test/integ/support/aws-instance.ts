@@ -90,6 +90,8 @@ export class BootedFleet {
   private readonly dir: string;
   /** Physical ids of the template's resources, as the emulator gave them. */
   private readonly physical = new Map<string, string>();
+  /** The value CloudFormation last wrote into each parameter (by logical id). */
+  private readonly parameterValues = new Map<string, string>();
   /** The template's literal VPC and subnet (an imported VPC) and their ids in the emulator. */
   private readonly literals = new Map<string, string>();
   private readonly resources: Record<string, any>;
@@ -232,14 +234,22 @@ export class BootedFleet {
     });
   }
 
-  /** The deploy's bundle: its parameter (overwritten) and its object in the assets bucket. */
+  /**
+   * The deploy's parameters, as CloudFormation writes them: created, then overwritten only when the
+   * template's value changed (a deploy that leaves it alone leaves what the nodes wrote there); and
+   * the bundle's object in the assets bucket.
+   */
   private async publishBundle(resources: Record<string, any>, outdir: string, resolver: StrictResolver): Promise<void> {
     for (const [id, r] of Object.entries(resources)) {
       if (r.Type !== 'AWS::SSM::Parameter') continue;
       const url = resolver.resolve(r.Properties.Value) as string;
       const name = this.physical.get(id) ?? `CFN-${id}`;
-      await this.aws.api('ssm', 'put_parameter', { Name: name, Value: url, Type: 'String', Overwrite: true });
+      if (this.parameterValues.get(id) !== url) {
+        await this.aws.api('ssm', 'put_parameter', { Name: name, Value: url, Type: 'String', Overwrite: true });
+        this.parameterValues.set(id, url);
+      }
       this.physical.set(id, name);
+      if (!url.startsWith('s3://')) continue;
       const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(url)!;
       const hash = /([0-9a-f]{64})\.zip$/.exec(url)![1];
       const zipFile = path.join(this.dir, `${hash}.zip`);
