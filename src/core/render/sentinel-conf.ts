@@ -5,8 +5,9 @@ import { placeholder } from './placeholders';
 import { initialPrimary, requireEngine, sentinelPort } from './plan-facts';
 
 /**
- * `sentinel.conf`, a sentinel's initial configuration. The agent writes the live file from it only
- * when absent: Sentinel then rewrites it (current primary, epochs, known peers) and owns it.
+ * `sentinel.conf`, a sentinel's configuration. The agent writes the live file from it at every
+ * start, keeping only the runtime state Sentinel wrote there (its id, the current primary, epochs,
+ * known peers): this file's lines are the deploy's.
  *
  * Authentication:
  * - to data nodes, as the sentinel user with the internal password (`auth-user`, `auth-pass`);

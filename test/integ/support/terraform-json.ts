@@ -231,7 +231,76 @@ export class TerraformContainers {
       const external = container.ports?.[0]?.external;
       if (external !== undefined) this.references[`docker_container.${id}.ports[0].external`] = String(external);
     }
-    for (const [id, container] of entries) this.containers.push(this.prepareOne(id, container, inputs));
+    for (const [id, container] of entries) {
+      this.configurations.set(id, resolvedConfiguration(container, inputs));
+      this.containers.push(this.prepareOne(id, container, inputs));
+    }
+  }
+
+  /** Each container's configuration as last applied, by logical id. */
+  private readonly configurations = new Map<string, string>();
+
+  /**
+   * A second `terraform apply` of `tfJson`. Every attribute of docker_container forces a replacement
+   * in provider 3.6.2 but memory, CPU and restart settings (test/fixtures/provider-docker-3.6.2.json),
+   * and the fleet's containers change in their uploads or addresses: each container whose
+   * configuration changed is replaced as the provider replaces one, all at once as Terraform runs
+   * them (parallelism 10):
+   * - stopped with SIGTERM, then SIGKILL after `destroy_grace_seconds` (0 when unset);
+   * - removed: nothing of its filesystem survives but its named volumes;
+   * - created from the new configuration (its uploads, environment and command) and started.
+   * A container that is no longer declared is stopped and removed the same way. Returns the names of
+   * the containers replaced.
+   */
+  public async apply(tfJson: string, inputs: TerraformInputs): Promise<string[]> {
+    const tf = JSON.parse(tfJson);
+    const declared: Record<string, any> = tf.resource?.docker_container ?? {};
+    for (const [, c] of Object.entries(declared)) {
+      const address = c.networks_advanced?.[0]?.ipv4_address;
+      if (!this.addresses.has(address)) throw new Error(`${c.name}: a new address ${address}; the test mapped only ${[...this.addresses.keys()].join(', ')}`);
+    }
+    const changed = this.containers.filter((c) => !declared[c.id] || this.configurations.get(c.id) !== resolvedConfiguration(declared[c.id], inputs));
+    await Promise.all(changed.map(async (container) => {
+      const config = JSON.parse(this.configurations.get(container.id)!);
+      const grace = Number(config.destroy_grace_seconds ?? 0) * 1000;
+      const running = this.processes.get(container.name);
+      if (running?.running) await running.stop('SIGTERM', grace);
+      this.removeContainer(container, config);
+    }));
+    const replaced: string[] = [];
+    for (const container of changed) {
+      this.containers.splice(this.containers.indexOf(container), 1);
+      const next = declared[container.id];
+      if (!next) continue;
+      this.configurations.set(container.id, resolvedConfiguration(next, inputs));
+      this.containers.push(this.prepareOne(container.id, next, inputs));
+      replaced.push(container.name);
+    }
+    for (const name of replaced) this.start(name);
+    return replaced;
+  }
+
+  /** A container's removal: its files go, but for the named volumes it mounted. */
+  private removeContainer(container: RunnableContainer, config: any): void {
+    const keep = path.join(this.root, `.volumes-${container.name}`);
+    fs.rmSync(keep, { recursive: true, force: true });
+    const volumes: string[] = (config.volumes ?? []).map((v: any) => String(v.container_path));
+    volumes.forEach((volumePath, i) => {
+      const source = path.join(container.root, volumePath);
+      if (fs.existsSync(source)) {
+        fs.mkdirSync(keep, { recursive: true });
+        fs.renameSync(source, path.join(keep, String(i)));
+      }
+    });
+    fs.rmSync(container.root, { recursive: true, force: true });
+    volumes.forEach((volumePath, i) => {
+      const saved = path.join(keep, String(i));
+      if (!fs.existsSync(saved)) return;
+      const target = path.join(container.root, volumePath);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.renameSync(saved, target);
+    });
+    fs.rmSync(keep, { recursive: true, force: true });
   }
 
   /**
@@ -415,4 +484,13 @@ export class TerraformContainers {
       .map(([name, p]) => `--- ${name} (pid ${p.pid}) ---\n${p.log().split('\n').slice(-lines).join('\n')}`)
       .join('\n');
   }
+}
+
+/**
+ * A container's configuration as Terraform compares it: the uploads' contents resolved (a new value
+ * of a variable they read is a change).
+ */
+function resolvedConfiguration(container: any, inputs: TerraformInputs): string {
+  const uploads = (container.upload ?? []).map((upload: any) => ({ ...upload, content: resolveTerraformString(String(upload.content), inputs) }));
+  return JSON.stringify({ ...container, upload: uploads });
 }
