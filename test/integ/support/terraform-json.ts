@@ -211,6 +211,8 @@ export class TerraformContainers {
   /** container address -> loopback address. */
   public readonly addresses = new Map<string, string>();
   private readonly processes = new Map<string, ManagedProcess>();
+  /** Each container's configuration as last applied, by logical id. */
+  private readonly configurations = new Map<string, string>();
 
   private constructor(
     tf: any,
@@ -236,9 +238,6 @@ export class TerraformContainers {
       this.containers.push(this.prepareOne(id, container, inputs));
     }
   }
-
-  /** Each container's configuration as last applied, by logical id. */
-  private readonly configurations = new Map<string, string>();
 
   /**
    * A second `terraform apply` of `tfJson`. Every attribute of docker_container forces a replacement
