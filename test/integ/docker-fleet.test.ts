@@ -203,7 +203,8 @@ describeInteg('the Docker example run from its cdk.tf.json', () => {
     const hostSentinels = fleet.resolve(outputs.sessions_host_sentinels.value, inputs) as string[];
     const masterName = fleet.resolve(outputs.sessions_sentinel_master_name.value, inputs) as string;
     expect(Object.keys(natMap)).toHaveLength(6);
-    expect(hostSentinels).toEqual(['127.0.0.81:16382', '127.0.0.81:16383', '127.0.0.81:16384']);
+    // sentinel-j publishes on hostPortBase + 6 + j, whatever the replica count.
+    expect(hostSentinels).toEqual(['127.0.0.81:16385', '127.0.0.81:16386', '127.0.0.81:16387']);
     const url = fleet.resolve(outputs.sessions_host_primary_url.value, { variables: { sessions_auth_token: TOKEN } });
     expect(outputs.sessions_host_primary_url.sensitive).toBe(true);
     expect(url).toBe('redis://app:Docker%26Token%7C%24HOME-9876@127.0.0.81:16379');
