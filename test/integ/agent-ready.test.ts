@@ -2,6 +2,7 @@ import { describeInteg, needsBinaries } from './support/binaries';
 import { command } from './support/clients';
 import { Fleet } from './support/fleet';
 import { loopbackAddresses, replicationGroupPlan, VALKEY_8_0 } from './support/plans';
+import { waitFor } from './support/processes';
 
 /**
  * `cachefleet-node wait-ready` scales to the data: a replica whose full sync takes longer than the
@@ -60,6 +61,10 @@ describeInteg('wait-ready: a replica in a slow full sync', () => {
 
   test('the overall deadline ends a wait that still makes progress', async () => {
     fleet.start('node-2', 'redis');
+    // The wait starts once the full sync is under way (on a busy machine the engine takes a while to
+    // start and ask for it): its deadline then falls in the middle of a sync that makes progress.
+    await waitFor('node-2 to be in its full sync', async () =>
+      /master_sync_in_progress:1/.test(String(await command(addresses[2], 6379, app(), 'INFO', 'replication').catch(() => ''))), { timeoutMs: 30_000, intervalMs: 100 });
     const result = await waitReady('node-2', STALL + 2);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/redis is not ready after \d+s, at its deadline \(.*master_sync_in_progress=1/);

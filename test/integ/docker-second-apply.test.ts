@@ -70,6 +70,12 @@ describeInteg('Docker flavor: a second terraform apply with a new AUTH token', (
     }, { timeoutMs: 60_000, intervalMs: 500 });
   }
 
+  /** WAIT 2 on `primary` until both replicas acknowledged what it was sent (each try well within the client's timeout). */
+  async function bothReplicasHave(primary: string, token: string): Promise<void> {
+    await waitFor(`both replicas of ${primary} to acknowledge its writes`, async () =>
+      Number(await command(primary, 6379, { username: 'app', password: token }, 'WAIT', 2, 2_000)) === 2, { timeoutMs: 60_000, intervalMs: 250 });
+  }
+
   beforeAll(async () => {
     fleet = TerraformContainers.prepare(json, variables(OLD_TOKEN), loopbackAddresses(221, 6), 'second-apply');
     for (const container of fleet.containers) fleet.start(container.name);
@@ -83,7 +89,7 @@ describeInteg('Docker flavor: a second terraform apply with a new AUTH token', (
     const app = (password: string) => ({ username: 'app', password });
     const primary = await primaryBySentinels(OLD_TOKEN);
     for (let i = 1; i <= KEYS; i++) await command(primary, 6379, app(OLD_TOKEN), 'SET', `order:${i}`, `value-${i}`);
-    expect(Number(await command(primary, 6379, app(OLD_TOKEN), 'WAIT', 2, 5_000))).toBe(2);
+    await bothReplicasHave(primary, OLD_TOKEN);
 
     const replaced = await fleet.apply(json, variables(NEW_TOKEN));
     expect(replaced.sort()).toEqual(fleet.containers.map((c) => c.name).sort());
@@ -115,6 +121,6 @@ describeInteg('Docker flavor: a second terraform apply with a new AUTH token', (
       return info.role === 'master' && info.connected_slaves === '2';
     }, { timeoutMs: 60_000, intervalMs: 250 });
     await command(after, 6379, app(NEW_TOKEN), 'SET', 'after-failover', 'yes');
-    expect(Number(await command(after, 6379, app(NEW_TOKEN), 'WAIT', 2, 5_000))).toBe(2);
+    await bothReplicasHave(after, NEW_TOKEN);
   });
 });
