@@ -193,7 +193,8 @@ describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synth
     }, { timeoutMs: 20_000, intervalMs: 200 });
     // Within seconds, not the reconcile timer's period (the stand-in runs no timers): the engines run
     // in containers without the agent, so only the host's failover path unit can have moved it.
-    await waitFor('the primary record on the new primary', async () => await fleet.record(record) === await primaryBySentinels(), { timeoutMs: 15_000 });
+    // Each AWS CLI call starts Python (seconds on a busy machine): the event path makes a few.
+    await waitFor('the primary record on the new primary', async () => await fleet.record(record) === await primaryBySentinels(), { timeoutMs: 45_000, intervalMs: 250 });
     expect(await fleet.record(record)).not.toBe(addresses[0]);
     // The hook runs inside the container: it only records the event, it calls nothing.
     const hook = fs.readFileSync(path.join(fleet.slot('node-1').root, 'run/cachefleet/on-failover'), 'utf8');
@@ -203,13 +204,19 @@ describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synth
     await waitFor('the reader record on the remaining replica', async () => {
       const primary = await primaryBySentinels();
       return (await fleet.recordValues(reader)).join(' ') === addresses.filter((address) => address !== addresses[0] && address !== primary).join(' ');
-    }, { timeoutMs: 20_000, intervalMs: 250 });
-  }, 60_000);
+    }, { timeoutMs: 45_000, intervalMs: 250 });
+  }, 150_000);
 
   test('the replaced node comes back with its address and data volume, as a replica; SENTINEL REPLICAS is clean', async () => {
     const slot = fleet.slot('node-0');
     const record = slot.tags['cachefleet:primary-record'];
-    const primary = await primaryBySentinels();
+    // The two remaining sentinels agree on the primary before node-0 is replaced: a replacement that
+    // boots while they still disagree finds no majority and follows its live file.
+    const primary = await waitFor('the remaining sentinels to agree on the primary', async () => {
+      const named = await Promise.all([addresses[1], addresses[2]].map(async (address) =>
+        (await cli('valkey-cli', address, 26379, ['SENTINEL', 'get-master-addr-by-name', 'sessions'], { password: APP_TOKEN })).stdout.split('\n')[0]));
+      return named[0] === named[1] && named[0] !== addresses[0] ? named[0] : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 250 });
     const old = slot.instanceId;
     const pinned = wrapperImage(slot);
     // Upstream rebuilt the tag since the fleet was created: the replacement still runs the fleet's build.
