@@ -44,3 +44,17 @@ export function cidrsOverlap(a: string, b: string): boolean {
   const second = parseCidr('cidr', b);
   return first.base < second.base + second.size && second.base < first.base + first.size;
 }
+
+/**
+ * The largest aligned CIDR block of `cidr` that starts after host `lastHost` (at least 4
+ * addresses), or undefined when none fits: where a network may hand out addresses of its own
+ * without ever taking a fixed one (hosts up to `lastHost`).
+ */
+export function blockAfterHost(propPath: string, cidr: string, lastHost: number): string | undefined {
+  const block = parseCidr(propPath, cidr);
+  for (let size = block.size / 2; size >= 4; size /= 2) {
+    const start = Math.ceil((lastHost + 1) / size) * size;
+    if (start + size <= block.size) return `${formatAddress(block.base + start)}/${32 - Math.log2(size)}`;
+  }
+  return undefined;
+}

@@ -1,4 +1,4 @@
-import { addressInCidr, cidrsOverlap } from '../../src/core/addresses';
+import { addressInCidr, blockAfterHost, cidrsOverlap } from '../../src/core/addresses';
 
 describe('addressInCidr', () => {
   test.each<[string, number, string]>([
@@ -29,5 +29,18 @@ describe('cidrsOverlap', () => {
     ['192.168.0.0/30', '192.168.0.4/30', false],
   ])('%s and %s: %s', (a, b, overlap) => {
     expect(cidrsOverlap(a, b)).toBe(overlap);
+  });
+});
+
+describe('blockAfterHost', () => {
+  test.each<[string, number, string | undefined]>([
+    ['172.28.0.0/24', 18, '172.28.0.128/25'], // the largest aligned block past host 18
+    ['10.10.0.0/27', 18, '10.10.0.24/29'],
+    ['10.98.0.0/26', 49, '10.98.0.56/29'],
+    ['10.0.0.0/24', 127, '10.0.0.128/25'],
+    ['10.0.0.0/24', 128, '10.0.0.192/26'],
+    ['10.0.0.0/28', 12, undefined], // no aligned block of 4 past host 12 in 16 addresses
+  ])('%s past host %d: %s', (cidr, lastHost, block) => {
+    expect(blockAfterHost('subnet', cidr, lastHost)).toBe(block);
   });
 });

@@ -1,11 +1,11 @@
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { containersByName, dockerPlan, dockerStack, forSnapshot, synthJson, terraformText, uploadedBundle } from './synth';
-import { CacheEngine, RedisEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
+import { CacheEngine, MemcachedEngineVersion, RedisEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
 import { ParameterGroup } from '../../src/core/parameters/parameter-group';
 import { Persistence } from '../../src/core/persistence';
 import { renderBundle } from '../../src/core/render';
 import { AUTH_TOKEN_RULE, validateReplicationGroupOptions } from '../../src/core/validation';
-import { AuthToken, RemovalPolicy, ReplicationGroup, RestartPolicy } from '../../src/docker';
+import { AuthToken, CacheCluster, RemovalPolicy, ReplicationGroup, RestartPolicy } from '../../src/docker';
 import { terraformLiteral } from '../../src/docker/private/terraform';
 
 const redis = CacheEngine.redis({ version: RedisEngineVersion.VER_7_2 });
@@ -54,13 +54,35 @@ describe('docker.ReplicationGroup', () => {
     expect(synthesized).toHaveResourceWithProperties({ tfResourceType: 'docker_network' } as any, {
       name: 'sessions',
       driver: 'bridge',
-      ipam_config: [{ subnet: '10.99.0.0/26' }],
+      // Docker's own allocations (containers without a fixed address) stay after the fleet's block (hosts 10-18).
+      ipam_config: [{ subnet: '10.99.0.0/26', ip_range: '10.99.0.32/27' }],
     });
     const containers = containersByName(JSON.parse(synthesized));
     expect(containers['sessions-node-0'].networks_advanced).toEqual([
       { name: expect.stringMatching(/^\$\{docker_network\.Sessions_Network_[0-9A-F]+\.name\}$/), ipv4_address: '10.99.0.10', aliases: ['sessions-node-0', 'sessions-reader'] },
     ]);
     expect(containers['sessions-sentinel-2'].networks_advanced[0]).toMatchObject({ ipv4_address: '10.99.0.18', aliases: ['sessions-sentinel-2'] });
+  });
+
+  test.each([
+    ['replication group, the smallest subnet', (stack: TerraformStack) => new ReplicationGroup(stack, 'Sessions', { engine: redis, subnetCidr: '10.99.0.0/27' }), '10.99.0.0/27', 18],
+    ['replication group, the default subnet', (stack: TerraformStack) => new ReplicationGroup(stack, 'Sessions', { engine: redis }), '172.28.0.0/24', 18],
+    ['Memcached, the smallest subnet', (stack: TerraformStack) => new CacheCluster(stack, 'Pages', { engine: CacheEngine.memcached({ version: MemcachedEngineVersion.VER_1_6 }), numCacheNodes: 2, subnetCidr: '10.98.0.0/26' }), '10.98.0.0/26', 49],
+  ])('%s: Docker allocates only after every address a slot can ever take', (_, build, subnet, lastFixedHost) => {
+    const stack = dockerStack();
+    build(stack);
+    const network = Object.values(JSON.parse(Testing.synth(stack)).resource.docker_network as Record<string, any>)[0];
+    const [{ subnet: declared, ip_range: range }] = network.ipam_config;
+    expect(declared).toBe(subnet);
+    const toNumber = (address: string) => address.split('.').reduce((value, octet) => value * 256 + Number(octet), 0);
+    const [rangeBase, rangePrefix] = range.split('/');
+    const [subnetBase, subnetPrefix] = subnet.split('/');
+    const first = toNumber(rangeBase);
+    const last = first + 2 ** (32 - Number(rangePrefix)) - 1;
+    // Inside the subnet, aligned, and past the last fixed host.
+    expect(first % 2 ** (32 - Number(rangePrefix))).toBe(0);
+    expect(first).toBeGreaterThan(toNumber(subnetBase) + lastFixedHost);
+    expect(last).toBeLessThanOrEqual(toNumber(subnetBase) + 2 ** (32 - Number(subnetPrefix)) - 1);
   });
 
   test('a slot keeps its address and host port whatever the replica count: none passes to another slot name', () => {

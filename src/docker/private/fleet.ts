@@ -247,7 +247,7 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
   const ports = { address: hostAddress, first: portBase, last: portBase + reservedHostCount(plan.kind) - 1, name };
   requireFreeFleetName(scope, id, name);
   if (publish) requireFreeHostPorts(scope, name, ports);
-  const network = fleetNetwork(scope, name, subnet);
+  const network = fleetNetwork(scope, name, subnet, DOCKER_DEFAULTS.firstHost + reservedHostCount(plan.kind) - 1);
   // The last refusal is behind (the subnet's): from here on the fleet's resources are declared.
   FLEET_NAMES.set(scope, name);
   if (publish) FLEET_PORTS.set(scope, ports);

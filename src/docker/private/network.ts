@@ -1,7 +1,7 @@
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { TerraformStack, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { cidrsOverlap } from '../../core/addresses';
+import { blockAfterHost, cidrsOverlap } from '../../core/addresses';
 import { ValidationError } from '../../core/errors';
 
 /**
@@ -9,7 +9,7 @@ import { ValidationError } from '../../core/errors';
  * another Docker network declared in the same stack (Docker would refuse it at apply time, after
  * other resources were created).
  */
-export function fleetNetwork(scope: Construct, name: string, subnetCidr: string): Network {
+export function fleetNetwork(scope: Construct, name: string, subnetCidr: string, lastFixedHost: number): Network {
   for (const other of TerraformStack.of(scope).node.findAll()) {
     if (!(other instanceof Network)) continue;
     const configs = other.ipamConfigInput;
@@ -29,7 +29,10 @@ export function fleetNetwork(scope: Construct, name: string, subnetCidr: string)
   return new Network(scope, 'Network', {
     name,
     driver: 'bridge',
-    ipamConfig: [{ subnet: subnetCidr }],
+    // Docker hands the addresses of containers without a fixed one (an application attached to the
+    // network) out of this range only: never one a slot may take later, as after a replica-count
+    // change (a container created on a taken address fails to start).
+    ipamConfig: [{ subnet: subnetCidr, ipRange: blockAfterHost('subnetCidr', subnetCidr, lastFixedHost) }],
     labels: [{ label: 'cachefleet.fleet', value: name }],
   });
 }
