@@ -148,7 +148,8 @@ describe('node scripts', () => {
     // The sample's names: ms_line="CPUUtilization=$((…)) and the awk printf " CurrConnections=%d" (each engine's).
     const published = [...new Set([...metrics.matchAll(/ms_line="(\w+)=\$\(\(| (\w+)=%d"/g)].map((match) => match[1] ?? match[2]))];
     expect(published.sort()).toEqual(Object.values(NODE_METRICS).sort());
-    expect(metrics).toContain('one = "{\\"Name\\":\\"Fleet\\",\\"Value\\":\\"" fleet "\\"}"');
+    // Every datum goes under the fleet's dimension (the methods' only one); aws-boot.test.ts reads them back from CloudWatch.
+    expect(metrics).toContain('Dimensions.member.1.Name=Fleet%sDimensions.member.1.Value=%s');
     const methods = [rg.metricCPUUtilization(), rg.metricCurrConnections(), rg.metricDatabaseMemoryUsagePercentage(), rg.metricReplicationLag(),
       cc.metricCPUUtilization(), cc.metricCurrConnections(), cc.metricDatabaseMemoryUsagePercentage()];
     for (const metric of methods) {

@@ -13,13 +13,14 @@ import { runCommand } from '../integ/support/processes';
 
 /**
  * The node agent's own steady-state cost on the aws platform: an hour of a node's timer runs, with
- * real servers and the real AWS CLI against moto.
+ * real servers and real AWS calls (curl's and the CLI's) against moto.
  *
  * A 1 + 2 replication group (Redis 7.0, 3 sentinels) runs on 127.0.0.145-147. For a simulated hour,
- * every node runs what its timers run: `cachefleet-node reconcile` every 10 s and
- * `cachefleet-node metrics` every minute, with the aws platform: instance metadata from a stand-in
- * on 127.0.0.1 (IMDSv2 tokens), the AWS CLI against moto_server behind the strict layer of
- * test/integ/support/aws-emulator.ts, the records and the zone created there as the template
+ * every node runs what its timers run (`cachefleet-node reconcile` and `cachefleet-node metrics`,
+ * at the periods aws/units.sh gives their timers), with the aws platform: instance metadata from a
+ * stand-in on 127.0.0.1 (IMDSv2 tokens), the AWS calls (the agent's own, signed by curl, and the
+ * CLI's) against moto_server behind the strict layer of test/integ/support/aws-emulator.ts, which
+ * counts them and checks their signatures, the records and the zone created there as the template
  * names them. The clock the agent reads (`date +%s`) is the simulated one (a `date` on PATH that
  * prints it and runs the real date for anything else), so the verification rounds and the
  * metrics batches follow the hour; nothing else is simulated. Each run's CPU time is that of the
@@ -31,11 +32,21 @@ import { runCommand } from '../integ/support/processes';
 /** The loopback addresses of the group (the benchmarks' range is 127.0.0.141-149). */
 export const AGENT_COST_ADDRESSES = ['127.0.0.145', '127.0.0.146', '127.0.0.147'];
 const SIMULATED_MINUTES = 60;
-const RECONCILE_PERIOD_SECONDS = 10;
-const METRICS_PERIOD_SECONDS = 60;
+const AGENT_AWS_DIR = path.resolve(__dirname, '../../src/agent/aws');
+
+/** A period the node's programs set: the number the pattern captures in the file. */
+function periodIn(file: string, pattern: RegExp): number {
+  const match = pattern.exec(fs.readFileSync(path.join(AGENT_AWS_DIR, file), 'utf8'));
+  if (!match) throw new Error(`no ${pattern} in src/agent/aws/${file}`);
+  return Number(match[1]);
+}
+
+/** The timers' periods, as aws/units.sh writes them. */
+const RECONCILE_PERIOD_SECONDS = periodIn('units.sh', /^\s*timer cachefleet-reconcile (\d+)$/m);
+const METRICS_PERIOD_SECONDS = periodIn('units.sh', /^\s*timer cachefleet-metrics (\d+)$/m);
 const LIFECYCLE_WATCH_SECONDS = 60;
 /** `aws/lifecycle.sh`'s poll (its CACHEFLEET_LIFECYCLE_POLL default). */
-const LIFECYCLE_POLL_SECONDS = 10;
+const LIFECYCLE_POLL_SECONDS = periodIn('lifecycle.sh', /CACHEFLEET_LIFECYCLE_POLL:-(\d+)/);
 /** Route 53's limit on requests per second per account. */
 export const ROUTE53_REQUESTS_PER_SECOND = 5;
 /** The number of fleets the quota is checked with. */
@@ -77,24 +88,16 @@ async function startImds(instances: Record<string, { instanceId: string; tags: R
 }
 
 /**
- * Programs put first on the agent's PATH: `date` prints the simulated clock for `+%s` (a shell and a
- * `read`, about what date itself costs), `aws` records the call's service and operation, then runs
- * the real CLI.
+ * The program put first on the agent's PATH: `date` prints the simulated clock for `+%s` (a shell
+ * and a `read`, about what date itself costs) and runs the real date for anything else.
  */
-function writeStandIns(dir: string, clockFile: string, callLog: string): void {
+function writeClock(dir: string, clockFile: string): void {
   const realDate = spawnSync('sh', ['-c', 'command -v date']).stdout.toString().trim();
-  const realAws = spawnSync('sh', ['-c', 'command -v aws']).stdout.toString().trim();
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'date'), [
     '#!/bin/sh',
     `if [ "$*" = +%s ]; then read -r clock <'${clockFile}' && echo "$clock" && exit 0; fi`,
     `exec '${realDate}' "$@"`,
-    '',
-  ].join('\n'), { mode: 0o755 });
-  fs.writeFileSync(path.join(dir, 'aws'), [
-    '#!/bin/sh',
-    `printf '%s %s\\n' "$1" "$2" >>'${callLog}'`,
-    `exec '${realAws}' "$@"`,
     '',
   ].join('\n'), { mode: 0o755 });
 }
@@ -164,10 +167,8 @@ export async function measureAgentCost(log: (line: string) => void): Promise<Age
 
     const bin = path.join(root, 'bin');
     const clockFile = path.join(root, 'clock');
-    const callLog = path.join(root, 'aws-calls');
     const timeFile = path.join(root, 'time');
-    writeStandIns(bin, clockFile, callLog);
-    fs.writeFileSync(callLog, '');
+    writeClock(bin, clockFile);
     const envOf = (slot: string): NodeJS.ProcessEnv => ({
       ...fleet.env(slot),
       ...emulator!.cliEnv(),
@@ -196,13 +197,17 @@ export async function measureAgentCost(log: (line: string) => void): Promise<Age
     });
     const lifecycleStarted = Date.now();
 
-    for (let second = 0; second < SIMULATED_MINUTES * 60; second += RECONCILE_PERIOD_SECONDS) {
+    const callsBefore = emulator.calls.length;
+    const step = Math.min(RECONCILE_PERIOD_SECONDS, METRICS_PERIOD_SECONDS);
+    for (let second = 0; second < SIMULATED_MINUTES * 60; second += step) {
       fs.writeFileSync(clockFile, `${start + second}\n`);
       for (const slot of plan.slots) {
-        const run = await cpuSecondsOf(AGENT, ['reconcile'], envOf(slot.name), timeFile);
-        activity.reconcile.runs++;
-        activity.reconcile.cpu += run.cpu;
-        if (run.code !== 0) activity.reconcile.failures.push(`${slot.name} at +${second}s: ${run.stderr.trim().split('\n').pop()}`);
+        if (second % RECONCILE_PERIOD_SECONDS === 0) {
+          const run = await cpuSecondsOf(AGENT, ['reconcile'], envOf(slot.name), timeFile);
+          activity.reconcile.runs++;
+          activity.reconcile.cpu += run.cpu;
+          if (run.code !== 0) activity.reconcile.failures.push(`${slot.name} at +${second}s: ${run.stderr.trim().split('\n').pop()}`);
+        }
         if (second % METRICS_PERIOD_SECONDS === 0) {
           const metrics = await cpuSecondsOf(AGENT, ['metrics'], envOf(slot.name), timeFile);
           activity.metrics.runs++;
@@ -242,7 +247,8 @@ export async function measureAgentCost(log: (line: string) => void): Promise<Age
       Statistics: ['SampleCount'],
     });
 
-    const calls = fs.readFileSync(callLog, 'utf8').trim().split('\n').filter(Boolean);
+    // What reached the strict layer during the hour (the setup above called moto directly).
+    const calls = emulator.calls.slice(callsBefore);
     const callsByOperation: Record<string, number> = {};
     for (const call of calls) callsByOperation[call] = (callsByOperation[call] ?? 0) + 1;
     const route53Calls = calls.filter((call) => call.startsWith('route53 ')).length;
@@ -253,7 +259,7 @@ export async function measureAgentCost(log: (line: string) => void): Promise<Age
     const activities: AgentActivityCost[] = [
       {
         id: 'reconcile',
-        description: '`cachefleet-node reconcile` (its timer: every 10 s)',
+        description: `\`cachefleet-node reconcile\` (its timer: every ${RECONCILE_PERIOD_SECONDS} s; Sentinel's events, none at steady state, add runs)`,
         periodSeconds: RECONCILE_PERIOD_SECONDS,
         runs: activity.reconcile.runs,
         cpuSeconds: round(activity.reconcile.cpu),
@@ -261,7 +267,7 @@ export async function measureAgentCost(log: (line: string) => void): Promise<Age
       },
       {
         id: 'metrics',
-        description: '`cachefleet-node metrics` (its timer: every minute; one CloudWatch call every 5)',
+        description: `\`cachefleet-node metrics\` (its timer: every ${METRICS_PERIOD_SECONDS} s; one CloudWatch call, signed by curl, every 5)`,
         periodSeconds: METRICS_PERIOD_SECONDS,
         runs: activity.metrics.runs,
         cpuSeconds: round(activity.metrics.cpu),
@@ -282,7 +288,7 @@ export async function measureAgentCost(log: (line: string) => void): Promise<Age
     return {
       method:
         `a 1 + 2 replication group (Redis 7.0, 3 sentinels) on ${AGENT_COST_ADDRESSES.join(', ')}; ${SIMULATED_MINUTES} simulated minutes of every node's timer runs ` +
-        '(the agent reads a simulated clock), aws platform: the real AWS CLI against moto_server behind the strict layer, instance metadata from a stand-in; ' +
+        '(the agent reads a simulated clock), aws platform: its AWS calls (signed by curl) against moto_server behind the strict layer, instance metadata from a stand-in; ' +
         'CPU = user + system of each run and its descendants (/usr/bin/time); the termination watch runs for real and is extrapolated by its period',
       simulatedMinutes: SIMULATED_MINUTES,
       nodes,

@@ -5,7 +5,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ADMIN_PASSWORD, APP_TOKEN, boot, BootedFleet, Slot, STACK } from './support/aws-instance';
 import { describeInteg, needsBinaries } from './support/binaries';
 import { auth, cli, command, infoFields, memcachedRequest } from './support/clients';
-import { waitFor } from './support/processes';
+import { runCommand, waitFor } from './support/processes';
 import { CacheCluster, ReplicationGroup } from '../../src/aws';
 import { CacheEngine, MemcachedEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
 import { ParameterGroup } from '../../src/core/parameters/parameter-group';
@@ -240,9 +240,10 @@ describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synth
       return clean && replicas.some((r) => r.ip === addresses[0]) ? true : undefined;
     }, { timeoutMs: 20_000, intervalMs: 500 });
     expect(await fleet.record(record)).toBe(primary); // the boot did not move it back
-    // The reconcile timer's unit puts the replaced node back into the reader record.
+    // The reconcile timer's unit (or a run Sentinel's events started before) puts the replaced node
+    // back into the reader record once it is in sync.
     const reconcile = await fleet.runUnit(fleet.slot('node-1'), 'cachefleet-reconcile.service');
-    expect({ code: reconcile.code, stderr: reconcile.stderr }).toEqual({ code: 0, stderr: expect.stringContaining('now points to') });
+    expect({ code: reconcile.code, stderr: reconcile.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
     expect(await fleet.recordValues(slot.tags['cachefleet:reader-record'])).toEqual(addresses.filter((address) => address !== primary).sort());
   }, 150_000);
 
@@ -283,6 +284,22 @@ describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synth
     expect(fleet.aws.lifecycleCompletions).toEqual([{ autoScalingGroupName: `${STACK}-${slot.groupId}`, lifecycleHookName: 'cachefleet-pre-stop', instanceId: slot.instanceId, result: 'CONTINUE' }]);
     expect(await primaryBySentinels()).toBe(primary); // a replica hands nothing over
   }, 45_000);
+
+  test('a replica whose engine dies leaves the reader record within seconds: Sentinel\'s event starts the reconciliation (the model runs no timer)', async () => {
+    const primary = await primaryBySentinels();
+    const reader = fleet.slot('node-0').tags['cachefleet:reader-record'];
+    const replicas = await fleet.recordValues(reader);
+    const victim = replicas.find((address) => address !== primary)!;
+    expect(victim).toBeDefined();
+    await fleet.terminate(fleet.slot(`node-${addresses.indexOf(victim)}`), 'cachefleet-redis.service');
+    // Sentinel's down-after (5 s), its notification hook, the host's path unit, one reconciliation.
+    const after = await waitFor('the reader record without the dead replica', async () => {
+      const values = await fleet.recordValues(reader);
+      return values.length > 0 && !values.includes(victim) ? values : undefined;
+    }, { timeoutMs: 45_000, intervalMs: 250 });
+    expect(after).not.toContain(victim);
+    expect(await fleet.record(fleet.slot('node-0').tags['cachefleet:primary-record'])).toBe(primary);
+  }, 60_000);
 });
 
 describeInteg('AWS flavor: a Memcached CacheCluster booted from its synthesized template', () => {
@@ -330,6 +347,12 @@ describeInteg('AWS flavor: a Memcached CacheCluster booted from its synthesized 
   });
 });
 
+/** CloudFormation got one FAILURE for the group from the slot's instance, and the group will replace it. */
+async function expectFailedBoot(fleet: BootedFleet, slot: BootedFleet['slots'][number]): Promise<void> {
+  expect(fleet.signals(slot).map((signal) => [signal.status, signal.uniqueId, signal.accepted])).toEqual([['FAILURE', slot.instanceId, true]]);
+  expect(await fleet.health(slot.instanceId!)).toMatch(/^unhealthy$/i);
+}
+
 describeInteg('AWS flavor: a failing AWS call', () => {
   needsBinaries(['curl', 'python3']);
   let fleet: BootedFleet;
@@ -349,10 +372,39 @@ describeInteg('AWS flavor: a failing AWS call', () => {
     expect(result.stderr).toMatch(/aws secretsmanager get-secret-value failed \(attempt 1 of 3, exit \d+\); retrying in 1s/);
     expect(result.stderr).toMatch(/aws secretsmanager get-secret-value failed after 3 attempts \(exit \d+\): .*An error occurred \(ThrottlingException\)/s);
     expect(result.stderr).toMatch(/error: the boot failed/);
-    // CloudFormation got one FAILURE for the group from this instance, and the group will replace it.
-    expect(fleet.signals(slot).map((signal) => [signal.status, signal.uniqueId, signal.accepted])).toEqual([['FAILURE', slot.instanceId, true]]);
-    expect(await fleet.health(slot.instanceId!)).toMatch(/^unhealthy$/i);
+    await expectFailedBoot(fleet, slot);
     // Each AWS CLI call starts Python, and the CLI backs off on throttling by itself: on a busy
     // machine three failing attempts after the image's pinning take well over a minute.
   }, 240_000);
+});
+
+describeInteg('AWS flavor: an image tag the registry does not hold', () => {
+  needsBinaries(['curl', 'python3']);
+  // A version no one published: the registry holds no such tag (support/aws-instance.ts's PUBLISHED_IMAGES).
+  const unpublished = CacheEngine.valkey({ version: ValkeyEngineVersion.of('8.0.99', '8.0') });
+  const image = unpublished.installation.containerImage;
+  let fleet: BootedFleet;
+
+  beforeAll(async () => {
+    fleet = new BootedFleet('unpublished', (stack, vpc) => new CacheCluster(stack, 'Single', { vpc, engine: unpublished, nodeAddressOffset: 98 }));
+    await fleet.start();
+  });
+
+  afterAll(async () => fleet?.dispose(), 30_000);
+
+  test('its pull is refused (manifest unknown): the boot ends with a failure signal and the instance marked Unhealthy', async () => {
+    const slot = fleet.slots[0];
+    const result = await fleet.launch(slot, { CACHEFLEET_RETRIES: '2' });
+    expect(result.code).not.toBe(0);
+    await expectFailedBoot(fleet, slot);
+    // It stopped at the tag's pull: nothing was pinned, no container ran.
+    expect(fleet.calls().filter((call) => call.startsWith(`docker [${slot.name}] run `))).toEqual([]);
+    expect(await imageParameterHistory(fleet, slot)).toEqual([image]);
+    // The docker client the node installed answers as Docker does for a registry's `manifest unknown`; a published tag it pulls.
+    const pull = (reference: string) => runCommand(path.join(fleet.standin, 'bin', 'docker'), ['pull', reference], {
+      env: { PATH: process.env.PATH, STANDIN: fleet.standin, CACHEFLEET_ROOT: slot.root, CACHEFLEET_SLOT: slot.name },
+    });
+    expect(await pull(image)).toMatchObject({ code: 1, stderr: `Error response from daemon: manifest for ${image} not found: manifest unknown: manifest unknown\n` });
+    expect(await pull(valkey.installation.containerImage)).toMatchObject({ code: 0, stdout: `${valkey.installation.containerImage}\n` });
+  }, 120_000);
 });

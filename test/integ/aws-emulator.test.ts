@@ -159,4 +159,33 @@ describeInteg('the AWS emulator: moto behind a strict layer', () => {
     expect((await run(...metric)).code).toBe(0);
     expect((await run(...volumes)).code).toBe(0);
   });
+
+  test('signatures: moto takes any; the layer refuses a Route 53 or CloudWatch request whose Signature Version 4 does not match, names an unknown key or token, or the wrong region', async () => {
+    const zone = String((await aws.api('route53', 'create_hosted_zone', { Name: 'signed.internal', CallerReference: `signed-${Date.now()}` })).HostedZone.Id).replace(/^\/hostedzone\//, '');
+    aws.addCredentials('ASIASIGNEDTEST000001', 'temporary/secret+key', 'session-token');
+    /** A request signed by curl (`--aws-sigv4`, as the node agent signs), sorted query; its HTTP status and AWS error code. */
+    async function signed(target: string, user: string, scope: string, extra: string[] = []) {
+      const url = target === 'route53' ? `/2013-04-01/hostedzone/${zone}/rrset?maxitems=1&name=signed.internal&type=A` : '/';
+      const form = target === 'monitoring' ? ['-H', 'Content-Type: application/x-www-form-urlencoded; charset=utf-8', '--data-binary',
+        'Action=PutMetricData&Version=2010-08-01&Namespace=Signed&MetricData.member.1.MetricName=M&MetricData.member.1.Value=1'] : [];
+      const result = await runCommand('curl', ['-sS', '-o', '-', '-w', '\n%{http_code}', '--user', user, '--aws-sigv4', `aws:amz:${scope}:${target}`, ...extra, ...form, `${aws.endpoint}${url}`]);
+      const lines = result.stdout.trim().split('\n');
+      return { status: Number(lines.pop()), code: /<Code>([^<]+)<\/Code>/.exec(lines.join('\n'))?.[1] };
+    }
+    // moto alone takes a wrong secret.
+    const motoAlone = await runCommand('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--user', 'testing:wrong', '--aws-sigv4', 'aws:amz:us-east-1:route53',
+      `${aws.motoUrl}/2013-04-01/hostedzone/${zone}/rrset?maxitems=1&name=signed.internal&type=A`]);
+    expect(motoAlone.stdout).toBe('200');
+    expect(await signed('route53', 'testing:testing', 'us-east-1')).toEqual({ status: 200, code: undefined });
+    expect(await signed('route53', 'testing:wrong', 'us-east-1')).toEqual({ status: 403, code: 'SignatureDoesNotMatch' });
+    expect(await signed('route53', 'AKIAUNKNOWN000000000:testing', 'us-east-1')).toEqual({ status: 403, code: 'InvalidClientTokenId' });
+    // Route 53's signatures name us-east-1 whatever the caller's region.
+    expect(await signed('route53', 'testing:testing', REGION)).toEqual({ status: 403, code: 'SignatureDoesNotMatch' });
+    // Temporary credentials (an instance profile's) need their session token.
+    expect(await signed('route53', 'ASIASIGNEDTEST000001:temporary/secret+key', 'us-east-1', ['-H', 'x-amz-security-token: session-token'])).toEqual({ status: 200, code: undefined });
+    expect(await signed('route53', 'ASIASIGNEDTEST000001:temporary/secret+key', 'us-east-1')).toEqual({ status: 403, code: 'InvalidClientTokenId' });
+    expect(await signed('monitoring', 'testing:testing', REGION)).toEqual({ status: 200, code: undefined });
+    expect(await signed('monitoring', 'testing:wrong', REGION)).toEqual({ status: 403, code: 'SignatureDoesNotMatch' });
+    expect((await aws.api('cloudwatch', 'list_metrics', { Namespace: 'Signed' })).Metrics).toHaveLength(1);
+  });
 });

@@ -170,7 +170,7 @@ export function renderResultsSection(faults: FaultResults, bench: BenchResults):
 /** The node agent's steady-state cost: a sentence and a table per activity. */
 function agentCostLines(agent: AgentCostResults): string[] {
   return [
-    `**Node agent** (aws platform): ${agent.simulatedMinutes} simulated minutes of a ${agent.nodes}-node group's timers against moto with the real AWS CLI; ` +
+    `**Node agent** (aws platform): ${agent.simulatedMinutes} simulated minutes of a ${agent.nodes}-node group's timers against moto (the agent's own signed calls through curl, checked by the strict layer); ` +
       `CPU of each run with everything it started. ${agent.cpuSecondsPerHourPerNode.toFixed(1)} CPU-seconds per hour per node ` +
       `(${(agent.cpuSecondsPerHourPerNode / 36).toFixed(2)} % of a core); ${agent.route53CallsPerMinutePerFleet.toFixed(2)} Route 53 calls per minute per fleet, ` +
       `${agent.route53RequestsPerSecondWithQuotaFleets.toFixed(2)} requests/s for ${agent.route53QuotaFleets} fleets (quota ${agent.route53QuotaRequestsPerSecond}/s).`,

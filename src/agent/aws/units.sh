@@ -11,7 +11,8 @@
 # - cachefleet-storage.service: grows the filesystem to the volume's size at every boot;
 # - cachefleet-volume-check.service: marks the instance Unhealthy when the volume is not mounted;
 # - the engines, each waiting for its slot's address (the interface's address appears after boot);
-# - the timers, the failover path unit and the termination hook.
+# - the timers; the path units that act on Sentinel's hooks (a failover, any other event); the
+#   termination hook.
 #
 # Environment (as boot.sh exports it): CACHEFLEET_CONFIG_DIR, CACHEFLEET_SLOT, CACHEFLEET_STATE_DIR,
 # CACHEFLEET_RUN_DIR, CACHEFLEET_SYSTEMD_DIR, CACHEFLEET_VOLUME_ID (data nodes),
@@ -116,19 +117,29 @@ WantedBy=multi-user.target
 UNIT
 }
 
-timer() { # <name> <seconds>
-  cat >"$dir/$1.timer" <<UNIT
+# A unit that starts another: a timer or a path unit.
+trigger() { # <file> <description> <section> <settings> <wanted by>
+  cat >"$dir/$1" <<UNIT
 [Unit]
-Description=cachefleet $1 every $2 s
+Description=$2
 
-[Timer]
-OnBootSec=$2
-OnUnitActiveSec=$2
+[$3]
+$4
 
 [Install]
-WantedBy=timers.target
+WantedBy=$5
 UNIT
-  enable "$1.timer"
+  enable "$1"
+}
+
+timer() { # <name> <seconds>
+  trigger "$1.timer" "cachefleet $1 every $2 s" Timer "OnBootSec=$2
+OnUnitActiveSec=$2" timers.target
+}
+
+path_unit() { # <name> <what> <file> <unit>
+  trigger "$1.path" "cachefleet $2 when $3 changes" Path "PathChanged=$3
+Unit=$4" multi-user.target
 }
 
 for name in $CF_SERVICES; do
@@ -147,26 +158,21 @@ done
 service cachefleet-metrics "cachefleet metrics" "$agent metrics" oneshot no
 timer cachefleet-metrics 60
 if [ -n "${CF_SENTINELS:-}" ]; then
+  # The records follow Sentinel's events at once (the path unit below, on the sentinels' nodes, and
+  # the failover hook); the timer is the safety net for an event missed and for a replica that
+  # finished its sync, which Sentinel does not report. Once a minute also keeps the agent's cost
+  # within 1 % of a core (each run starts a shell and a query per sentinel).
   service cachefleet-reconcile "cachefleet endpoint records reconciliation" "$agent reconcile" oneshot no
-  timer cachefleet-reconcile 10
+  timer cachefleet-reconcile 60
 fi
 case " $CF_SERVICES " in
   *" sentinel "*)
+    path_unit cachefleet-sentinel-event "endpoint records reconciliation when Sentinel reports an event" \
+      "$run/sentinel-event" cachefleet-reconcile.service
     # Sentinel's failover hook only records the event (the engine may run in a container without
     # the agent or the AWS CLI): the host publishes the new primary as soon as the file changes.
     service cachefleet-failover "cachefleet failover publication" "$agent on-failover-event" oneshot no
-    cat >"$dir/cachefleet-failover.path" <<UNIT
-[Unit]
-Description=cachefleet failover publication when $run/failover-event changes
-
-[Path]
-PathChanged=$run/failover-event
-Unit=cachefleet-failover.service
-
-[Install]
-WantedBy=multi-user.target
-UNIT
-    enable cachefleet-failover.path
+    path_unit cachefleet-failover "failover publication" "$run/failover-event" cachefleet-failover.service
     ;;
 esac
 case " $CF_SERVICES " in

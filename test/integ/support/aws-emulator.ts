@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'child_process';
+import { createHash, createHmac } from 'crypto';
 import * as fs from 'fs';
 import * as http from 'http';
 import { AddressInfo, createServer } from 'net';
@@ -22,7 +23,11 @@ import { sleep, waitFor } from './processes';
  *   signal-resource` (HTTP 500): the layer models both, refusing as AWS does what no lifecycle
  *   action or no waiting resource expects, and records what it accepted;
  * - an instance is never `shutting-down` in moto (terminate is immediate and releases its volumes):
- *   the layer can hold an instance there, with its attachments, as AWS does while it shuts down.
+ *   the layer can hold an instance there, with its attachments, as AWS does while it shuts down;
+ * - moto takes any signature; AWS refuses a request whose Signature Version 4 does not match
+ *   (`SignatureDoesNotMatch`, 403), names an unknown key (`InvalidClientTokenId`, 403) or is scoped to
+ *   the wrong region. The layer checks the signatures of Route 53 and CloudWatch, the two services
+ *   the node agent signs itself (curl `--aws-sigv4`) rather than through the CLI.
  *
  * The harness and the tests read and create state with `api()`, moto directly (what CloudFormation
  * and the account's owner do), never through the strict layer.
@@ -102,11 +107,18 @@ export class AwsEmulator {
   public endpoint = '';
   /** Every `SignalResource` call, accepted or refused, in order. */
   public readonly signals: ResourceSignal[] = [];
+  /** Every call that reached the layer (`<signing name> <Action>`, e.g. `route53 ListResourceRecordSets`), in order. */
+  public readonly calls: string[] = [];
   /** Every completed lifecycle action, in order. */
   public readonly lifecycleCompletions: LifecycleCompletion[] = [];
   public events: EmulatorEvents = {};
 
   private readonly injected = new Map<string, { error: InjectedError; remaining: number }>();
+  /**
+   * The credentials the layer knows (access key to secret and session token): the CLI's dummy ones,
+   * and whatever a test adds (an instance profile's).
+   */
+  private readonly credentials = new Map<string, { secret: string; token?: string }>([['testing', { secret: 'testing' }]]);
   private readonly stacks = new Map<string, Set<string>>();
   private readonly waitingSignals = new Map<string, { count: number; received: number }>();
   private readonly pendingLifecycle = new Set<string>();
@@ -124,6 +136,11 @@ export class AwsEmulator {
     this.layerClient = new BotoWorker(motoUrl);
     this.killOnExit = () => this.killAll();
     process.on('exit', this.killOnExit);
+  }
+
+  /** Makes a key known to the layer, as IAM knows an instance profile's temporary credentials. */
+  public addCredentials(accessKeyId: string, secretAccessKey: string, sessionToken?: string): void {
+    this.credentials.set(accessKeyId, { secret: secretAccessKey, token: sessionToken });
   }
 
   /** What the AWS CLI needs to call the strict layer (dummy credentials; no instance-metadata lookups). */
@@ -217,6 +234,11 @@ export class AwsEmulator {
   private async handle(request: http.IncomingMessage, body: Buffer, response: http.ServerResponse): Promise<void> {
     const call = describeCall(request, body);
     const operation = `${call.service} ${call.action}`;
+    this.calls.push(operation);
+    if (SIGNED_SERVICES[call.service]) {
+      const refusal = checkSignature(request, body, this.credentials, SIGNED_SERVICES[call.service]);
+      if (refusal) return sendError(response, call, refusal.code, refusal.message!, refusal.status ?? 403);
+    }
     const injected = this.injected.get(operation);
     if (injected && injected.remaining > 0) {
       injected.remaining -= 1;
@@ -442,6 +464,63 @@ function describeCall(request: http.IncomingMessage, body: Buffer): Call {
   if (service === 'route53' && /\/rrset\/?$/.test(url.pathname)) action = request.method === 'POST' ? 'ChangeResourceRecordSets' : 'ListResourceRecordSets';
   if (service === 's3') action = { GET: 'GetObject', HEAD: 'HeadObject', PUT: 'PutObject', DELETE: 'DeleteObject' }[request.method ?? ''] ?? action;
   return new Call(service, action, 'rest-xml', {}, body);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Signature Version 4, as AWS checks it (docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html)
+// ------------------------------------------------------------------------------------------------
+
+/** The services whose signatures the layer checks, with the region their credential scope must name. */
+const SIGNED_SERVICES: Record<string, string> = { route53: 'us-east-1', monitoring: REGION };
+
+/** RFC 3986 encoding: everything but the unreserved characters. */
+function uriEncode(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** The refusal AWS sends for the request's signature, or undefined when it matches. */
+export function checkSignature(
+  request: http.IncomingMessage, body: Buffer, credentials: Map<string, { secret: string; token?: string }>, region: string,
+): InjectedError | undefined {
+  const authorization = String(request.headers.authorization ?? '');
+  const parts = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(authorization);
+  if (!parts) return { code: 'MissingAuthenticationToken', message: 'Missing Authentication Token', status: 403 };
+  const [, key, day, scopeRegion, service, signedHeaders, signature] = parts;
+  const known = credentials.get(key);
+  if (!known) return { code: 'InvalidClientTokenId', message: 'The security token included in the request is invalid.', status: 403 };
+  if (known.token !== undefined && request.headers['x-amz-security-token'] !== known.token) {
+    return { code: 'InvalidClientTokenId', message: 'The security token included in the request is invalid.', status: 403 };
+  }
+  // The CLI signs for its configured region whenever AWS_ENDPOINT_URL names the endpoint (as here);
+  // against Route 53's own endpoint it signs for us-east-1. The agent's own signatures get no such allowance.
+  const cliUnderEndpointUrl = String(request.headers['user-agent'] ?? '').startsWith('aws-cli/') && scopeRegion === REGION;
+  if (scopeRegion !== region && !cliUnderEndpointUrl) {
+    return { code: 'SignatureDoesNotMatch', message: `Credential should be scoped to a valid region, not '${scopeRegion}'.`, status: 403 };
+  }
+  const date = String(request.headers['x-amz-date'] ?? '');
+  if (!date.startsWith(day)) return { code: 'SignatureDoesNotMatch', message: 'Date in Credential scope does not match the request date.', status: 403 };
+  const names = signedHeaders.split(';');
+  if (!names.includes('host')) return { code: 'SignatureDoesNotMatch', message: 'The host header must be signed.', status: 403 };
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  // Each name and value encoded, then sorted by name (then value), as AWS canonicalizes the query.
+  const byNameThenValue = (a: string[], b: string[]) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1);
+  const query = [...url.searchParams.entries()].map(([k, v]) => [uriEncode(k), uriEncode(v)]).sort(byNameThenValue);
+  const canonical = [
+    request.method,
+    url.pathname.split('/').map((segment) => uriEncode(segment)).join('/'),
+    query.map(([k, v]) => `${k}=${v}`).join('&'),
+    names.map((name) => `${name}:${String(request.headers[name] ?? '').trim().replace(/\s+/g, ' ')}\n`).join(''),
+    signedHeaders,
+    createHash('sha256').update(body).digest('hex'),
+  ].join('\n');
+  const scope = `${day}/${scopeRegion}/${service}/aws4_request`;
+  const toSign = ['AWS4-HMAC-SHA256', date, scope, createHash('sha256').update(canonical).digest('hex')].join('\n');
+  const hmac = (k: string | Buffer, data: string) => createHmac('sha256', k).update(data).digest();
+  const signingKey = hmac(hmac(hmac(hmac(`AWS4${known.secret}`, day), scopeRegion), service), 'aws4_request');
+  if (createHmac('sha256', signingKey).update(toSign).digest('hex') !== signature) {
+    return { code: 'SignatureDoesNotMatch', message: 'The request signature we calculated does not match the signature you provided.', status: 403 };
+  }
+  return undefined;
 }
 
 function safeJson(body: Buffer): Params {

@@ -1,4 +1,5 @@
 import { spawnSync } from 'child_process';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as http from 'http';
 import { AddressInfo } from 'net';
@@ -8,6 +9,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ACCOUNT, AwsEmulator, REGION } from './aws-emulator';
 import { runCommand, sleep } from './processes';
+import { MemcachedEngineVersion, RedisEngineVersion, ValkeyEngineVersion } from '../../../src/core/engine';
 
 /**
  * The AWS flavor booted here from its synthesized template: a strict resolver for the template's
@@ -26,6 +28,27 @@ export const ADMIN_PASSWORD = 'adminPassword0123456789abcdefABCDEF9999';
 
 /** The stand-ins, one executable file per program (copied into each fleet's `$STANDIN/bin`). */
 export const STANDINS_DIR = path.join(__dirname, 'aws-standins');
+
+/**
+ * The images each fleet's registry holds from the start: those of the engine versions the library
+ * lists, which their projects publish. The docker stand-in serves nothing else, as a registry
+ * answers `manifest unknown` for a tag it does not hold: a version made up with `.of(...)` names
+ * an image no one published, and its boot fails at the pull.
+ */
+export const PUBLISHED_IMAGES = [
+  RedisEngineVersion.VER_6_2, RedisEngineVersion.VER_7_0, RedisEngineVersion.VER_7_2,
+  ValkeyEngineVersion.VER_7_2, ValkeyEngineVersion.VER_8_0, ValkeyEngineVersion.VER_8_1,
+  MemcachedEngineVersion.VER_1_6,
+].map((version) => version.installation.containerImage);
+
+/** The instance profile's role and the temporary credentials the metadata stand-in serves for it. */
+const INSTANCE_ROLE = 'cachefleet-node';
+const INSTANCE_CREDENTIALS = {
+  accessKeyId: 'ASIACACHEFLEETNODE01',
+  secretAccessKey: 'c2VjcmV0L29mK3RoZS9pbnN0YW5jZStwcm9maWxl',
+  sessionToken: 'IQoJb3JpZ2luX2VjEPr//////////wEaCWV1LXdlc3QtMSJHMEUCIQ+instance/profile==',
+};
+
 // ------------------------------------------------------------------------------------------------
 // The strict resolver
 // ------------------------------------------------------------------------------------------------
@@ -103,8 +126,28 @@ export class BootedFleet {
     for (const sub of ['bin', 'volumes']) fs.mkdirSync(path.join(this.standin, sub), { recursive: true });
     for (const name of fs.readdirSync(STANDINS_DIR)) fs.copyFileSync(path.join(STANDINS_DIR, name), path.join(this.standin, 'bin', name));
     fs.writeFileSync(path.join(this.standin, 'calls.log'), '');
+    for (const image of PUBLISHED_IMAGES) this.publishImage(image);
     this.outdir = path.join(this.dir, 'cdk.out');
     this.resources = synth(build, this.outdir);
+  }
+
+  /**
+   * The registry takes an image, as a push does: a reference by digest is that build; a tag points
+   * to its first build (a digest of its own), which is pullable by digest too.
+   */
+  public publishImage(reference: string): void {
+    const registry = path.join(this.standin, 'registry');
+    // The docker stand-in's file names: the reference with `/`, `:` and `@` as `_`.
+    const file = (dir: string, ref: string) => path.join(registry, dir, ref.replace(/[/:@]/g, '_'));
+    fs.mkdirSync(path.join(registry, 'tags'), { recursive: true });
+    fs.mkdirSync(path.join(registry, 'digests'), { recursive: true });
+    if (reference.includes('@sha256:')) {
+      fs.writeFileSync(file('digests', reference), '');
+      return;
+    }
+    const digest = createHash('sha256').update(`${reference}#1`).digest('hex');
+    fs.writeFileSync(file('tags', reference), `${digest}\n`);
+    fs.writeFileSync(file('digests', `${reference.slice(0, reference.lastIndexOf(':'))}@sha256:${digest}`), '');
   }
 
   /**
@@ -133,6 +176,7 @@ export class BootedFleet {
     const env = { ...this.aws.cliEnv(), AWS_MAX_ATTEMPTS: '1', AWS_CLI: awsCli, MOTO_URL: this.aws.motoUrl };
     fs.writeFileSync(path.join(this.standin, 'aws-env'), Object.entries(env).map(([key, value]) => `${key}='${value}'\n`).join(''));
     await this.deploy();
+    this.aws.addCredentials(INSTANCE_CREDENTIALS.accessKeyId, INSTANCE_CREDENTIALS.secretAccessKey, INSTANCE_CREDENTIALS.sessionToken);
     await this.startMetadataServer();
   }
 
@@ -299,6 +343,9 @@ export class BootedFleet {
       STANDIN: this.standin,
       CACHEFLEET_ROOT: slot.root,
       CACHEFLEET_METADATA_URL: `http://127.0.0.1:${this.port}/${slot.name}`,
+      // The one thing a real instance lacks: where AWS is. Credentials come from the instance
+      // profile (the metadata below), as on EC2.
+      AWS_ENDPOINT_URL: this.aws.endpoint,
     };
   }
 
@@ -324,6 +371,20 @@ export class BootedFleet {
         'latest/meta-data/autoscaling/target-lifecycle-state': slot.lifecycleState ?? 'InService',
       };
       for (const [key, value] of Object.entries(slot.tags)) meta[`latest/meta-data/tags/instance/${key}`] = value;
+      // The instance profile's temporary credentials, in the metadata service's own format; the
+      // strict layer knows them, as IAM does, and checks the signatures made with them.
+      meta['latest/meta-data/iam/security-credentials/'] = INSTANCE_ROLE;
+      meta[`latest/meta-data/iam/security-credentials/${INSTANCE_ROLE}`] = [
+        '{',
+        '  "Code" : "Success",',
+        `  "LastUpdated" : "${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}",`,
+        '  "Type" : "AWS-HMAC",',
+        `  "AccessKeyId" : "${INSTANCE_CREDENTIALS.accessKeyId}",`,
+        `  "SecretAccessKey" : "${INSTANCE_CREDENTIALS.secretAccessKey}",`,
+        `  "Token" : "${INSTANCE_CREDENTIALS.sessionToken}",`,
+        `  "Expiration" : "${new Date(Date.now() + 6 * 3600_000).toISOString().replace(/\.\d+Z$/, 'Z')}"`,
+        '}',
+      ].join('\n');
       return meta[route] !== undefined ? send(200, meta[route]) : send(404, 'Not Found');
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
