@@ -163,13 +163,18 @@ function hostPortBaseOf(props: DockerFleetOptions, plan: FleetPlan): number {
   return props.hostPortBase ?? (plan.engine.supportsReplication ? DOCKER_DEFAULTS.hostPortBase.redisLike : DOCKER_DEFAULTS.hostPortBase.memcached);
 }
 
+/** The host number of the last fixed address the fleet reserves (the slot names it can ever have). */
+function lastFixedHost(plan: FleetPlan): number {
+  return DOCKER_DEFAULTS.firstHost + reservedHostCount(plan.kind) - 1;
+}
+
 /**
  * Checks that the subnet holds every address of the fleet's block (every slot name it can ever
  * have): a change of the replica or node count never needs another subnet.
  */
 function validateSubnetRoom(subnet: string, plan: FleetPlan): void {
   const reserved = reservedHostCount(plan.kind);
-  const last = DOCKER_DEFAULTS.firstHost + reserved - 1;
+  const last = lastFixedHost(plan);
   try {
     addressInCidr('subnetCidr', subnet, last);
   } catch {
@@ -247,7 +252,7 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
   const ports = { address: hostAddress, first: portBase, last: portBase + reservedHostCount(plan.kind) - 1, name };
   requireFreeFleetName(scope, id, name);
   if (publish) requireFreeHostPorts(scope, name, ports);
-  const network = fleetNetwork(scope, name, subnet, DOCKER_DEFAULTS.firstHost + reservedHostCount(plan.kind) - 1);
+  const network = fleetNetwork(scope, name, subnet, lastFixedHost(plan));
   // The last refusal is behind (the subnet's): from here on the fleet's resources are declared.
   FLEET_NAMES.set(scope, name);
   if (publish) FLEET_PORTS.set(scope, ports);
