@@ -52,6 +52,17 @@ function dnfInstallArguments(text: string): string[] {
   return names;
 }
 
+/**
+ * A `$NAME` argument resolved to the literal its program assigns (`NAME=value` on a line of its
+ * own); any other word as it is (a variable without such a line stays `$NAME`, and is not a package).
+ */
+function literalValue(file: string, word: string): string {
+  const name = /^\$\{?([A-Z_][A-Z0-9_]*)\}?$/.exec(word)?.[1];
+  if (!name) return word;
+  const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
+  return new RegExp(`^${name}=([a-z0-9][a-z0-9._+-]*)$`, 'm').exec(text)?.[1] ?? word;
+}
+
 describe('Amazon Linux 2023 packages', () => {
   const published = al2023Packages();
 
@@ -77,8 +88,10 @@ describe('Amazon Linux 2023 packages', () => {
     }
     // The boot path installs something (the check below cannot pass by finding nothing).
     expect(installed.map(({ name }) => name)).toEqual(expect.arrayContaining(['docker']));
+    // The agent's host client package is a variable with a literal value in the same program.
+    expect(installed.map(({ name }) => name)).toEqual(expect.arrayContaining(['$HOST_CLIENT_PACKAGE']));
     const unknown = installed
-      .flatMap(({ file, name }) => (/^\$\{?CF_PACKAGE\}?$/.test(name) ? enginePackages().map((pkg) => ({ file, name: pkg })) : [{ file, name }]))
+      .flatMap(({ file, name }) => (/^\$\{?CF_PACKAGE\}?$/.test(name) ? enginePackages().map((pkg) => ({ file, name: pkg })) : [{ file, name: literalValue(file, name) }]))
       .filter(({ name }) => !published.has(name))
       .map(({ file, name }) => `${file}: dnf install ${name}`);
     expect(unknown).toEqual([]);
@@ -88,5 +101,7 @@ describe('Amazon Linux 2023 packages', () => {
     expect(dnfInstallArguments('retry "dnf install podman" dnf install -y podman >/dev/null')).toEqual(['podman']);
     expect(dnfInstallArguments('run_retry "x" dnf install -y "$CF_PACKAGE" >/dev/null || die')).toEqual(['$CF_PACKAGE']);
     expect(dnfInstallArguments('dnf -q install -y docker xfsprogs\n')).toEqual(['docker', 'xfsprogs']);
+    expect(literalValue(path.join('src', 'agent', 'cachefleet-node'), '$HOST_CLIENT_PACKAGE')).toBe('redis6');
+    expect(literalValue(path.join('src', 'agent', 'cachefleet-node'), '$NOT_ASSIGNED_ANYWHERE')).toBe('$NOT_ASSIGNED_ANYWHERE');
   });
 });
