@@ -1,5 +1,6 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as path from 'path';
 import { describeInteg, needsBinaries, requireBinaries } from './support/binaries';
 import { auth, cli, command } from './support/clients';
@@ -8,11 +9,13 @@ import { memcachedPlan, replicationGroupPlan, standalonePlan } from './support/p
 import { runCommand } from './support/processes';
 import { RedisEngineVersion, CacheEngine } from '../../src/core/engine';
 import { fillPlaceholders, PlaceholderValues } from '../../src/core/render';
+import { sentinelPort } from '../../src/core/render/plan-facts';
 
 /**
  * The node agent on its own: shellcheck, placeholder filling, kernel preparation, memory, live
  * files and the role decision without sentinels, the failover hook, and a node started with a
- * hostile AUTH token. Addresses 127.0.0.71-79 only; nothing listens on 127.0.0.71-73 (the
+ * hostile AUTH token, and the publication while the sentinels' answer moves (sentinels the test
+ * plays on 127.0.0.77-79). Addresses 127.0.0.71-79 only; nothing listens on 127.0.0.71-73 (the
  * "sentinels" asked there refuse at once).
  */
 
@@ -37,6 +40,49 @@ function read(file: string): string {
 
 function expectOk(result: { code: number | null; stderr: string }): void {
   if (result.code !== 0) throw new Error(`the agent failed (${result.code}): ${result.stderr}`);
+}
+
+/** A RESP bulk string. */
+const bulk = (value: string) => `$${Buffer.byteLength(value)}\r\n${value}\r\n`;
+
+/**
+ * Sentinels whose answer moves while the agent works, as during a failover: sentinel i names
+ * `answers(question)` as the primary at its question-th `get-master-addr-by-name` (from 1). It
+ * speaks what redis-cli sends (AUTH, then the command, as RESP arrays) and answers anything else OK.
+ */
+async function movingSentinels(
+  addresses: string[], port: number, answers: (question: number) => string,
+): Promise<{ questions: number[]; close(): Promise<void> }> {
+  const questions = addresses.map(() => 0);
+  const servers = await Promise.all(addresses.map((address, index) => new Promise<net.Server>((resolve, reject) => {
+    const server = net.createServer((socket) => {
+      let pending = '';
+      socket.on('data', (chunk) => {
+        pending += chunk.toString('utf8');
+        // Whole commands only: *<n>, then n pairs of $<length> and the value.
+        for (;;) {
+          const lines = pending.split('\r\n');
+          const count = /^\*(\d+)$/.exec(lines[0])?.[1];
+          if (count === undefined || lines.length < 1 + 2 * Number(count) + 1) return;
+          const words = Array.from({ length: Number(count) }, (_, i) => lines[2 + 2 * i]);
+          pending = lines.slice(1 + 2 * Number(count)).join('\r\n');
+          if (words[0].toUpperCase() === 'SENTINEL' && words[1]?.toLowerCase() === 'get-master-addr-by-name') {
+            questions[index]++;
+            socket.write(`*2\r\n${bulk(answers(questions[index]))}${bulk('6379')}`);
+          } else {
+            socket.write('+OK\r\n');
+          }
+        }
+      });
+      socket.on('error', () => undefined);
+    });
+    server.once('error', reject);
+    server.listen(port, address, () => resolve(server));
+  })));
+  return {
+    questions,
+    close: () => Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve)))).then(() => undefined),
+  };
 }
 
 describe('cachefleet-node: the program', () => {
@@ -461,6 +507,45 @@ describeInteg('cachefleet-node on the local platform', () => {
       expectOk(result);
       expect(result.stderr).toContain(`memcached's connection limit ${configured} exceeds this node's open-file limit 1024: running with 1024`);
       expect(read(capture).trimEnd().split('\n')).toEqual([...filledMemcachedArgs(fleet, '127.0.0.79', 1024), ...(asRoot ? ['-u', memcacheUser] : [])]);
+    });
+  });
+
+  describe('publication while the sentinels\' answer moves', () => {
+    const sentinels = ['127.0.0.77', '127.0.0.78', '127.0.0.79'];
+
+    test('a run that wrote asks again and publishes the newer answer: a slow write never leaves an older primary behind', async () => {
+      const fleet = fleetOf(replicationGroupPlan('agent-settle', redis, sentinels));
+      const primaryFile = path.join(fleet.dirs('node-1').state, 'primary');
+      fs.mkdirSync(path.dirname(primaryFile), { recursive: true });
+      fs.writeFileSync(primaryFile, '127.0.0.77:6379\n');
+      // Every sentinel names node-1 at its first question, node-2 from then on: the failover ends
+      // between the run's first question and its write.
+      const moving = await movingSentinels(sentinels, sentinelPort(fleet.plan), (question) => (question === 1 ? '127.0.0.78' : '127.0.0.79'));
+      try {
+        const run = await fleet.agent('node-1', ['reconcile']);
+        expectOk(run);
+        expect(read(primaryFile).trim()).toBe('127.0.0.79:6379');
+        // It stopped once a round found nothing to write.
+        expect(moving.questions).toEqual([3, 3, 3]);
+      } finally {
+        await moving.close();
+      }
+    });
+
+    test('an answer that keeps moving: at most 3 rounds, the last answer published, and the run ends', async () => {
+      const fleet = fleetOf(replicationGroupPlan('agent-settle2', redis, sentinels));
+      const primaryFile = path.join(fleet.dirs('node-2').state, 'primary');
+      const moving = await movingSentinels(sentinels, sentinelPort(fleet.plan), (question) => sentinels[question % 3]);
+      try {
+        const run = await fleet.agent('node-2', ['reconcile']);
+        expectOk(run);
+        // Three rounds of questions (.78, .79, .77), each followed by a write.
+        expect(moving.questions).toEqual([3, 3, 3]);
+        expect(read(primaryFile).trim()).toBe('127.0.0.77:6379');
+        expect(run.stderr).toContain('still changed after 3 rounds');
+      } finally {
+        await moving.close();
+      }
     });
   });
 

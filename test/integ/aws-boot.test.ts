@@ -97,6 +97,15 @@ async function withMovingCpu<T>(fleet: BootedFleet, slot: Slot, work: () => Prom
   }
 }
 
+/** Runs `work`; when it fails, the error carries the end of every unit's log (the test's directory goes with it). */
+async function withUnitLogs<T>(fleet: BootedFleet, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n--- the end of the nodes' unit logs ---\n${fleet.logs()}`);
+  }
+}
+
 describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synthesized template', () => {
   needsBinaries(['valkey-server', 'valkey-cli', 'curl', 'python3', 'setsid']);
   let fleet: BootedFleet;
@@ -194,17 +203,22 @@ describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synth
     // Within seconds, not the reconcile timer's period (the stand-in runs no timers): the engines run
     // in containers without the agent, so only the host's failover path unit can have moved it.
     // Each AWS CLI call starts Python (seconds on a busy machine): the event path makes a few.
-    await waitFor('the primary record on the new primary', async () => await fleet.record(record) === await primaryBySentinels(), { timeoutMs: 45_000, intervalMs: 250 });
+    await withUnitLogs(fleet, () => waitFor('the primary record on the new primary', async () => await fleet.record(record) === await primaryBySentinels(), { timeoutMs: 45_000, intervalMs: 250 }));
     expect(await fleet.record(record)).not.toBe(addresses[0]);
     // The hook runs inside the container: it only records the event, it calls nothing.
     const hook = fs.readFileSync(path.join(fleet.slot('node-1').root, 'run/cachefleet/on-failover'), 'utf8');
-    expect(hook.split('\n').filter((line) => line && !line.startsWith('#'))).toEqual([expect.stringMatching(/^printf '%s\\n' "\$\*" >'[^']+\/run\/cachefleet\/failover-event'$/)]);
+    // It writes the event aside and renames it: the host's unit never reads half of one.
+    expect(hook.split('\n').filter((line) => line && !line.startsWith('#'))).toEqual([
+      'umask 077',
+      expect.stringMatching(/^event='[^']+\/run\/cachefleet\/failover-event'$/),
+      'printf \'%s\\n\' "$*" >"$event.$$" && exec mv -f "$event.$$" "$event"',
+    ]);
     // The reader record: the healthy replicas only, neither the primary nor the dead node. (On a busy
     // machine Sentinel may legitimately fail over twice: compare with its current answer.)
-    await waitFor('the reader record on the remaining replica', async () => {
+    await withUnitLogs(fleet, () => waitFor('the reader record on the remaining replica', async () => {
       const primary = await primaryBySentinels();
       return (await fleet.recordValues(reader)).join(' ') === addresses.filter((address) => address !== addresses[0] && address !== primary).join(' ');
-    }, { timeoutMs: 45_000, intervalMs: 250 });
+    }, { timeoutMs: 45_000, intervalMs: 250 }));
   }, 150_000);
 
   test('the replaced node comes back with its address and data volume, as a replica; SENTINEL REPLICAS is clean', async () => {
