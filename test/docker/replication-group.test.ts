@@ -1,4 +1,5 @@
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { Construct } from 'constructs';
 import { containersByName, dockerPlan, dockerStack, forSnapshot, synthJson, terraformText, uploadedBundle } from './synth';
 import { CacheEngine, MemcachedEngineVersion, RedisEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
 import { ParameterGroup } from '../../src/core/parameters/parameter-group';
@@ -37,7 +38,7 @@ describe('docker.ReplicationGroup', () => {
     const stack = dockerStack();
     const group = new ReplicationGroup(stack, 'Sessions', { engine: redis });
     const json = synthJson(stack);
-    expect(json.output.sessions_network_name.value).toMatch(/^\$\{docker_network\.Sessions_Network_[0-9A-F]+\.name\}$/);
+    expect(json.output.sessions_network_name.value).toBe('${docker_network.sessions_network.name}');
     expect(group.networkName).toBeDefined();
   });
 
@@ -59,7 +60,7 @@ describe('docker.ReplicationGroup', () => {
     });
     const containers = containersByName(JSON.parse(synthesized));
     expect(containers['sessions-node-0'].networks_advanced).toEqual([
-      { name: expect.stringMatching(/^\$\{docker_network\.Sessions_Network_[0-9A-F]+\.name\}$/), ipv4_address: '10.99.0.10', aliases: ['sessions-node-0', 'sessions-reader'] },
+      { name: '${docker_network.sessions_network.name}', ipv4_address: '10.99.0.10', aliases: ['sessions-node-0', 'sessions-reader'] },
     ]);
     expect(containers['sessions-sentinel-2'].networks_advanced[0]).toMatchObject({ ipv4_address: '10.99.0.18', aliases: ['sessions-sentinel-2'] });
   });
@@ -85,6 +86,33 @@ describe('docker.ReplicationGroup', () => {
     expect(last).toBeLessThanOrEqual(toNumber(subnetBase) + 2 ** (32 - Number(subnetPrefix)) - 1);
   });
 
+  test('every resource has a logical ID of its fleet\'s own, wherever the construct sits; the path\'s ID moves to it', () => {
+    const ids = (json: any) => Object.fromEntries(['docker_image', 'docker_network', 'docker_volume', 'docker_container'].map((type) => [type, Object.keys(json.resource[type]).sort()]));
+    const flat = dockerStack();
+    new ReplicationGroup(flat, 'Sessions', { engine: redis });
+    const nestedStack = dockerStack();
+    new ReplicationGroup(new Construct(new Construct(nestedStack, 'Platform'), 'Caches'), 'Sessions', { engine: redis });
+    const [flatJson, nestedJson] = [synthJson(flat), synthJson(nestedStack)];
+    expect(ids(flatJson)).toEqual({
+      docker_image: ['sessions_image'],
+      docker_network: ['sessions_network'],
+      docker_volume: ['sessions_node_0_data', 'sessions_node_1_data', 'sessions_sentinel_0_data', 'sessions_sentinel_1_data', 'sessions_sentinel_2_data'],
+      docker_container: ['sessions_node_0', 'sessions_node_1', 'sessions_sentinel_0', 'sessions_sentinel_1', 'sessions_sentinel_2'],
+    });
+    // Moving the construct moves nothing Terraform keeps: the same IDs.
+    expect(ids(nestedJson)).toEqual(ids(flatJson));
+    // A fleet deployed under the IDs its construct path gave (cdktf's own, before this one) keeps
+    // its resources: each of those moves to the new ID, none is destroyed and created again.
+    const moved = (json: any) => Object.fromEntries(json.moved.map((block: { from: string; to: string }) => [block.to, block.from]));
+    expect(Object.keys(moved(flatJson)).sort()).toEqual(Object.entries(ids(flatJson)).flatMap(([type, list]) => list.map((id) => `${type}.${id}`)).sort());
+    expect(moved(flatJson)).toEqual(expect.objectContaining({
+      'docker_volume.sessions_node_0_data': expect.stringMatching(/^docker_volume\.Sessions_node-0_Volume_[0-9A-F]{8}$/),
+      'docker_container.sessions_node_0': expect.stringMatching(/^docker_container\.Sessions_node-0_[0-9A-F]{8}$/),
+      'docker_network.sessions_network': expect.stringMatching(/^docker_network\.Sessions_Network_[0-9A-F]{8}$/),
+      'docker_image.sessions_image': expect.stringMatching(/^docker_image\.Sessions_Image_[0-9A-F]{8}$/),
+    }));
+  });
+
   test('a slot keeps its address and host port whatever the replica count: none passes to another slot name', () => {
     const seen = new Map<string, { address: string; port: number }>();
     for (const replicasPerShard of [0, 1, 2, 3, 4, 5]) {
@@ -108,7 +136,7 @@ describe('docker.ReplicationGroup', () => {
     const json = synthJson(stack);
     expect(Object.values<any>(json.resource.docker_image)).toEqual([{ name: 'public.ecr.aws/valkey/valkey:8.0.2', keep_locally: true }]);
     const node = containersByName(json)['sessions-node-1'];
-    expect(node.image).toMatch(/^\$\{docker_image\.Sessions_Image_[0-9A-F]+\.image_id\}$/);
+    expect(node.image).toBe('${docker_image.sessions_image.image_id}');
     expect(node.entrypoint).toEqual(['/usr/local/bin/cachefleet-node']);
     expect(node.command).toEqual(['start', 'redis']);
     expect(node.env).toEqual([
@@ -275,7 +303,7 @@ describe('docker.ReplicationGroup', () => {
     const node = containers['sessions-node-0'];
     expect(node).toMatchObject({ memory: 256, restart: 'unless-stopped', ulimit: [{ name: 'nofile', soft: 65536, hard: 65536 }] });
     expect(node.cpus).toBeUndefined();
-    expect(node.volumes).toEqual([{ volume_name: expect.stringMatching(/^\$\{docker_volume\.Sessions_node-0_Volume_[0-9A-F]+\.name\}$/), container_path: '/var/lib/cachefleet' }]);
+    expect(node.volumes).toEqual([{ volume_name: '${docker_volume.sessions_node_0_data.name}', container_path: '/var/lib/cachefleet' }]);
     expect(node.healthcheck.test).toEqual(['CMD', 'env', 'CACHEFLEET_READY_TIMEOUT=2', '/usr/local/bin/cachefleet-node', 'wait-ready', 'redis']);
     expect(containers['sessions-sentinel-0']).toMatchObject({ memory: 64 });
     expect(Object.values<any>(json.resource.docker_volume).map((v) => v.name).sort()).toEqual([
@@ -325,15 +353,6 @@ describe('docker.ReplicationGroup', () => {
     expect(() => new ReplicationGroup(stack, 'B', { engine: redis, subnetCidr: '172.28.0.128/25', hostPortBase: 7400 })).toThrow(
       '`subnetCidr` must not overlap the subnet 172.28.0.0/24 of the Docker network Test/A/Network: give each fleet a subnet of its own, got: "172.28.0.128/25"',
     );
-  });
-
-  test('resource ids are stable: the slot names namespace the containers and volumes', () => {
-    const stack = dockerStack();
-    new ReplicationGroup(stack, 'Sessions', { engine: redis });
-    const json = synthJson(stack);
-    expect(Object.keys(json.resource.docker_container).map((id) => id.replace(/_[0-9A-F]{8}$/, ''))).toEqual([
-      'Sessions_node-0', 'Sessions_node-1', 'Sessions_sentinel-0', 'Sessions_sentinel-1', 'Sessions_sentinel-2',
-    ]);
   });
 
   test('every container uploads core\'s bundle of the plan, file for file, Terraform-escaped', () => {

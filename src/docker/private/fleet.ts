@@ -5,7 +5,7 @@ import { Volume } from '@cdktf/provider-docker/lib/volume';
 import { Fn, Op, TerraformOutput, TerraformStack, TerraformVariable, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { fleetNetwork } from './network';
-import { terraformLiteral, terraformName } from './terraform';
+import { pinLogicalId, terraformLiteral, terraformName } from './terraform';
 import { addressInCidr } from '../../core/addresses';
 import { agentScript } from '../../core/agent-script';
 import { ValidationError } from '../../core/errors';
@@ -276,6 +276,7 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
     keepLocally: true,
     lifecycle: tokenChecks.length > 0 ? { precondition: tokenChecks } : undefined,
   });
+  pinLogicalId(image, name, 'image');
 
   const bundle = renderBundle(plan);
   const agent = agentScript();
@@ -295,6 +296,7 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
         lifecycle: { preventDestroy: (props.removalPolicy ?? RemovalPolicy.RETAIN) === RemovalPolicy.RETAIN },
       })
       : undefined;
+    if (volume) pinLogicalId(volume, name, `${slot.name}_data`);
     const memory = sentinel ? DOCKER_DEFAULTS.sentinelMemoryLimitMiB : props.memoryLimitMiB ?? DOCKER_DEFAULTS.memoryLimitMiB;
     const uploads: ContainerUpload[] = [
       { file: CONTAINER_PATHS.agent, content: terraformLiteral(agent), executable: true },
@@ -370,6 +372,7 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
         { label: 'cachefleet.service', value: service },
       ],
     });
+    pinLogicalId(container, name, slot.name);
     const hostPort = publish ? portBase + slot.hostNumber : undefined;
     containers.push({ slot, service, container, volume, endpoint: new Endpoint(slot.address, port, publish ? hostAddress : undefined, hostPort) });
   }

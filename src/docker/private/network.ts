@@ -1,6 +1,7 @@
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { TerraformStack, Token } from 'cdktf';
 import { Construct } from 'constructs';
+import { pinLogicalId } from './terraform';
 import { blockAfterHost, cidrsOverlap } from '../../core/addresses';
 import { ValidationError } from '../../core/errors';
 
@@ -26,7 +27,7 @@ export function fleetNetwork(scope: Construct, name: string, subnetCidr: string,
       }
     }
   }
-  return new Network(scope, 'Network', {
+  const network = new Network(scope, 'Network', {
     name,
     driver: 'bridge',
     // Docker hands the addresses of containers without a fixed one (an application attached to the
@@ -35,4 +36,6 @@ export function fleetNetwork(scope: Construct, name: string, subnetCidr: string,
     ipamConfig: [{ subnet: subnetCidr, ipRange: blockAfterHost('subnetCidr', subnetCidr, lastFixedHost) }],
     labels: [{ label: 'cachefleet.fleet', value: name }],
   });
+  pinLogicalId(network, name, 'network');
+  return network;
 }
