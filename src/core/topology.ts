@@ -89,6 +89,12 @@ export interface FleetPlan {
   readonly engineParameters: Array<[string, string]>;
   /** The share of memory kept from the engine (`maxmemory`, `-m`) for the OS, forks and buffers. */
   readonly reservedMemoryPercent: number;
+  /**
+   * Whether the replicas' output-buffer limit is sized by each node from its memory (redis-node.conf)
+   * rather than set in redis.conf: Redis and Valkey when the parameter group sets none of the three
+   * `client-output-buffer-limit-replica-*` parameters. See {@link REPLICA_OUTPUT_BUFFER}.
+   */
+  readonly replicaOutputBufferFromMemory: boolean;
   /** The ACL users (Redis and Valkey). */
   readonly users: FleetUsers;
 }
@@ -275,6 +281,7 @@ export function planFleet(request: PlanRequest): FleetPlan {
     fleet.parameterGroup?.parameters ?? {},
     engine.engineVersion,
   );
+  const replicaBufferFitted = !memcached && !REPLICA_OUTPUT_BUFFER.parameters.some((name) => parameters.explicit.has(name));
   return {
     name: request.name,
     kind,
@@ -292,8 +299,11 @@ export function planFleet(request: PlanRequest): FleetPlan {
       }
       : undefined,
     persistence,
-    engineParameters: memcached ? parameters.engine : withReplicationSafety(parameters, fleet.dataNodes - 1),
+    engineParameters: memcached
+      ? parameters.engine
+      : withoutFittedReplicaBuffer(withReplicationSafety(parameters, fleet.dataNodes - 1), replicaBufferFitted),
     reservedMemoryPercent: parameters.reservedMemoryPercent,
+    replicaOutputBufferFromMemory: replicaBufferFitted,
     users: {
       application: fleet.authUsername,
       sentinel: INTERNAL_USERS.sentinel,
@@ -342,6 +352,34 @@ function choosePersistence(fleet: ValidatedFleet): Persistence {
 }
 
 /** Applies the min-replicas defaults unless the parameter group set them. */
+/**
+ * The replicas' output-buffer limit a node sizes from its memory when the parameter group sets none.
+ * The engine's default (a 256 MiB hard limit, 64 MiB soft for 60 s) assumes a large machine: a
+ * primary feeding a full resync buffers the writes of the whole transfer, outside `maxmemory`, and
+ * on a small node (a 256 MiB container) that buffer alone gets the process OOM-killed. The buffer
+ * lives in the memory `maxmemory` leaves over (reserved-memory-percent), so each node takes at most
+ * half of that for the hard limit and an eighth for the soft one, never more than the engine's
+ * defaults (ElastiCache also sizes this limit per node type).
+ */
+export const REPLICA_OUTPUT_BUFFER = {
+  /** The share of the reserved memory the hard limit may take: 1 / hardDivisor. */
+  hardDivisor: 2,
+  /** The share of the reserved memory the soft limit may take: 1 / softDivisor. */
+  softDivisor: 8,
+  /** The engine's defaults, the most a node takes. */
+  maxHardBytes: 268_435_456,
+  maxSoftBytes: 67_108_864,
+  softSeconds: 60,
+  /** The parameters that, set in the group, keep the line in redis.conf. */
+  parameters: ['client-output-buffer-limit-replica-hard-limit', 'client-output-buffer-limit-replica-soft-limit', 'client-output-buffer-limit-replica-soft-seconds'],
+} as const;
+
+/** The engine parameters without the replicas' output-buffer line when nodes size it themselves. */
+function withoutFittedReplicaBuffer(pairs: Array<[string, string]>, fitted: boolean): Array<[string, string]> {
+  if (!fitted) return pairs;
+  return pairs.filter(([name, value]) => !(name === 'client-output-buffer-limit' && value.split(' ')[0] === 'replica'));
+}
+
 function withReplicationSafety(
   parameters: ReturnType<typeof resolveParameters>,
   replicas: number,

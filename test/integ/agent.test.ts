@@ -42,6 +42,13 @@ function expectOk(result: { code: number | null; stderr: string }): void {
   if (result.code !== 0) throw new Error(`the agent failed (${result.code}): ${result.stderr}`);
 }
 
+/** The replicas' output-buffer limits a node of <memory> bytes takes, as docs/node-agent.md states them. */
+function replicaOutputBuffer(memory: number, reservedPercent: number): { 'replica-output-buffer-hard': string; 'replica-output-buffer-soft': string } {
+  const reserved = memory - Math.floor((memory * (100 - reservedPercent)) / 100);
+  const within = (value: number, high: number) => String(Math.min(Math.max(Math.floor(value), 1024 ** 2), high));
+  return { 'replica-output-buffer-hard': within(reserved / 2, 256 * 1024 ** 2), 'replica-output-buffer-soft': within(reserved / 8, 64 * 1024 ** 2) };
+}
+
 /** A RESP bulk string. */
 const bulk = (value: string) => `$${Buffer.byteLength(value)}\r\n${value}\r\n`;
 
@@ -134,6 +141,7 @@ describeInteg('cachefleet-node on the local platform', () => {
       'acl-file': path.join(dirs.state, 'redis', 'users.acl'),
       'maxmemory': String(maxmemory),
       'memory-mb': String(Math.floor(maxmemory / 1048576)),
+      ...replicaOutputBuffer(TEST_MEMORY_BYTES, fleet.plan.reservedMemoryPercent),
       'app-password': fleet.appPassword,
       'app-password-sha256': sha256(fleet.appPassword),
       'internal-password': fleet.internalPassword,
@@ -290,6 +298,20 @@ describeInteg('cachefleet-node on the local platform', () => {
 
     test('an unlimited cgroup v2 (max) leaves the machine\'s memory', async () => {
       expect(await maxmemoryWith({ 'proc/meminfo': MEMINFO, 'sys/fs/cgroup/memory.max': 'max\n' })).toBe((2 * 1024 ** 3 * 75) / 100);
+    });
+
+    test('the replicas\' output-buffer limit fits what maxmemory leaves over: a small container\'s, a large machine\'s (the engine\'s defaults)', async () => {
+      const limits = async (memory: number) => {
+        const fleet = fleetOf(standalonePlan('agent-buffers', redis, '127.0.0.74'));
+        expectOk(await fleet.agent('node-0', ['configure', 'redis'], { CACHEFLEET_MEMORY_BYTES: String(memory) }));
+        return /^client-output-buffer-limit replica (\d+) (\d+) 60$/m.exec(read(path.join(fleet.dirs('node-0').run, 'redis-node.conf')))?.slice(1).map(Number);
+      };
+      // 256 MiB, 25 % kept: 64 MiB left over; half and an eighth of it.
+      expect(await limits(256 * 1024 ** 2)).toEqual([32 * 1024 ** 2, 8 * 1024 ** 2]);
+      // 16 GiB: the engine's defaults, the most a node takes.
+      expect(await limits(16 * 1024 ** 3)).toEqual([256 * 1024 ** 2, 64 * 1024 ** 2]);
+      // 2 MiB: never below 1 MiB (0 would mean no limit).
+      expect(await limits(2 * 1024 ** 2)).toEqual([1024 ** 2, 1024 ** 2]);
     });
 
     test('a cgroup v1 limit lower than the machine\'s memory wins, a larger one does not', async () => {
@@ -573,6 +595,11 @@ describeInteg('cachefleet-node on the local platform', () => {
       // CONFIG is the admin user's (the application user gets NOPERM).
       const reply = (await command('127.0.0.76', 6379, { username: 'cachefleet-admin', password: fleet.adminPassword }, 'CONFIG', 'GET', 'maxmemory')) as string[];
       expect(Number(reply[1])).toBe(Math.floor((TEST_MEMORY_BYTES * (100 - fleet.plan.reservedMemoryPercent)) / 100));
+      // And the replicas' output-buffer limit the node sized from the same memory (the engine's
+      // other classes as redis.conf sets them).
+      const buffers = (await command('127.0.0.76', 6379, { username: 'cachefleet-admin', password: fleet.adminPassword }, 'CONFIG', 'GET', 'client-output-buffer-limit')) as string[];
+      const expected = replicaOutputBuffer(TEST_MEMORY_BYTES, fleet.plan.reservedMemoryPercent);
+      expect(buffers[1]).toBe(`normal 0 0 0 slave ${expected['replica-output-buffer-hard']} ${expected['replica-output-buffer-soft']} 60 pubsub 33554432 8388608 60`);
     });
 
     test('apply-parameters: CONFIG SETs each live parameter that changed, and stops naming one the engine refuses', async () => {

@@ -10,6 +10,8 @@ export const PLACEHOLDERS = [
   'acl-file',
   'maxmemory',
   'memory-mb',
+  'replica-output-buffer-hard',
+  'replica-output-buffer-soft',
   'app-password',
   'app-password-sha256',
   'internal-password',

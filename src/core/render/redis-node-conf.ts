@@ -1,4 +1,4 @@
-import { FleetPlan } from '../topology';
+import { FleetPlan, REPLICA_OUTPUT_BUFFER } from '../topology';
 import { fileText, line, quoted } from './config-syntax';
 import { placeholder } from './placeholders';
 import { requireEngine } from './plan-facts';
@@ -37,6 +37,10 @@ export function renderRedisNodeConf(plan: FleetPlan): string {
     line('dir', quoted(placeholder('data-dir'))),
     line('aclfile', quoted(placeholder('acl-file'))),
     line('maxmemory', placeholder('maxmemory')),
+    // Sized from the node's memory unless the parameter group sets it (REPLICA_OUTPUT_BUFFER).
+    ...(plan.replicaOutputBufferFromMemory
+      ? [line('client-output-buffer-limit', `replica ${placeholder('replica-output-buffer-hard')} ${placeholder('replica-output-buffer-soft')} ${REPLICA_OUTPUT_BUFFER.softSeconds}`)]
+      : []),
     line('masteruser', plan.users.replication),
     line('masterauth', quoted(placeholder('internal-password'))),
   ]);

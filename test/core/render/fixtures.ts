@@ -1,4 +1,6 @@
+import { Construct } from 'constructs';
 import { CacheEngine, MemcachedEngineVersion, RedisEngineVersion, ValkeyEngineVersion } from '../../../src/core/engine';
+import { ParameterGroup } from '../../../src/core/parameters/parameter-group';
 import { Persistence } from '../../../src/core/persistence';
 import { FleetPlan, NodeSlot, planFleet, SentinelPlan, SlotPosition, slotHostNumber } from '../../../src/core/topology';
 import { validateCacheClusterOptions, validateReplicationGroupOptions } from '../../../src/core/validation';
@@ -78,6 +80,7 @@ export function redisPlan(options: RedisPlanOptions): FleetPlan {
     persistence: options.persistence ?? Persistence.aofEverySecond(),
     engineParameters: options.engineParameters ?? [],
     reservedMemoryPercent: 25,
+    replicaOutputBufferFromMemory: true,
     users: { application: options.applicationUser ?? 'app', sentinel: 'cachefleet-sentinel', replication: 'cachefleet-replication', admin: 'cachefleet-admin' },
   };
 }
@@ -103,6 +106,7 @@ export function memcachedPlan(addresses: string[], engineParameters: Array<[stri
     persistence: Persistence.none(),
     engineParameters,
     reservedMemoryPercent: 25,
+    replicaOutputBufferFromMemory: false,
     users: { application: 'app', sentinel: 'cachefleet-sentinel', replication: 'cachefleet-replication', admin: 'cachefleet-admin' },
   };
 }
@@ -124,6 +128,12 @@ export const PLANS = {
   memcached: () =>
     planFleet({ name: 'pages', fleet: validateCacheClusterOptions({ engine: MEMCACHED_16, numCacheNodes: 3 }), zoneCount: 3, addressOf }),
 };
+
+/** A 1 + 1 Redis 7 group planned with a parameter group of these parameters. */
+export function plannedWithParameters(parameters: Record<string, string>): FleetPlan {
+  const parameterGroup = new ParameterGroup(new Construct(undefined as any, 'Root'), 'Params', { engine: REDIS_7, parameters });
+  return planFleet({ name: 'tuned', fleet: validateReplicationGroupOptions({ engine: REDIS_7, replicasPerShard: 1, parameterGroup }), zoneCount: 3, addressOf });
+}
 
 /** The lines of a rendered file, without comments. */
 export function directives(text: string): string[] {
