@@ -148,7 +148,10 @@ describeInteg('the published primary under a partition (a majority of all the se
         return named[0] === named[1] && named[0] !== `${oldPrimary}:${port}` ? named[0] : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 500 },
-    );
+    ).catch((error: Error) => {
+      // The servers' and sentinels' logs say why (the test's directory goes with the run).
+      throw new Error(`${error.message}\n${fleet.logs()}`);
+    });
     // What the isolated node hears: its own sentinel still names it (the precondition of a flap).
     const ownSentinel = await runCommand(
       'setpriv',

@@ -99,6 +99,9 @@ class LocalFleet {
       'acl-file': dirs.liveAcl,
       'maxmemory': String(MEMORY_BYTES),
       'memory-mb': String(MEMORY_BYTES / 1024 / 1024),
+      // What a node whose maxmemory leaves 64 MiB over takes (docs/node-agent.md).
+      'replica-output-buffer-hard': String(32 * 1024 * 1024),
+      'replica-output-buffer-soft': String(8 * 1024 * 1024),
       'app-password': APP_TOKEN,
       'app-password-sha256': sha256(APP_TOKEN),
       'internal-password': INTERNAL_PASSWORD,
