@@ -53,6 +53,14 @@ describe('provider 3.6.2 reads back what the fleet wrote: no perpetual diff', ()
     for (const key of written) expect([key, container.healthcheck[key]]).toEqual([key, goDuration(container.healthcheck[key])]);
   });
 
+  test.each(fleets())('%s: capabilities and security options are read back as written: every capability dropped but the agent\'s six, no new privileges', (_name, container) => {
+    expect([PROVIDER.readBack.capabilities.asWritten, PROVIDER.readBack.security_opts.asWritten]).toEqual([true, true]);
+    expect(container.capabilities).toEqual({ drop: ['ALL'], add: ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID'] });
+    expect(container.security_opts).toEqual(['no-new-privileges:true']);
+    // Both replace the container when they change: a fleet of an earlier version is replaced once.
+    expect(PROVIDER.forcesReplacement.attributes).toEqual(expect.arrayContaining(['capabilities', 'security_opts']));
+  });
+
   test.each(fleets())('%s: what the host decides is neither written nor compared', (_name, container) => {
     const hostDependent = Object.entries<any>(PROVIDER.readBack).filter(([, fact]) => fact.hostDependent).map(([attribute]) => attribute);
     expect(hostDependent.sort()).toEqual(['log_driver', 'log_opts', 'memory_swap']);

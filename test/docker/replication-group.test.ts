@@ -147,6 +147,7 @@ describe('docker.ReplicationGroup', () => {
       'CACHEFLEET_RUN_DIR=/run/cachefleet',
       'CACHEFLEET_SECRETS_DIR=/run/cachefleet/secrets',
       'CACHEFLEET_PRE_STOP_TIMEOUT=20',
+      'CACHEFLEET_ENGINE_USER=999:999',
       'CACHEFLEET_MEMORY_BYTES=268435456',
     ]);
     // A stop (docker stop, or Terraform replacing the container) gives the node time to hand over
@@ -170,7 +171,9 @@ describe('docker.ReplicationGroup', () => {
       '/run/cachefleet/secrets/internal-password',
       '/run/cachefleet/secrets/admin-password',
     ]);
-    expect(node.upload[0].executable).toBe(true);
+    // Executable by the engine's user too (the provider's `executable` is 0744): Sentinel runs the hook as it.
+    expect(node.upload[0]).toMatchObject({ permissions: '0755' });
+    expect(node.upload[0].executable).toBeUndefined();
     const sentinel = containersByName(json)['sessions-sentinel-0'];
     expect(sentinel.command).toEqual(['start', 'sentinel']);
     expect(sentinel.upload.find((u: any) => u.file === '/etc/cachefleet/sentinel.conf').content).toContain('sentinel monitor sessions 172.28.0.10 6379 2');

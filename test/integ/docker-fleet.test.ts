@@ -1,4 +1,6 @@
 import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
 import { Testing } from 'cdktf';
 import Redis from 'ioredis';
 import { describeInteg, needsBinaries } from './support/binaries';
@@ -247,5 +249,46 @@ describeInteg('the Docker example run from its cdk.tf.json', () => {
     const settings = await memcachedRequest('127.0.0.87', 11211, 'stats settings\r\n');
     const maxbytes = /STAT maxbytes (\d+)/.exec(settings)?.[1];
     expect(Number(maxbytes)).toBe(Math.floor((limitMiB * (100 - reservedPercent('pages-node-0'))) / 100) * 1024 * 1024);
+  });
+
+  test('the engines run as the images\' users with no capability; the agent keeps only the six it needs, and none can gain more', () => {
+    const status = (pid: number) => Object.fromEntries(fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')
+      .map((line) => line.split(':\t')).filter((pair) => pair.length === 2).map(([key, value]) => [key, value.trim()]));
+    /** The processes of a container: its process group. */
+    const processesOf = (name: string) => {
+      const group = fleet.process(name).pid;
+      return fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number).filter((pid) => {
+        try {
+          // The fields after the command's `)`: state, ppid, pgrp.
+          return Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[2]) === group;
+        } catch {
+          return false; // gone meanwhile
+        }
+      }).map((pid) => ({ pid, ...status(pid) }));
+    };
+    // CHOWN, DAC_OVERRIDE, FOWNER, KILL, SETGID, SETUID: bits 0, 1, 3, 5, 6, 7.
+    const agentCapabilities = (2 ** 0 + 2 ** 1 + 2 ** 3 + 2 ** 5 + 2 ** 6 + 2 ** 7).toString(16).padStart(16, '0');
+    const seen: string[] = [];
+    for (const container of [...sessions(), ...pages()]) {
+      const user = container.labels['cachefleet.fleet'] === 'pages' ? '11211' : '999';
+      for (const p of processesOf(container.name)) {
+        if (p.Name === 'redis-server' || p.Name === 'memcached') {
+          const ids = `${user}\t${user}\t${user}\t${user}`; // real, effective, saved, filesystem
+          const seenAs = {
+            container: container.name, engine: p.Name, uid: p.Uid, gid: p.Gid, capabilities: p.CapEff, bounding: p.CapBnd, noNewPrivs: p.NoNewPrivs,
+          };
+          expect(seenAs).toEqual({ ...seenAs, uid: ids, gid: ids, capabilities: '0000000000000000', bounding: agentCapabilities, noNewPrivs: '1' });
+          seen.push(container.name);
+        } else if (p.Name === 'cachefleet-node') {
+          expect({ container: container.name, uid: p.Uid.split('\t')[0], capabilities: p.CapEff, noNewPrivs: p.NoNewPrivs })
+            .toEqual({ container: container.name, uid: '0', capabilities: agentCapabilities, noNewPrivs: '1' });
+        }
+      }
+    }
+    // Every container's engine was found (the check cannot pass by finding nothing).
+    expect(seen.sort()).toEqual([...sessions(), ...pages()].map((c) => c.name).sort());
+    // The data on the volume is the engine's.
+    const data = path.join(fleet.container('sessions-node-0').root, 'var/lib/cachefleet/redis/data');
+    expect(fs.statSync(data).uid).toBe(999);
   });
 });

@@ -58,6 +58,22 @@ export const DOCKER_DEFAULTS = {
   stopGraceSeconds: 45,
   /** memcached's connection limit is 65000 by default: the open-file limit must be above it. */
   openFiles: 65_536,
+  /**
+   * The user the engine runs as, by number: the official images' own (`redis` and `valkey` are
+   * 999:999 in their Debian images, memcached's `memcache` 11211:11211). The agent starts as root
+   * only to give that user its files, then runs the engine as it (setpriv).
+   */
+  engineUser: { redisLike: '999:999', memcached: '11211:11211' },
+  /**
+   * The only capabilities the container keeps (every other is dropped), all for the agent's start
+   * as root: giving the engine's user its files (CHOWN, FOWNER), reaching them once they are its
+   * (DAC_OVERRIDE), becoming that user (SETUID, SETGID) and signalling the engine it supervises
+   * (KILL). The engine holds none: a change of uid clears them, and no-new-privileges keeps it
+   * from gaining any. The daemon keeps the names as written and the provider reads them back so
+   * (test/fixtures/provider-docker-3.6.2.json): no diff at the next plan.
+   */
+  capabilities: ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID'],
+  securityOpts: ['no-new-privileges:true'],
 } as const;
 
 /** The label the internal password is derived with. */
@@ -299,7 +315,8 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
     if (volume) pinLogicalId(volume, name, `${slot.name}_data`);
     const memory = sentinel ? DOCKER_DEFAULTS.sentinelMemoryLimitMiB : props.memoryLimitMiB ?? DOCKER_DEFAULTS.memoryLimitMiB;
     const uploads: ContainerUpload[] = [
-      { file: CONTAINER_PATHS.agent, content: terraformLiteral(agent), executable: true },
+      // 0755, not `executable` (0744 in the provider): Sentinel runs the agent's hook as the engine's user.
+      { file: CONTAINER_PATHS.agent, content: terraformLiteral(agent), permissions: '0755' },
       ...Object.entries(bundle).map(([relative, content]) => ({ file: `${CONTAINER_PATHS.config}/${relative}`, content: terraformLiteral(content) })),
     ];
     if (authToken !== undefined && internalToken !== undefined && adminToken !== undefined) {
@@ -313,8 +330,7 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
       name: containerName,
       hostname: containerName,
       image: image.imageId,
-      // The agent writes its directories as root whatever the image's user (memcached's is `memcache`)
-      // and starts memcached with `-u memcache`.
+      // The agent starts as root to give the engine's user its files, then runs the engine as it.
       user: 'root',
       entrypoint: [CONTAINER_PATHS.agent],
       command: ['start', service],
@@ -326,6 +342,7 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
         `CACHEFLEET_RUN_DIR=${CONTAINER_PATHS.run}`,
         `CACHEFLEET_SECRETS_DIR=${CONTAINER_PATHS.secrets}`,
         `CACHEFLEET_PRE_STOP_TIMEOUT=${DOCKER_DEFAULTS.handoverSeconds}`,
+        `CACHEFLEET_ENGINE_USER=${redisLike ? DOCKER_DEFAULTS.engineUser.redisLike : DOCKER_DEFAULTS.engineUser.memcached}`,
         // The agent sizes maxmemory (Memcached: -m) from this at start. The provider would change
         // `memory` in place, leaving maxmemory stale; a changed environment replaces the container
         // instead, so the limit and maxmemory move together.
@@ -357,6 +374,8 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
         retries: 6,
       },
       restart,
+      capabilities: { drop: ['ALL'], add: [...DOCKER_DEFAULTS.capabilities] },
+      securityOpts: [...DOCKER_DEFAULTS.securityOpts],
       stopTimeout: DOCKER_DEFAULTS.stopGraceSeconds,
       destroyGraceSeconds: DOCKER_DEFAULTS.stopGraceSeconds,
       lifecycle: {

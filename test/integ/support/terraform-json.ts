@@ -20,8 +20,47 @@ import { CommandResult, ManagedProcess, runCommand, startProcess } from './proce
  * - the memory limit (`memory`, MiB) becomes the container's cgroup v2 `memory.max`, under a
  *   stand-in `/sys` and `/proc` the agent reads through `CACHEFLEET_SYS_DIR`/`CACHEFLEET_PROC_DIR`;
  * - `entrypoint` + `command` run unchanged (the entrypoint re-rooted), and the health check's
- *   command runs the same way.
+ *   command runs the same way, each as Docker runs a container's process: as its `user`, with only
+ *   the capabilities `capabilities` leaves (Docker's default set, less `drop`, plus `add`) and with
+ *   `no-new-privileges` when `security_opts` asks (setpriv); the path to the container's root is
+ *   traversable, as a container's own paths are;
+ * - uploads get the mode provider 3.6.2 gives them: `permissions`, else 0744 when `executable`,
+ *   else 0644 (resource_docker_container_funcs.go:499-509).
  */
+
+/** Docker's default capabilities of a container (moby's oci/caps/defaults.go). */
+const DOCKER_DEFAULT_CAPABILITIES = [
+  'CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP',
+  'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE',
+];
+
+/**
+ * The setpriv words that run a process as Docker runs a container's: its `user` (root or
+ * `<uid>:<gid>`), the capabilities `capabilities` leaves, and `no-new-privileges`. Anything else the
+ * test does not model is refused.
+ */
+export function containerPrivileges(name: string, c: any): string[] {
+  const user = String(c.user ?? 'root');
+  const numeric = /^(\d+):(\d+)$/.exec(user);
+  if (user !== 'root' && !numeric) throw new Error(`${name}: a user the test does not model: ${user}`);
+  // A block of at most one: cdktf writes it as an object (Terraform also takes a list of one).
+  const capabilities = (Array.isArray(c.capabilities) ? c.capabilities[0] : c.capabilities) ?? {};
+  const unknownKeys = Object.keys(capabilities).filter((key) => key !== 'add' && key !== 'drop');
+  if (unknownKeys.length > 0) throw new Error(`${name}: capabilities the test does not model: ${unknownKeys.join(', ')}`);
+  const bare = (cap: string) => String(cap).toUpperCase().replace(/^CAP_/, '');
+  const drop: string[] = (capabilities.drop ?? []).map(bare);
+  const add: string[] = (capabilities.add ?? []).map(bare);
+  const kept = new Set(drop.includes('ALL') ? [] : DOCKER_DEFAULT_CAPABILITIES.filter((cap) => !drop.includes(cap)));
+  for (const cap of add) kept.add(cap);
+  const options: string[] = c.security_opts ?? [];
+  const unknown = options.filter((option) => !/^no-new-privileges(:true)?$/.test(option));
+  if (unknown.length > 0) throw new Error(`${name}: security options the test does not model: ${unknown.join(', ')}`);
+  const words = ['setpriv'];
+  if (options.length > 0) words.push('--no-new-privs');
+  words.push('--bounding-set', ['-all', ...[...kept].map((cap) => `+${cap.toLowerCase()}`)].join(','), '--inh-caps', '-all');
+  if (numeric) words.push('--reuid', numeric[1], '--regid', numeric[2], '--clear-groups');
+  return [...words, '--'];
+}
 
 /** What a test gives the strict resolver. */
 export interface TerraformInputs {
@@ -59,6 +98,8 @@ export interface RunnableContainer {
   readonly memoryMiB?: number;
   /** The uploaded files: container path -> resolved content. */
   readonly files: Record<string, string>;
+  /** What runs its processes with its user, capabilities and security options (containerPrivileges). */
+  readonly privileges: string[];
 }
 
 /**
@@ -365,8 +406,14 @@ export class TerraformContainers {
       files[upload.file] = content;
       const target = reroot(upload.file);
       fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.writeFileSync(target, content, { mode: upload.executable ? 0o755 : upload.permissions ? parseInt(upload.permissions, 8) : 0o644 });
+      fs.writeFileSync(target, content);
+      // The provider's modes (writeFileSync's mode would be masked by the umask).
+      fs.chmodSync(target, upload.permissions ? parseInt(upload.permissions, 8) : upload.executable ? 0o744 : 0o644);
     }
+    fs.mkdirSync(path.join(base, 'tmp'), { recursive: true });
+    fs.chmodSync(path.join(base, 'tmp'), 0o1777);
+    // Inside a container every directory above its files is traversable: so is the way here.
+    for (let dir = base; dir.startsWith(this.root); dir = path.dirname(dir)) fs.chmodSync(dir, 0o711);
     const env: Record<string, string> = {};
     for (const entry of c.env ?? []) {
       const text = resolveTerraformString(String(entry), inputs);
@@ -415,6 +462,7 @@ export class TerraformContainers {
         : undefined,
       memoryMiB: c.memory,
       files,
+      privileges: containerPrivileges(name, c),
     };
   }
 
@@ -431,7 +479,8 @@ export class TerraformContainers {
   }
 
   private processEnv(container: RunnableContainer, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    return { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: this.root, ...container.env, ...extra };
+    // A container's own /tmp, writable by any of its users.
+    return { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: path.join(container.root, 'tmp'), ...container.env, ...extra };
   }
 
   /** Starts a container's entrypoint + command, as `docker start` would. */
@@ -439,7 +488,7 @@ export class TerraformContainers {
     const container = this.container(name);
     const current = this.processes.get(name);
     if (current?.running) throw new Error(`${name} is already running (pid ${current.pid})`);
-    const [command, ...args] = container.argv;
+    const [command, ...args] = [...container.privileges, ...container.argv];
     const started = startProcess(name, command, args, this.processEnv(container), path.join(this.root, 'logs', `${name}.log`));
     this.processes.set(name, started);
     return started;
@@ -456,7 +505,7 @@ export class TerraformContainers {
   public health(name: string): Promise<CommandResult> {
     const container = this.container(name);
     if (!container.healthcheck) throw new Error(`${name} has no health check`);
-    const [command, ...args] = container.healthcheck;
+    const [command, ...args] = [...container.privileges, ...container.healthcheck];
     return runCommand(command, args, { env: this.processEnv(container), timeoutMs: 15_000 });
   }
 
