@@ -131,6 +131,16 @@ describeInteg('the published primary under a partition (a majority of all the se
   }
 
   test('before the partition, every node publishes the primary all the sentinels name', async () => {
+    // Sentinel promotes only a replica it knows, in sync: it learns them from the primary's INFO
+    // (every 10 s). Cut before every sentinel has, the majority side finds no good replica
+    // (-failover-abort-no-good-slave) and never fails over.
+    for (const sentinel of addresses) {
+      await waitFor(`sentinel ${sentinel} to know both replicas in sync`, async () => {
+        const reply = (await command(sentinel, sentinelPort, sentinelAuth, 'SENTINEL', 'REPLICAS', masterName)) as string[][];
+        const replicas = reply.map((fields) => Object.fromEntries(fields.flatMap((_, i) => (i % 2 === 0 ? [[fields[i], fields[i + 1]]] : []))));
+        return replicas.length === 2 && replicas.every((r) => r['master-link-status'] === 'ok');
+      }, { timeoutMs: 30_000, intervalMs: 500 });
+    }
     for (const slot of plan.slots) {
       const result = await fleet.agent(slot, ['reconcile']);
       expect({ slot: slot.name, code: result.code }).toEqual({ slot: slot.name, code: 0 });
