@@ -252,7 +252,7 @@ describeInteg('the Docker example run from its cdk.tf.json', () => {
   });
 
   test('the engines run as the images\' users with no capability; the agent keeps only the six it needs, and none can gain more', () => {
-    const status = (pid: number) => Object.fromEntries(fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')
+    const status = (pid: number): Record<string, string> => Object.fromEntries(fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')
       .map((line) => line.split(':\t')).filter((pair) => pair.length === 2).map(([key, value]) => [key, value.trim()]));
     /** The processes of a container: its process group. */
     const processesOf = (name: string) => {
@@ -264,7 +264,7 @@ describeInteg('the Docker example run from its cdk.tf.json', () => {
         } catch {
           return false; // gone meanwhile
         }
-      }).map((pid) => ({ pid, ...status(pid) }));
+      }).map(status);
     };
     // CHOWN, DAC_OVERRIDE, FOWNER, KILL, SETGID, SETUID: bits 0, 1, 3, 5, 6, 7.
     const agentCapabilities = (2 ** 0 + 2 ** 1 + 2 ** 3 + 2 ** 5 + 2 ** 6 + 2 ** 7).toString(16).padStart(16, '0');
