@@ -2,9 +2,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { ADMIN_PASSWORD, APP_TOKEN, boot, BootedFleet, Slot, STACK } from './support/aws-instance';
+import { ADMIN_PASSWORD, APP_TOKEN, boot, BootedFleet, Slot, STACK, withUnitLogs } from './support/aws-instance';
 import { describeInteg, needsBinaries } from './support/binaries';
-import { auth, cli, command, infoFields, memcachedRequest } from './support/clients';
+import { auth, cli, command, infoFields, memcachedRequest, sentinelReplicas } from './support/clients';
 import { runCommand, waitFor } from './support/processes';
 import { CacheCluster, ReplicationGroup } from '../../src/aws';
 import { CacheEngine, MemcachedEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
@@ -25,17 +25,6 @@ const valkey = CacheEngine.valkey({ version: ValkeyEngineVersion.VER_8_0 });
 const APP = { username: 'app', password: APP_TOKEN };
 /** The admin user: CONFIG is not the application's. */
 const ADMIN = { username: INTERNAL_USERS.admin, password: ADMIN_PASSWORD };
-
-/** `SENTINEL REPLICAS` as valkey-cli prints it: one block of field / value lines per replica, each starting with `name`. */
-function sentinelReplicas(stdout: string): Array<Record<string, string>> {
-  const lines = stdout.split('\n').filter(Boolean);
-  const replicas: Array<Record<string, string>> = [];
-  for (let i = 0; i + 1 < lines.length; i += 2) {
-    if (lines[i] === 'name') replicas.push({});
-    replicas[replicas.length - 1][lines[i]] = lines[i + 1];
-  }
-  return replicas;
-}
 
 /** The metrics in the account's CloudWatch namespace: name, dimensions (`Fleet=…,Node=…`) and how many datapoints the last hour holds. */
 async function publishedMetrics(fleet: BootedFleet): Promise<Array<{ name: string; dimensions: string; datapoints: number }>> {
@@ -94,15 +83,6 @@ async function withMovingCpu<T>(fleet: BootedFleet, slot: Slot, work: () => Prom
     return await work();
   } finally {
     clearInterval(ticker);
-  }
-}
-
-/** Runs `work`; when it fails, the error carries the end of every unit's log (the test's directory goes with it). */
-async function withUnitLogs<T>(fleet: BootedFleet, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw new Error(`${(error as Error).message}\n--- the end of the nodes' unit logs ---\n${fleet.logs()}`);
   }
 }
 

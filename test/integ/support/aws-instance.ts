@@ -600,3 +600,12 @@ export async function boot(fleet: BootedFleet, slot: Slot): Promise<void> {
   const result = await fleet.launch(slot);
   if (result.code !== 0) throw new Error(`${slot.name} did not boot (exit ${result.code}):\n${result.stderr}\n${fleet.logs()}`);
 }
+
+/** Runs `work`; when it fails, the error carries the end of every unit's log (the test's directory goes with it). */
+export async function withUnitLogs<T>(fleet: BootedFleet, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n--- the end of the nodes' unit logs ---\n${fleet.logs()}`);
+  }
+}

@@ -137,3 +137,14 @@ export function memcachedUdpRequest(host: string, port: number, request: string,
     socket.send(Buffer.concat([header, Buffer.from(request)]), port, host);
   });
 }
+
+/** `SENTINEL REPLICAS` as valkey-cli prints it: one block of field / value lines per replica, each starting with `name`. */
+export function sentinelReplicas(stdout: string): Array<Record<string, string>> {
+  const lines = stdout.split('\n').filter(Boolean);
+  const replicas: Array<Record<string, string>> = [];
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    if (lines[i] === 'name') replicas.push({});
+    replicas[replicas.length - 1][lines[i]] = lines[i + 1];
+  }
+  return replicas;
+}
