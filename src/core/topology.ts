@@ -357,18 +357,11 @@ function choosePersistence(fleet: ValidatedFleet): Persistence {
  * The engine's default (a 256 MiB hard limit, 64 MiB soft for 60 s) assumes a large machine: a
  * primary feeding a full resync buffers the writes of the whole transfer, outside `maxmemory`, and
  * on a small node (a 256 MiB container) that buffer alone gets the process OOM-killed. The buffer
- * lives in the memory `maxmemory` leaves over (reserved-memory-percent), so each node takes at most
- * half of that for the hard limit and an eighth for the soft one, never more than the engine's
- * defaults (ElastiCache also sizes this limit per node type).
+ * lives in the memory `maxmemory` leaves over (reserved-memory-percent); the node agent, which
+ * alone knows that memory, fills the two limits from it (set_placeholder_values in
+ * src/agent/cachefleet-node; ElastiCache also sizes this limit per node type).
  */
 export const REPLICA_OUTPUT_BUFFER = {
-  /** The share of the reserved memory the hard limit may take: 1 / hardDivisor. */
-  hardDivisor: 2,
-  /** The share of the reserved memory the soft limit may take: 1 / softDivisor. */
-  softDivisor: 8,
-  /** The engine's defaults, the most a node takes. */
-  maxHardBytes: 268_435_456,
-  maxSoftBytes: 67_108_864,
   softSeconds: 60,
   /** The parameters that, set in the group, keep the line in redis.conf. */
   parameters: ['client-output-buffer-limit-replica-hard-limit', 'client-output-buffer-limit-replica-soft-limit', 'client-output-buffer-limit-replica-soft-seconds'],
