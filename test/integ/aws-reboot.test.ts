@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { APP_TOKEN, boot, BootedFleet, Slot, withUnitLogs } from './support/aws-instance';
+import { APP_TOKEN, boot, BootedFleet, endInstanceProcesses, Slot, withUnitLogs } from './support/aws-instance';
 import { describeInteg, needsBinaries } from './support/binaries';
 import { cli, command, sentinelReplicas } from './support/clients';
 import { runCommand, sleep, waitFor } from './support/processes';
@@ -47,24 +47,13 @@ function volumeDevice(slot: Slot): string {
   return path.join(slot.root, 'dev/disk/by-id', `nvme-Amazon_Elastic_Block_Store_${slot.tags['cachefleet:volume-id'].replace(/-/g, '')}`);
 }
 
-/** Every process of the instance ends at once, as in a reboot (its volume and interface stay attached). */
-async function killInstance(slot: Slot): Promise<void> {
-  const dir = path.join(slot.root, 'systemctl');
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.pid'))) {
-    try {
-      process.kill(-Number(read(path.join(dir, file))), 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
-  await sleep(300);
-}
-
 /**
  * Boots the instance again, from what its disk holds: memory, /run and systemd's state are gone, the
  * data directory is an unmounted, empty mount point, the kernel has its defaults.
  */
 async function systemdBoot(fleet: BootedFleet, slot: Slot) {
+  // A boot follows a shutdown: nothing of the instance runs, a process of an earlier boot included.
+  await endInstanceProcesses(slot);
   const dir = path.join(slot.root, 'systemctl');
   for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.state') || f.endsWith('.pid'))) fs.rmSync(path.join(dir, file));
   fs.rmSync(path.join(slot.root, 'run'), { recursive: true, force: true });
@@ -155,7 +144,7 @@ describeInteg('AWS flavor: a 1 + 2 group whose instances reboot', () => {
   test('a replica reboots: systemd alone mounts its volume, applies its kernel settings and brings it back as a replica with its data', async () => {
     const slot = fleet.slot('node-1');
     const before = fleet.calls().length;
-    await killInstance(slot);
+    await endInstanceProcesses(slot);
     const result = await systemdBoot(fleet, slot);
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
     await expectReplicaInSync(addresses[1]);
@@ -182,7 +171,7 @@ describeInteg('AWS flavor: a 1 + 2 group whose instances reboot', () => {
         return replicas.length === 2 && replicas.every((r) => r['master-link-status'] === 'ok' && r['master-link-down-time'] === '0');
       }, { timeoutMs: 30_000, intervalMs: 500 });
     }
-    await killInstance(slot);
+    await endInstanceProcesses(slot);
     // The silence, then the vote of the two sentinels left; a split vote is retried after twice the
     // failover-timeout.
     const promoted = await withUnitLogs(fleet, () => waitFor('a new primary named by the sentinels', async () => {
@@ -205,7 +194,7 @@ describeInteg('AWS flavor: a 1 + 2 group whose instances reboot', () => {
     // EC2 grew the volume (ModifyVolume) while the node ran: the device is larger, the filesystem not.
     fs.writeFileSync(path.join(fleet.standin, 'volumes', `${volume}.fs-size`), '20\n');
     fs.writeFileSync(path.join(fleet.standin, 'volumes', `${volume}.size`), '50\n');
-    await killInstance(slot);
+    await endInstanceProcesses(slot);
     const result = await systemdBoot(fleet, slot);
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
     expect(read(path.join(fleet.standin, 'volumes', `${volume}.fs-size`)).trim()).toBe('50');
@@ -220,7 +209,7 @@ describeInteg('AWS flavor: a 1 + 2 group whose instances reboot', () => {
     const { slot, address } = await replicaSlot();
     const device = volumeDevice(slot);
     const saved = read(device);
-    await killInstance(slot);
+    await endInstanceProcesses(slot);
     fs.rmSync(device);
     const result = await systemdBoot(fleet, slot);
     expect(result.code).not.toBe(0);
@@ -247,7 +236,7 @@ describeInteg('AWS flavor: a 1 + 2 group whose instances reboot', () => {
     const { slot, address } = await replicaSlot();
     const unit = path.join(slot.root, 'etc/systemd/system/cachefleet-redis.service');
     const env = { PATH: `${path.join(fleet.standin, 'bin')}:${process.env.PATH}`, HOME: process.env.HOME, STANDIN: fleet.standin, CACHEFLEET_ROOT: slot.root, TMPDIR: os.tmpdir() };
-    await killInstance(slot);
+    await endInstanceProcesses(slot);
     fs.unlinkSync(stateDir(slot));
     fs.mkdirSync(stateDir(slot));
     const result = await runCommand(path.join(fleet.standin, 'bin', 'run-unit'), [unit, 'ExecStartPre'], { env, timeoutMs: 30_000 });
@@ -277,7 +266,7 @@ describeInteg('AWS flavor: a single Valkey node (CacheCluster) that reboots', ()
     for (let i = 1; i <= KEYS; i++) await command(address, 6379, APP, 'SET', `reboot:${i}`, `value-${i}`);
     // The AOF (everysec) reaches the volume within a second.
     await sleep(1_500);
-    await killInstance(slot);
+    await endInstanceProcesses(slot);
     const result = await systemdBoot(fleet, slot);
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
     await waitFor('the node answers', async () => (await command(address, 6379, APP, 'PING').catch(() => '')) === 'PONG', { timeoutMs: 30_000 });

@@ -513,18 +513,13 @@ export class BootedFleet {
    * down; `finishTermination` ends that), or `running` (an instance that stopped answering).
    */
   public async terminate(slot: Slot, unit?: string, holder: 'terminated' | 'shutting-down' | 'running' = 'terminated'): Promise<void> {
-    const dir = path.join(slot.root, 'systemctl');
-    if (fs.existsSync(dir)) {
-      for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.pid') && (!unit || f === `${unit}.pid`))) {
-        const pid = Number(fs.readFileSync(path.join(dir, file), 'utf8'));
-        try {
-          process.kill(-pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
+    if (unit) {
+      const file = path.join(slot.root, 'systemctl', `${unit}.pid`);
+      if (fs.existsSync(file)) killGroup(Number(fs.readFileSync(file, 'utf8')));
+      return;
     }
-    if (unit || !slot.instanceId || holder === 'running') return;
+    await endInstanceProcesses(slot);
+    if (!slot.instanceId || holder === 'running') return;
     if (holder === 'shutting-down') return this.aws.holdShuttingDown(slot.instanceId);
     await this.finishTermination(slot);
   }
@@ -599,6 +594,69 @@ export function parseCloudConfig(userData: string): any {
 export async function boot(fleet: BootedFleet, slot: Slot): Promise<void> {
   const result = await fleet.launch(slot);
   if (result.code !== 0) throw new Error(`${slot.name} did not boot (exit ${result.code}):\n${result.stderr}\n${fleet.logs()}`);
+}
+
+function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+}
+
+/**
+ * The live (not zombie) processes of an instance: those that carry its root in their environment (every
+ * process a unit, a timer or a watcher of the instance started, an orphan included) and every member
+ * of their process groups or of the groups its units recorded (a container's engine, started with an
+ * empty environment, is in its unit's group).
+ */
+function instanceProcesses(slot: Slot): Array<{ pid: number; pgid: number }> {
+  const marker = `CACHEFLEET_ROOT=${slot.root}\0`;
+  const recorded = path.join(slot.root, 'systemctl');
+  const groups = new Set<number>(fs.existsSync(recorded)
+    ? fs.readdirSync(recorded).filter((f) => f.endsWith('.pid')).map((f) => Number(fs.readFileSync(path.join(recorded, f), 'utf8')))
+    : []);
+  const all: Array<{ pid: number; pgid: number; ours: boolean }> = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The fields after the command's name (which may hold spaces and parentheses): state, ppid, pgid.
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [state, , pgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state === 'Z') continue;
+      const ours = `${fs.readFileSync(`/proc/${entry}/environ`, 'latin1')}\0`.includes(marker);
+      if (ours) groups.add(Number(pgid));
+      all.push({ pid: Number(entry), pgid: Number(pgid), ours });
+    } catch {
+      // ended while we looked
+    }
+  }
+  // Never the test's own group (a command run without a group of its own would share it).
+  const self = fs.readFileSync('/proc/self/stat', 'utf8');
+  const own = Number(self.slice(self.lastIndexOf(')') + 2).split(' ')[2]);
+  return all.filter((p) => (p.ours || groups.has(p.pgid)) && p.pgid !== own);
+}
+
+/**
+ * Ends every process of an instance at once (-9), as a power cut or a reboot does, and returns once
+ * none is left: what a unit recorded, and what it started without recording (a watcher's run, a
+ * process left by an earlier boot whose record a later one replaced).
+ */
+export async function endInstanceProcesses(slot: Slot): Promise<void> {
+  for (let round = 0; round < 100; round++) {
+    const live = instanceProcesses(slot);
+    if (live.length === 0) return;
+    for (const p of live) {
+      killGroup(p.pgid);
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    await sleep(100);
+  }
+  throw new Error(`${slot.name}: processes still running after -9: ${instanceProcesses(slot).map((p) => p.pid).join(' ')}`);
 }
 
 /** Runs `work`; when it fails, the error carries the end of every unit's log (the test's directory goes with it). */
