@@ -1,6 +1,7 @@
 import { Testing } from 'cdktf';
 import { describeInteg, needsBinaries } from './support/binaries';
-import { auth, command, infoFields, pairs } from './support/clients';
+import { auth, command, infoFields } from './support/clients';
+import { allHealthy, primaryBySentinels, sentinelsSettled } from './support/docker-group';
 import { loopbackAddresses } from './support/plans';
 import { waitFor } from './support/processes';
 import { TerraformContainers } from './support/terraform-json';
@@ -41,34 +42,6 @@ describeInteg('Docker flavor: a second terraform apply with a new AUTH token', (
   const dataNodes = () => fleet.labelled('cachefleet.service', 'redis');
   const sentinels = () => fleet.labelled('cachefleet.service', 'sentinel');
 
-  async function healthy(): Promise<void> {
-    await Promise.all(fleet.containers.map((c) => waitFor(`${c.name}'s health check`, async () => {
-      if (!fleet.process(c.name).running) throw new Error(`${c.name} exited (${fleet.process(c.name).status})`);
-      return (await fleet.health(c.name)).code === 0;
-    }, { timeoutMs: 60_000, intervalMs: 250 }))).catch((error) => {
-      throw new Error(`${error.message}\n${fleet.logs()}`);
-    });
-  }
-
-  /** The primary every sentinel names, asked with `token`. */
-  async function primaryBySentinels(token: string): Promise<string> {
-    const named = await Promise.all(sentinels().map(async (s) => (await command(s.address, 26379, { password: token }, 'SENTINEL', 'get-master-addr-by-name', 'orders') as string[]).join(':')));
-    if (new Set(named).size !== 1) throw new Error(`the sentinels disagree: ${named.join(', ')}`);
-    return named[0].split(':')[0];
-  }
-
-  /** Every sentinel knows its two peers and sees both replicas in sync. */
-  async function sentinelsSettled(token: string): Promise<void> {
-    await waitFor('every sentinel to know its peers and see both replicas in sync', async () => {
-      for (const s of sentinels()) {
-        const master = pairs(await command(s.address, 26379, { password: token }, 'SENTINEL', 'MASTER', 'orders'));
-        if (master['num-other-sentinels'] !== '2' || master['num-slaves'] !== '2') return false;
-        const replicas = (await command(s.address, 26379, { password: token }, 'SENTINEL', 'REPLICAS', 'orders') as unknown[]).map(pairs);
-        if (!replicas.every((r) => r['master-link-status'] === 'ok' && !/s_down|disconnected/.test(r.flags))) return false;
-      }
-      return true;
-    }, { timeoutMs: 60_000, intervalMs: 500 });
-  }
 
   /** WAIT 2 on `primary` until both replicas acknowledged what it was sent (each try well within the client's timeout). */
   async function bothReplicasHave(primary: string, token: string): Promise<void> {
@@ -79,23 +52,23 @@ describeInteg('Docker flavor: a second terraform apply with a new AUTH token', (
   beforeAll(async () => {
     fleet = TerraformContainers.prepare(json, variables(OLD_TOKEN), loopbackAddresses(221, 6), 'second-apply');
     for (const container of fleet.containers) fleet.start(container.name);
-    await healthy();
-    await sentinelsSettled(OLD_TOKEN);
+    await allHealthy(fleet);
+    await sentinelsSettled(fleet, 'orders', OLD_TOKEN, 2);
   });
 
   afterAll(async () => fleet?.dispose());
 
   test('every container is replaced; the data stays; the new token works everywhere and the old one nowhere; Sentinel still fails over', async () => {
     const app = (password: string) => ({ username: 'app', password });
-    const primary = await primaryBySentinels(OLD_TOKEN);
+    const primary = await primaryBySentinels(fleet, 'orders', OLD_TOKEN);
     for (let i = 1; i <= KEYS; i++) await command(primary, 6379, app(OLD_TOKEN), 'SET', `order:${i}`, `value-${i}`);
     await bothReplicasHave(primary, OLD_TOKEN);
 
     const replaced = await fleet.apply(json, variables(NEW_TOKEN));
     expect(replaced.sort()).toEqual(fleet.containers.map((c) => c.name).sort());
     expect(replaced).toHaveLength(6);
-    await healthy();
-    await sentinelsSettled(NEW_TOKEN);
+    await allHealthy(fleet);
+    await sentinelsSettled(fleet, 'orders', NEW_TOKEN, 2);
 
     // The data survived on the volumes, on every node.
     for (const node of dataNodes()) {
@@ -110,10 +83,10 @@ describeInteg('Docker flavor: a second terraform apply with a new AUTH token', (
     }
 
     // A failover: the sentinels reach the data nodes with the new internal password and move the group.
-    const before = await primaryBySentinels(NEW_TOKEN);
+    const before = await primaryBySentinels(fleet, 'orders', NEW_TOKEN);
     expect(await command(sentinels()[0].address, 26379, admin, 'SENTINEL', 'FAILOVER', 'orders')).toBe('OK');
     const after = await waitFor('the sentinels to name another primary', async () => {
-      const named = await primaryBySentinels(NEW_TOKEN).catch(() => undefined);
+      const named = await primaryBySentinels(fleet, 'orders', NEW_TOKEN).catch(() => undefined);
       return named && named !== before ? named : undefined;
     }, { timeoutMs: 60_000, intervalMs: 250 });
     await waitFor(`${after} to be the primary of two replicas`, async () => {
