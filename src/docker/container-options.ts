@@ -107,4 +107,24 @@ export interface DockerFleetOptions {
    * @default - a new sensitive Terraform variable `<fleet>_admin_token` (set `TF_VAR_<fleet>_admin_token`), validated like the AUTH token
    */
   readonly adminAuthToken?: AuthToken;
+
+  /**
+   * A directory on the Docker host that holds the fleet's passwords (Redis and Valkey), so that none
+   * of them is in the Terraform configuration, plan or state. Each container mounts it read-only and
+   * its agent reads, at every start:
+   * - `app-password`: the AUTH token;
+   * - `admin-password`: the admin user's password (it must differ from the AUTH token);
+   * - `internal-password` (optional): the password of cachefleet's own users; without it, the
+   *   hex SHA-256 of the AUTH token and a fixed label, as when Terraform derives it.
+   *
+   * Each file holds one line that follows the AUTH token's rule, checked by each node at start (a
+   * node that refuses it never becomes healthy). Keep the directory and its files readable by root
+   * only: the containers' agents read them as root. To rotate, write the new files, then stop every
+   * container of the fleet and start them again (`docker stop` then `docker start`, with the fleet's
+   * label): nodes and sentinels must change together. Exclusive with `authToken`,
+   * `internalAuthToken` and `adminAuthToken`; no output then carries a password.
+   *
+   * @default - the passwords are Terraform values (`authToken`, `adminAuthToken`), written into the containers' uploads and kept in the state
+   */
+  readonly secretsHostPath?: string;
 }

@@ -104,12 +104,12 @@ export class ReplicationGroup extends Construct {
         description: 'Every sentinel, as published on the Docker host',
       });
     }
-    if (this.primaryEndpoint.hostAddress !== undefined) {
+    if (built.authToken !== undefined && this.primaryEndpoint.hostAddress !== undefined) {
       const hostPrimary = this.hostAddressMap[this.primaryEndpoint.socketAddress];
       fleetOutput(this, 'HostPrimaryUrlOutput', {
         fleet: name,
         suffix: 'host_primary_url',
-        value: `redis://${this.authUsername}:${Fn.urlencode(built.authToken!)}@${hostPrimary}`,
+        value: `redis://${this.authUsername}:${Fn.urlencode(built.authToken)}@${hostPrimary}`,
         description: 'The initial primary as a URL with the AUTH token, from the Docker host (sensitive)',
         sensitive: true,
       });

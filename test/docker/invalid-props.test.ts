@@ -84,6 +84,13 @@ const INVALID_DOCKER_PROPS: Array<[string, Record<string, unknown>, string]> = [
   ['a literal token', { authToken: 'my-secret-token-123' }, '`authToken` must be an AuthToken (AuthToken.fromVariable() or AuthToken.fromFile()), never a literal, got: "my-secret-token-123"'],
   ['a literal internal token', { internalAuthToken: 'my-secret-token-123' }, '`internalAuthToken` must be an AuthToken (AuthToken.fromVariable() or AuthToken.fromFile()), never a literal, got: "my-secret-token-123"'],
   ['a literal admin token', { adminAuthToken: 'my-admin-token-123' }, '`adminAuthToken` must be an AuthToken (AuthToken.fromVariable() or AuthToken.fromFile()), never a literal, got: "my-admin-token-123"'],
+  ...['secrets', '/', '/etc/cachefleet/../shadow', '/srv/a:b', '/srv/a,b'].map((secretsHostPath): [string, Record<string, unknown>, string] => [
+    `the secrets directory ${JSON.stringify(secretsHostPath)}`, { secretsHostPath },
+    `\`secretsHostPath\` must be an absolute directory path of the Docker host other than "/", without "..", commas, colons or control characters, such as "/etc/cachefleet/sessions", got: ${JSON.stringify(secretsHostPath)}`,
+  ]),
+  ['a token beside the secrets directory', { secretsHostPath: '/etc/cachefleet/group', adminAuthToken: AuthToken.fromFile('/secrets/admin') },
+    '`adminAuthToken` must be unset when secretsHostPath is set: the passwords then come from that directory of the Docker host, and none is a Terraform value, got: "an AuthToken"'],
+  ['a token secrets directory', { secretsHostPath: CDKTF_STRING_TOKEN }, `\`secretsHostPath\` must be a concrete value known at synth time, not a token, got: ${describeValue(CDKTF_STRING_TOKEN)}`],
 ];
 
 describe('docker flavor: its own props', () => {
@@ -105,6 +112,12 @@ describe('docker flavor: its own props', () => {
     expect(() => new CacheCluster(dockerStack(), 'Pages', { engine: memcached, hostAddress: '127.0.0.2' })).not.toThrow();
     expect(thrown(() => new CacheCluster(dockerStack(), 'Pages', { engine: memcached, allowUnauthenticatedHostAccess: 'yes' as any })).message)
       .toBe('`allowUnauthenticatedHostAccess` must be true or false, got: "yes"');
+  });
+
+  test('Memcached takes no secrets directory: it has no AUTH', () => {
+    const error = thrown(() => new CacheCluster(dockerStack(), 'Pages', { engine: memcached, secretsHostPath: '/etc/cachefleet/pages' }));
+    expect(error.name).toBe('ValidationError');
+    expect(error.message).toBe('`secretsHostPath` must be unset for Memcached, which has no AUTH (keep its network private), got: "/etc/cachefleet/pages"');
   });
 
   test('Memcached takes no AUTH token', () => {

@@ -253,6 +253,33 @@ describe('docker.ReplicationGroup', () => {
       .toBe('${sensitive(trimspace(file("/secrets/admin")))}');
   });
 
+  test('GIVEN secretsHostPath THEN no password is a Terraform value: the host directory is mounted read-only, and the agent is told how to check and derive them', () => {
+    const stack = dockerStack();
+    new ReplicationGroup(stack, 'Sessions', { engine: redis, replicasPerShard: 2, secretsHostPath: '/etc/cachefleet/sessions' });
+    const json = synthJson(stack);
+    expect(json.variable ?? {}).toEqual({});
+    expect(Object.keys(json.output).filter((name) => /url/.test(name))).toEqual([]);
+    // No Terraform expression reads a secret (the uploads' contents are the bundle, checked below).
+    expect(JSON.stringify(json, (key, value) => (key === 'content' ? undefined : value))).not.toMatch(/var\.|sha256\(|file\(/);
+    const { minLength, maxLength, pattern } = AUTH_TOKEN_RULE;
+    for (const container of Object.values<any>(containersByName(json))) {
+      expect(container.upload.filter((u: any) => u.file.startsWith('/run/cachefleet/secrets/'))).toEqual([]);
+      expect(container.volumes).toContainEqual({ host_path: '/etc/cachefleet/sessions', container_path: '/run/cachefleet/host-secrets', read_only: true });
+      expect(container.env).toEqual(expect.arrayContaining([
+        'CACHEFLEET_HOST_SECRETS_DIR=/run/cachefleet/host-secrets',
+        `CACHEFLEET_TOKEN_LENGTH=${minLength}-${maxLength}`,
+        `CACHEFLEET_TOKEN_PATTERN=${pattern}`,
+        'CACHEFLEET_INTERNAL_PASSWORD_LABEL=cachefleet-internal',
+      ]));
+    }
+    // Without it, the secrets are uploads and the directory is not mounted.
+    const defaults = dockerStack();
+    new ReplicationGroup(defaults, 'Sessions', { engine: redis });
+    const node = containersByName(synthJson(defaults))['sessions-node-0'];
+    expect(node.volumes).toHaveLength(1);
+    expect(node.env.filter((e: string) => e.startsWith('CACHEFLEET_HOST_SECRETS_DIR'))).toEqual([]);
+  });
+
   test('GIVEN a user variable and a file for the internal password THEN they are used', () => {
     const stack = dockerStack();
     const token = new TerraformVariable(stack, 'token', { type: 'string', sensitive: true });

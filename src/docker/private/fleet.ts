@@ -25,6 +25,8 @@ export const CONTAINER_PATHS = {
   state: '/var/lib/cachefleet',
   run: '/run/cachefleet',
   secrets: '/run/cachefleet/secrets',
+  /** Where the directory of `secretsHostPath` is mounted (read-only). */
+  hostSecrets: '/run/cachefleet/host-secrets',
 } as const;
 
 /** The defaults of DockerFleetOptions. */
@@ -113,7 +115,7 @@ export function validateDockerOptions(props: DockerFleetOptions, fleet: Validate
       throw new ValidationError(name, value, 'must be a concrete value known at synth time, not a token');
     }
   };
-  (['subnetCidr', 'memoryLimitMiB', 'cpus', 'hostAddress', 'hostPortBase', 'publishPorts', 'allowUnauthenticatedHostAccess'] as const).forEach(concrete);
+  (['subnetCidr', 'memoryLimitMiB', 'cpus', 'hostAddress', 'hostPortBase', 'publishPorts', 'allowUnauthenticatedHostAccess', 'secretsHostPath'] as const).forEach(concrete);
   if (props.subnetCidr !== undefined && typeof props.subnetCidr !== 'string') {
     throw new ValidationError('subnetCidr', props.subnetCidr, 'must be an IPv4 CIDR block with a prefix of at most /30, such as "172.28.0.0/24"');
   }
@@ -154,6 +156,23 @@ export function validateDockerOptions(props: DockerFleetOptions, fleet: Validate
       throw new ValidationError(name, token, 'must be an AuthToken (AuthToken.fromVariable() or AuthToken.fromFile()), never a literal');
     }
     refuseAuthTokenForMemcached(name, fleet.engine, 'an AuthToken');
+  }
+  validateSecretsHostPath(props, fleet);
+}
+
+function validateSecretsHostPath(props: DockerFleetOptions, fleet: ValidatedFleet): void {
+  const dir = props.secretsHostPath;
+  if (dir === undefined) return;
+  if (typeof dir !== 'string' || !dir.startsWith('/') || dir === '/' || /[\0-\x1f,:]/.test(dir) || dir.split('/').includes('..')) {
+    throw new ValidationError('secretsHostPath', dir,
+      'must be an absolute directory path of the Docker host other than "/", without "..", commas, colons or control characters, such as "/etc/cachefleet/sessions"');
+  }
+  refuseAuthTokenForMemcached('secretsHostPath', fleet.engine, dir);
+  for (const name of ['authToken', 'internalAuthToken', 'adminAuthToken'] as const) {
+    if (props[name] !== undefined) {
+      throw new ValidationError(name, 'an AuthToken',
+        'must be unset when secretsHostPath is set: the passwords then come from that directory of the Docker host, and none is a Terraform value');
+    }
   }
 }
 
@@ -275,7 +294,8 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
   let authToken: string | undefined;
   let internalToken: string | undefined;
   let adminToken: string | undefined;
-  if (redisLike) {
+  const hostSecrets = redisLike && props.secretsHostPath !== undefined;
+  if (redisLike && !hostSecrets) {
     authToken = props.authToken?.value ?? defaultAuthVariable(scope, name).stringValue;
     internalToken = props.internalAuthToken?.value ?? Fn.sha256(`${authToken}:${INTERNAL_PASSWORD_LABEL}`);
     adminToken = props.adminAuthToken?.value ?? defaultAdminVariable(scope, name).stringValue;
@@ -347,6 +367,7 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
         // `memory` in place, leaving maxmemory stale; a changed environment replaces the container
         // instead, so the limit and maxmemory move together.
         `CACHEFLEET_MEMORY_BYTES=${memory * 1024 * 1024}`,
+        ...(hostSecrets ? hostSecretsEnvironment() : []),
       ],
       upload: uploads,
       networksAdvanced: [
@@ -359,7 +380,10 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
       ports: publish
         ? [{ internal: port, external: portBase + slot.hostNumber, ip: hostAddress, protocol: 'tcp' }]
         : undefined,
-      volumes: volume ? [{ volumeName: volume.name, containerPath: CONTAINER_PATHS.state }] : undefined,
+      volumes: volume ? [
+        { volumeName: volume.name, containerPath: CONTAINER_PATHS.state },
+        ...(hostSecrets ? [{ hostPath: props.secretsHostPath!, containerPath: CONTAINER_PATHS.hostSecrets, readOnly: true }] : []),
+      ] : undefined,
       // No memory_swap: the provider reads it back as -1 on hosts without swap accounting, a diff
       // at every plan (a cache host has no swap to give anyway).
       memory,
@@ -407,6 +431,19 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
     description: 'The fleet\'s Docker network: application containers join it to reach the nodes by address',
   });
   return { plan, network, image, containers, authToken, readerAlias, hostAddressMap };
+}
+
+/**
+ * What the agent needs to take the passwords from `secretsHostPath` (take_host_secrets): where they
+ * are, the rule Terraform would have checked them with, and how it would derive the internal one.
+ */
+function hostSecretsEnvironment(): string[] {
+  return [
+    `CACHEFLEET_HOST_SECRETS_DIR=${CONTAINER_PATHS.hostSecrets}`,
+    `CACHEFLEET_TOKEN_LENGTH=${AUTH_TOKEN_RULE.minLength}-${AUTH_TOKEN_RULE.maxLength}`,
+    `CACHEFLEET_TOKEN_PATTERN=${AUTH_TOKEN_RULE.pattern}`,
+    `CACHEFLEET_INTERNAL_PASSWORD_LABEL=${INTERNAL_PASSWORD_LABEL}`,
+  ];
 }
 
 /** The sensitive variable the AUTH token comes from when the user gives none. */

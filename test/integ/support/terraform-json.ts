@@ -25,7 +25,10 @@ import { CommandResult, ManagedProcess, runCommand, startProcess } from './proce
  *   `no-new-privileges` when `security_opts` asks (setpriv); the path to the container's root is
  *   traversable, as a container's own paths are;
  * - uploads get the mode provider 3.6.2 gives them: `permissions`, else 0744 when `executable`,
- *   else 0644 (resource_docker_container_funcs.go:499-509).
+ *   else 0644 (resource_docker_container_funcs.go:499-509);
+ * - a named volume (`volumes.volume_name`) is a directory under the container's root that outlives
+ *   the container; a bind mount of the host (`volumes.host_path`) is a link to the directory the test
+ *   gives for that host path (a host path it does not give is an error).
  */
 
 /** Docker's default capabilities of a container (moby's oci/caps/defaults.go). */
@@ -68,6 +71,8 @@ export interface TerraformInputs {
   readonly variables: Record<string, string>;
   /** Resource attributes known before apply, by reference (`docker_container.<id>.ports[0].external`). */
   readonly references?: Record<string, string>;
+  /** The directories that stand for the Docker host's paths a container mounts (`volumes.host_path`). */
+  readonly hostPaths?: Record<string, string>;
 }
 
 /** One `docker_container` as the test runs it. */
@@ -324,7 +329,7 @@ export class TerraformContainers {
   private removeContainer(container: RunnableContainer, config: any): void {
     const keep = path.join(this.root, `.volumes-${container.name}`);
     fs.rmSync(keep, { recursive: true, force: true });
-    const volumes: string[] = (config.volumes ?? []).map((v: any) => String(v.container_path));
+    const volumes: string[] = (config.volumes ?? []).filter((v: any) => v.volume_name !== undefined).map((v: any) => String(v.container_path));
     volumes.forEach((volumePath, i) => {
       const source = path.join(container.root, volumePath);
       if (fs.existsSync(source)) {
@@ -410,6 +415,17 @@ export class TerraformContainers {
       // The provider's modes (writeFileSync's mode would be masked by the umask).
       fs.chmodSync(target, upload.permissions ? parseInt(upload.permissions, 8) : upload.executable ? 0o744 : 0o644);
     }
+    for (const volume of c.volumes ?? []) {
+      const known = ['container_path', 'volume_name', 'host_path', 'read_only'];
+      const unknown = Object.keys(volume).filter((key) => !known.includes(key));
+      if (unknown.length > 0) throw new Error(`${name}: volume attributes the test does not know: ${unknown.join(', ')}`);
+      if (volume.host_path === undefined) continue;
+      const hostDir = inputs.hostPaths?.[volume.host_path];
+      if (hostDir === undefined) throw new Error(`${name}: mounts the host path ${volume.host_path}, which the test did not give`);
+      const target = reroot(String(volume.container_path));
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.symlinkSync(hostDir, target);
+    }
     fs.mkdirSync(path.join(base, 'tmp'), { recursive: true });
     fs.chmodSync(path.join(base, 'tmp'), 0o1777);
     // Inside a container every directory above its files is traversable: so is the way here.
@@ -420,7 +436,7 @@ export class TerraformContainers {
       const eq = text.indexOf('=');
       const key = text.slice(0, eq);
       const value = text.slice(eq + 1);
-      env[key] = /^CACHEFLEET_[A-Z]+_DIR$/.test(key) ? reroot(value) : value;
+      env[key] = /^CACHEFLEET_[A-Z_]+_DIR$/.test(key) ? reroot(value) : value;
     }
     // The container's cgroup as Docker sets it: memory.max from `memory` (MiB).
     if (c.memory !== undefined) {
