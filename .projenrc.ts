@@ -37,6 +37,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       setupFilesAfterEnv: ['<rootDir>/test/setup-jest.ts'],
+      // One temporary directory per run, removed at its end.
+      globalSetup: '<rootDir>/test/global-setup.ts',
+      globalTeardown: '<rootDir>/test/global-teardown.ts',
       testTimeout: 30_000,
       // Behaviour tests mostly wait on servers; each test file has its own 127.0.0.x range.
       maxWorkers: 2,
