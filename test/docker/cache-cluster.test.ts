@@ -21,6 +21,9 @@ describe('docker.CacheCluster', () => {
     expect(node.command).toEqual(['start', 'memcached']);
     // The image runs as `memcache`; the agent needs root and drops memcached to its user itself.
     expect(node.user).toBe('root');
+    // The image's user is core's catalog entry (11211:11211), the one fleet.env names too.
+    expect(node.env).toContain(`CACHEFLEET_ENGINE_USER=${memcached.installation.containerUser}`);
+    expect(node.upload.find((u: any) => u.file === '/etc/cachefleet/fleet.env').content).toContain(`CF_CONTAINER_USER='${memcached.installation.containerUser}'`);
     expect(node.upload.map((u: any) => u.file)).toEqual([
       '/usr/local/bin/cachefleet-node',
       '/etc/cachefleet/fleet.env',

@@ -95,7 +95,7 @@ describeInteg('Docker flavor: passwords from a host directory (secretsHostPath)'
       await expect(auth(node.address, 6379, derivedInternal(OLD.app), INTERNAL_USERS.replication)).resolves.toBe('OK');
       await expect(auth(node.address, 6379, OLD.admin, INTERNAL_USERS.admin)).resolves.toBe('OK');
     }
-    // The engines (the image's user) cannot read the host's directory; the agent copied what they need.
+    // The agents only read the host's directory: no file of it changed, none was added.
     expect(hostFiles()).toEqual(before);
   });
 

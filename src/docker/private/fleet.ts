@@ -61,12 +61,6 @@ export const DOCKER_DEFAULTS = {
   /** memcached's connection limit is 65000 by default: the open-file limit must be above it. */
   openFiles: 65_536,
   /**
-   * The user the engine runs as, by number: the official images' own (`redis` and `valkey` are
-   * 999:999 in their Debian images, memcached's `memcache` 11211:11211). The agent starts as root
-   * only to give that user its files, then runs the engine as it (setpriv).
-   */
-  engineUser: { redisLike: '999:999', memcached: '11211:11211' },
-  /**
    * The only capabilities the container keeps (every other is dropped), all for the agent's start
    * as root: giving the engine's user its files (CHOWN, FOWNER), reaching them once they are its
    * (DAC_OVERRIDE), becoming that user (SETUID, SETGID) and signalling the engine it supervises
@@ -362,7 +356,9 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
         `CACHEFLEET_RUN_DIR=${CONTAINER_PATHS.run}`,
         `CACHEFLEET_SECRETS_DIR=${CONTAINER_PATHS.secrets}`,
         `CACHEFLEET_PRE_STOP_TIMEOUT=${DOCKER_DEFAULTS.handoverSeconds}`,
-        `CACHEFLEET_ENGINE_USER=${redisLike ? DOCKER_DEFAULTS.engineUser.redisLike : DOCKER_DEFAULTS.engineUser.memcached}`,
+        // The image's own user, by number (core's catalog): the agent starts as root only to give
+        // it its files, then runs the engine as it (setpriv).
+        `CACHEFLEET_ENGINE_USER=${plan.engine.installation.containerUser}`,
         // The agent sizes maxmemory (Memcached: -m) from this at start. The provider would change
         // `memory` in place, leaving maxmemory stale; a changed environment replaces the container
         // instead, so the limit and maxmemory move together.

@@ -27,8 +27,10 @@ import { CommandResult, ManagedProcess, runCommand, startProcess } from './proce
  * - uploads get the mode provider 3.6.2 gives them: `permissions`, else 0744 when `executable`,
  *   else 0644 (resource_docker_container_funcs.go:499-509);
  * - a named volume (`volumes.volume_name`) is a directory under the container's root that outlives
- *   the container; a bind mount of the host (`volumes.host_path`) is a link to the directory the test
- *   gives for that host path (a host path it does not give is an error).
+ *   the container; a bind mount of the host (`volumes.host_path`, read-only: the only kind modelled)
+ *   is a link to the directory the test gives for that host path (a host path it does not give is
+ *   an error). A link does not refuse writes as a read-only mount does: a test that mounts one
+ *   checks that the host's files are unchanged.
  */
 
 /** Docker's default capabilities of a container (moby's oci/caps/defaults.go). */
@@ -420,6 +422,7 @@ export class TerraformContainers {
       const unknown = Object.keys(volume).filter((key) => !known.includes(key));
       if (unknown.length > 0) throw new Error(`${name}: volume attributes the test does not know: ${unknown.join(', ')}`);
       if (volume.host_path === undefined) continue;
+      if (volume.read_only !== true) throw new Error(`${name}: mounts the host path ${volume.host_path} writable; the test models read-only host mounts only`);
       const hostDir = inputs.hostPaths?.[volume.host_path];
       if (hostDir === undefined) throw new Error(`${name}: mounts the host path ${volume.host_path}, which the test did not give`);
       const target = reroot(String(volume.container_path));
