@@ -15,6 +15,11 @@ export function agentScriptPath(): string {
   return found;
 }
 
+/** A file of the agent's directory (`src/agent/<relative>`), such as `docker/launch.sh`. */
+export function agentFile(relative: string): string {
+  return fs.readFileSync(path.join(path.dirname(agentScriptPath()), relative), 'utf8');
+}
+
 /** The node agent itself, for flavors that ship it inline. */
 export function agentScript(): string {
   return fs.readFileSync(agentScriptPath(), 'utf8');

@@ -1,10 +1,9 @@
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { NODE_SCRIPTS, nodeScript } from './boot-scripts';
 import { agentScript } from '../../core/agent-script';
-import { renderBundle, restartRelevantText } from '../../core/render';
+import { bundleDigest, renderBundle } from '../../core/render';
 import { FleetPlan } from '../../core/topology';
 
 /** The bundle's directory of the rendered configuration (the agent's `CACHEFLEET_CONFIG_DIR`). */
@@ -31,9 +30,7 @@ export function bundleFiles(plan: FleetPlan): Record<string, string> {
  */
 export function writeBundleDirectory(plan: FleetPlan): string {
   const files = bundleFiles(plan);
-  const hash = crypto.createHash('sha256');
-  for (const name of Object.keys(files).sort()) hash.update(`${name}\0${files[name]}\0`);
-  const dir = path.join(os.tmpdir(), 'cachefleet-bundles', hash.digest('hex').slice(0, 32));
+  const dir = path.join(os.tmpdir(), 'cachefleet-bundles', bundleDigest(files).slice(0, 32));
   if (!fs.existsSync(dir)) {
     const staging = `${dir}.${process.pid}.${Date.now()}`;
     for (const [name, text] of Object.entries(files)) {
@@ -49,14 +46,6 @@ export function writeBundleDirectory(plan: FleetPlan): string {
     }
   }
   return dir;
-}
-
-/**
- * A short hash of what only a restart applies: the rendered configuration less its live parameters.
- * It is in the user data, so such a change replaces the slots one at a time and a live one does not.
- */
-export function restartFingerprint(plan: FleetPlan): string {
-  return crypto.createHash('sha256').update(restartRelevantText(plan, renderBundle(plan))).digest('hex').slice(0, 16);
 }
 
 /** Whether a bundle file is run rather than read: the agent and the aws scripts (lib/ is sourced). */

@@ -1,9 +1,10 @@
+import * as crypto from 'crypto';
 import { FleetPlan } from '../topology';
 import { BUNDLE_FILES } from './bundle-files';
 
 export { BUNDLE_FILES };
 import { renderFleetEnv, renderSlotEnv } from './env-files';
-import { renderLiveParameters } from './live-parameters';
+import { renderLiveParameters, restartRelevantText } from './live-parameters';
 import { renderMemcachedArgs } from './memcached-args';
 import { renderRedisConf } from './redis-conf';
 import { renderRedisNodeConf } from './redis-node-conf';
@@ -33,4 +34,26 @@ export function renderBundle(plan: FleetPlan): Record<string, string> {
     files[BUNDLE_FILES.memcachedArgs] = renderMemcachedArgs(plan);
   }
   return files;
+}
+
+/**
+ * The SHA-256 (hex) of a set of files, by path and content: the same files always give the same
+ * digest, whatever the order they were listed in.
+ */
+export function bundleDigest(files: Record<string, string>): string {
+  const hash = crypto.createHash('sha256');
+  for (const name of Object.keys(files).sort()) hash.update(`${name}\0${files[name]}\0`);
+  return hash.digest('hex');
+}
+
+/**
+ * A short hash of what only a restart applies: the rendered configuration less its live parameters,
+ * and whatever else a flavor ships that a running node takes only at a restart (`alsoRestartOn`: the
+ * Docker flavor's agent). A change of it restarts the nodes one at a time; another change of the
+ * bundle (a live parameter, the slot count) does not.
+ */
+export function restartFingerprint(plan: FleetPlan, ...alsoRestartOn: string[]): string {
+  const hash = crypto.createHash('sha256').update(restartRelevantText(plan, renderBundle(plan)));
+  for (const text of alsoRestartOn) hash.update(`\0${text}`);
+  return hash.digest('hex').slice(0, 16);
 }
