@@ -68,8 +68,9 @@ project.addTask('faults', { description: 'Runs the fault suite on fleets started
 project.addTask('bench', { description: 'Runs the benchmarks; writes results/bench.json', exec: `${tsNode} test/bench/run.ts` });
 project.addTask('results', { description: "Renders the README's reliability and performance section and its chart from results/*.json", exec: `${tsNode} test/results/render.ts` });
 
-// The node agent and the EC2 node scripts are shell files shipped as-is beside the compiled
-// library, which reads them at synth (src/core/agent-script.ts, src/aws/private/boot-scripts.ts).
-project.npmignore?.include('/src/agent/cachefleet-node', '/src/agent/aws/*.sh', '/src/agent/lib/*.sh');
+// The node agent, the EC2 node scripts and the Docker launcher are shell files shipped as-is beside
+// the compiled library, which reads them at synth (src/core/agent-script.ts,
+// src/aws/private/boot-scripts.ts).
+project.npmignore?.include('/src/agent/cachefleet-node', '/src/agent/aws/*.sh', '/src/agent/lib/*.sh', '/src/agent/docker/*.sh');
 
 project.synth();
