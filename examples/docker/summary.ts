@@ -37,12 +37,12 @@ for (const stack of fs.readdirSync(outDir).sort()) {
         'container': container.name,
         'service': label('cachefleet.service'),
         'image': imageName(container.image, images),
-        'address': network?.ipv4_address,
+        'address': network?.ipv4_address ?? `(network ${container.network_mode})`,
         'port': port?.internal,
         'host': port ? `${port.ip}:${port.external ?? '(picked by Docker)'}` : '(not published)',
         'memory MiB': container.memory,
         'restart': container.restart,
-        'volume': container.volumes?.[0] ? 'yes' : 'no',
+        'volumes': (container.volumes ?? []).map((v: any) => v.volume_name ?? v.host_path).join(', ') || 'none',
       };
     }),
   );

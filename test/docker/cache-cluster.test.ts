@@ -1,4 +1,4 @@
-import { containersByName, dockerPlan, dockerStack, forSnapshot, synthJson, terraformText, uploadedBundle } from './synth';
+import { bundleContainer, containersByName, dockerPlan, dockerStack, forSnapshot, slotContainersByName, synthJson, terraformText, uploadedBundle } from './synth';
 import { CacheEngine, MemcachedEngineVersion, RedisEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
 import { renderBundle } from '../../src/core/render';
 import { validateCacheClusterOptions } from '../../src/core/validation';
@@ -9,13 +9,14 @@ const memcached = CacheEngine.memcached({ version: MemcachedEngineVersion.VER_1_
 const valkey = CacheEngine.valkey({ version: ValkeyEngineVersion.VER_8_0 });
 
 describe('docker.CacheCluster', () => {
-  test('GIVEN Memcached with 3 nodes THEN 3 containers, no volumes, no secrets, no AUTH variable', () => {
+  test('GIVEN Memcached with 3 nodes THEN 3 node containers and the bundle container, no data volumes, no secrets, no AUTH variable', () => {
     const stack = dockerStack();
     const cluster = new CacheCluster(stack, 'Pages', { engine: memcached, numCacheNodes: 3, subnetCidr: '172.28.1.0/24' });
     const json = synthJson(stack);
     const containers = containersByName(json);
-    expect(Object.keys(containers)).toEqual(['pages-node-0', 'pages-node-1', 'pages-node-2']);
-    expect(json.resource.docker_volume).toBeUndefined();
+    expect(Object.keys(containers).sort()).toEqual(['pages-bundle', 'pages-node-0', 'pages-node-1', 'pages-node-2']);
+    // The only volume is the one the bundle container publishes the bundle on: memcached keeps no data.
+    expect(Object.keys(json.resource.docker_volume)).toEqual(['pages_bundle_volume']);
     expect(json.variable).toBeUndefined();
     const node = containers['pages-node-1'];
     expect(node.command).toEqual(['start', 'memcached']);
@@ -23,15 +24,26 @@ describe('docker.CacheCluster', () => {
     expect(node.user).toBe('root');
     // The image's user is core's catalog entry (11211:11211), the one fleet.env names too.
     expect(node.env).toContain(`CACHEFLEET_ENGINE_USER=${memcached.installation.containerUser}`);
-    expect(node.upload.find((u: any) => u.file === '/etc/cachefleet/fleet.env').content).toContain(`CF_CONTAINER_USER='${memcached.installation.containerUser}'`);
-    expect(node.upload.map((u: any) => u.file)).toEqual([
-      '/usr/local/bin/cachefleet-node',
-      '/etc/cachefleet/fleet.env',
-      '/etc/cachefleet/slots/node-0.env',
-      '/etc/cachefleet/slots/node-1.env',
-      '/etc/cachefleet/slots/node-2.env',
-      '/etc/cachefleet/memcached.args',
+    const bundle = containers['pages-bundle'];
+    expect(uploadedBundle(bundle)['fleet.env']).toContain(`CF_CONTAINER_USER='${memcached.installation.containerUser}'`);
+    // A node uploads the launcher only; the bundle container uploads the bundle.
+    expect(node.upload.map((u: any) => u.file)).toEqual(['/usr/local/bin/cachefleet-launch']);
+    expect(node.entrypoint).toEqual(['/usr/local/bin/cachefleet-launch']);
+    expect(node.volumes).toEqual([{ volume_name: '${docker_volume.pages_bundle_volume.name}', container_path: '/var/lib/cachefleet-fleet' }]);
+    expect(node.depends_on).toEqual(['docker_container.pages_bundle']);
+    expect(bundle.upload.map((u: any) => u.file)).toEqual([
+      '/usr/local/bin/cachefleet-launch',
+      '/usr/local/share/cachefleet/bundle/fleet.env',
+      '/usr/local/share/cachefleet/bundle/slots/node-0.env',
+      '/usr/local/share/cachefleet/bundle/slots/node-1.env',
+      '/usr/local/share/cachefleet/bundle/slots/node-2.env',
+      '/usr/local/share/cachefleet/bundle/memcached.args',
+      '/usr/local/share/cachefleet/bundle/cachefleet-node',
+      '/usr/local/share/cachefleet/bundle/restart-key',
+      '/usr/local/share/cachefleet/bundle/generation',
     ]);
+    expect(bundle).toMatchObject({ network_mode: 'none', command: ['publish'], capabilities: { drop: ['ALL'] } });
+    expect(bundle.ports).toBeUndefined();
     expect(node.ulimit).toEqual([{ name: 'nofile', soft: 65536, hard: 65536 }]);
     expect(node.healthcheck.test.slice(-2)).toEqual(['wait-ready', 'memcached']);
     expect(node.networks_advanced[0]).toMatchObject({ ipv4_address: '172.28.1.11', aliases: ['pages-node-1'] });
@@ -46,10 +58,12 @@ describe('docker.CacheCluster', () => {
     const stack = dockerStack();
     const cluster = new CacheCluster(stack, 'Cache', { engine: valkey });
     const json = synthJson(stack);
+    expect(Object.keys(containersByName(json)).sort()).toEqual(['cache-bundle', 'cache-node-0']);
     const node = containersByName(json)['cache-node-0'];
     expect(node.command).toEqual(['start', 'redis']);
     expect(node.upload.map((u: any) => u.file)).toContain('/run/cachefleet/secrets/app-password');
-    expect(node.upload.map((u: any) => u.file)).not.toContain('/etc/cachefleet/sentinel.conf');
+    expect(Object.keys(uploadedBundle(bundleContainer(json, 'cache')))).not.toContain('sentinel.conf');
+    expect(bundleContainer(json, 'cache').upload.map((u: any) => u.file).filter((file: string) => file.includes('secrets'))).toEqual([]);
     expect(json.variable.cache_auth_token.sensitive).toBe(true);
     expect(json.output.cache_host_url.sensitive).toBe(true);
     expect(cluster.authUsername).toBe('app');
@@ -68,28 +82,37 @@ describe('docker.CacheCluster', () => {
     expect(cluster.nodeEndpoints[39].hostname).toBe('10.1.0.49');
   });
 
-  test('GIVEN a memory limit and CPUs THEN every Memcached container has them and uploads core\'s bundle', () => {
+  test('GIVEN a memory limit and CPUs THEN every Memcached node container has them; the bundle container uploads core\'s bundle', () => {
     const stack = dockerStack();
     const props = { engine: memcached, numCacheNodes: 3, memoryLimitMiB: 128, cpus: 2 };
     new CacheCluster(stack, 'Pages', props);
-    const containers = containersByName(synthJson(stack));
+    const json = synthJson(stack);
+    const containers = slotContainersByName(json);
     const bundle = renderBundle(dockerPlan('Pages', validateCacheClusterOptions(props)));
     expect(Object.keys(containers)).toEqual(['pages-node-0', 'pages-node-1', 'pages-node-2']);
     for (const [name, container] of Object.entries<any>(containers)) {
       // The agent sizes memcached's item memory from the container's limit (`--memory-limit` is a placeholder).
       expect([name, container.memory, container.memory_swap, container.cpus]).toEqual([name, 128, undefined, '2']);
-      const uploaded = uploadedBundle(container);
-      expect(Object.fromEntries(Object.entries(uploaded).map(([file, content]) => [file, terraformText(content)]))).toEqual(bundle);
-      expect(uploaded['memcached.args']).toBe(terraformLiteral(bundle['memcached.args']));
+      expect([name, uploadedBundle(container)]).toEqual([name, {}]);
     }
+    // The bundle container's own limit, whatever the nodes'; no CPU limit.
+    const publisher = bundleContainer(json, 'pages');
+    expect([publisher.memory, publisher.cpus]).toEqual([32, undefined]);
+    const uploaded = uploadedBundle(publisher);
+    const { 'cachefleet-node': agent, 'restart-key': restartKey, 'generation': generation, ...rendered } = uploaded;
+    expect([agent, restartKey, generation].every((content) => content !== undefined)).toBe(true);
+    expect(Object.fromEntries(Object.entries(rendered).map(([file, content]) => [file, terraformText(content)]))).toEqual(bundle);
+    expect(uploaded['memcached.args']).toBe(terraformLiteral(bundle['memcached.args']));
   });
 
-  test('GIVEN half a CPU THEN Docker gets "0.5"', () => {
+  test('GIVEN half a CPU THEN Docker gets "0.5" (for the nodes: the bundle container has no CPU limit)', () => {
     const stack = dockerStack();
     new CacheCluster(stack, 'Pages', { engine: memcached, numCacheNodes: 2, cpus: 0.5 });
-    for (const container of Object.values<any>(containersByName(synthJson(stack)))) {
-      expect(container).toMatchObject({ memory: 256, cpus: '0.5' });
-    }
+    const json = synthJson(stack);
+    const nodes = Object.values<any>(slotContainersByName(json));
+    expect(nodes).toHaveLength(2);
+    for (const container of nodes) expect(container).toMatchObject({ memory: 256, cpus: '0.5' });
+    expect(bundleContainer(json, 'pages').cpus).toBeUndefined();
   });
 
   test('snapshot: Memcached, 3 nodes, 128 MiB, 2 CPUs', () => {

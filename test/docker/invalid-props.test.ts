@@ -159,7 +159,8 @@ describe('docker flavor: one fleet name per stack', () => {
     new ReplicationGroup(stack, 'Sessions', { engine: redis });
     expect(() => new ReplicationGroup(new Construct(stack, 'Other'), 'Sessions', { engine: redis, subnetCidr: '172.28.1.0/24' })).toThrow(/^`id` /);
     const json = synthJson(stack);
-    expect(Object.keys(containersByName(json))).toHaveLength(5);
+    // Five slots and the fleet's bundle container.
+    expect(Object.keys(containersByName(json)).sort()).toEqual(['sessions-bundle', 'sessions-node-0', 'sessions-node-1', 'sessions-sentinel-0', 'sessions-sentinel-1', 'sessions-sentinel-2']);
     expect(Object.keys(json.variable).sort()).toEqual(['sessions_admin_token', 'sessions_auth_token']);
     expect(Object.keys(json.resource.docker_network)).toHaveLength(1);
   });

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { containersByName, dockerStack, synthJson } from './synth';
+import { containersByName, dockerStack, isBundleContainer, synthJson } from './synth';
 import { CacheEngine, MemcachedEngineVersion, RedisEngineVersion } from '../../src/core/engine';
 import { CacheCluster, ReplicationGroup } from '../../src/docker';
 
@@ -26,6 +26,7 @@ function goDuration(text: string): string {
   return `${hours ? `${hours}h` : ''}${hours || minutes ? `${minutes}m` : ''}${seconds}s`;
 }
 
+/** Every container of a replication group and a Memcached cluster: their slots' and their bundle containers. */
 function fleets(): Array<[string, Record<string, any>]> {
   const stack = dockerStack();
   new ReplicationGroup(stack, 'Sessions', { engine: CacheEngine.redis({ version: RedisEngineVersion.VER_7_2 }), replicasPerShard: 2 });
@@ -33,27 +34,54 @@ function fleets(): Array<[string, Record<string, any>]> {
   return Object.entries(containersByName(synthJson(stack)));
 }
 
+/** The containers that run a slot. */
+function slots(): Array<[string, Record<string, any>]> {
+  return fleets().filter(([, container]) => !isBundleContainer(container));
+}
+
+/** The fleets' bundle containers. */
+function bundles(): Array<[string, Record<string, any>]> {
+  return fleets().filter(([, container]) => isBundleContainer(container));
+}
+
+test('the fleets have both kinds of container', () => {
+  expect(bundles().map(([name]) => name).sort()).toEqual(['pages-bundle', 'sessions-bundle']);
+  expect(slots()).toHaveLength(8);
+});
+
 describe('provider 3.6.2 reads back what the fleet wrote: no perpetual diff', () => {
   test('a memory change: the provider would update `memory` in place, so the limit rides in `env`, which it replaces on', () => {
     expect(PROVIDER.forcesReplacement.attributes).toContain('env');
     expect(PROVIDER.forcesReplacement.attributes).not.toContain('memory');
-    for (const [name, container] of fleets()) {
+    for (const [name, container] of slots()) {
       expect([name, container.env]).toEqual([name, expect.arrayContaining([`CACHEFLEET_MEMORY_BYTES=${container.memory * 1024 * 1024}`])]);
     }
+    // The bundle container's limit is a constant of the flavor, whatever the props: it never changes.
+    for (const [name, container] of bundles()) expect([name, container.memory]).toEqual([name, 32]);
   });
 
   test('the duration helper prints as Go does', () => {
     expect(['60s', '5s', '90s', '1m', '500ms', '3600s'].map(goDuration)).toEqual(['1m0s', '5s', '1m30s', '1m0s', '500ms', '1h0m0s']);
   });
 
-  test.each(fleets())('%s: the health check\'s durations are written in Go\'s format', (_name, container) => {
+  test.each(slots())('%s: the health check\'s durations are written in Go\'s format', (_name, container) => {
     expect(PROVIDER.readBack.healthcheck.durationFormat).toBe('go');
     const written = ['interval', 'timeout', 'start_period', 'start_interval'].filter((key) => container.healthcheck[key] !== undefined);
     expect(written.length).toBeGreaterThan(0);
     for (const key of written) expect([key, container.healthcheck[key]]).toEqual([key, goDuration(container.healthcheck[key])]);
   });
 
-  test.each(fleets())('%s: capabilities and security options are read back as written: every capability dropped but the agent\'s six, no new privileges', (_name, container) => {
+  test.each(bundles())('%s: no health check (nothing in it to check): none to read back either', (_name, container) => {
+    expect(container.healthcheck).toBeUndefined();
+  });
+
+  test.each(bundles())('%s: capabilities and security options are read back as written: every capability dropped, none added, no new privileges', (_name, container) => {
+    expect([PROVIDER.readBack.capabilities.asWritten, PROVIDER.readBack.security_opts.asWritten]).toEqual([true, true]);
+    expect(container.capabilities).toEqual({ drop: ['ALL'] });
+    expect(container.security_opts).toEqual(['no-new-privileges:true']);
+  });
+
+  test.each(slots())('%s: capabilities and security options are read back as written: every capability dropped but the agent\'s six, no new privileges', (_name, container) => {
     expect([PROVIDER.readBack.capabilities.asWritten, PROVIDER.readBack.security_opts.asWritten]).toEqual([true, true]);
     expect(container.capabilities).toEqual({ drop: ['ALL'], add: ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID'] });
     expect(container.security_opts).toEqual(['no-new-privileges:true']);

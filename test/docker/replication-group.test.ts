@@ -1,10 +1,11 @@
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { Construct } from 'constructs';
-import { containersByName, dockerPlan, dockerStack, forSnapshot, synthJson, terraformText, uploadedBundle } from './synth';
+import { bundleContainer, containersByName, dockerPlan, dockerStack, forSnapshot, slotContainersByName, synthJson, terraformText, uploadedBundle } from './synth';
+import { agentFile, agentScript } from '../../src/core/agent-script';
 import { CacheEngine, MemcachedEngineVersion, RedisEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
 import { ParameterGroup } from '../../src/core/parameters/parameter-group';
 import { Persistence } from '../../src/core/persistence';
-import { renderBundle } from '../../src/core/render';
+import { bundleDigest, renderBundle, restartFingerprint } from '../../src/core/render';
 import { AUTH_TOKEN_RULE, validateReplicationGroupOptions } from '../../src/core/validation';
 import { AuthToken, CacheCluster, RemovalPolicy, ReplicationGroup, RestartPolicy } from '../../src/docker';
 import { terraformLiteral } from '../../src/docker/private/terraform';
@@ -13,7 +14,7 @@ const redis = CacheEngine.redis({ version: RedisEngineVersion.VER_7_2 });
 const valkey = CacheEngine.valkey({ version: ValkeyEngineVersion.VER_8_0 });
 
 describe('docker.ReplicationGroup', () => {
-  test('GIVEN defaults WHEN synthesized THEN 1 primary + 1 replica, 3 sentinel containers', () => {
+  test('GIVEN defaults WHEN synthesized THEN 1 primary + 1 replica, 3 sentinel containers, and the bundle container', () => {
     const stack = dockerStack();
     const group = new ReplicationGroup(stack, 'Sessions', { engine: redis });
     const synthesized = Testing.synth(stack);
@@ -22,7 +23,7 @@ describe('docker.ReplicationGroup', () => {
     const json = JSON.parse(synthesized);
     const containers = containersByName(json);
     expect(Object.keys(containers).sort()).toEqual([
-      'sessions-node-0', 'sessions-node-1', 'sessions-sentinel-0', 'sessions-sentinel-1', 'sessions-sentinel-2',
+      'sessions-bundle', 'sessions-node-0', 'sessions-node-1', 'sessions-sentinel-0', 'sessions-sentinel-1', 'sessions-sentinel-2',
     ]);
     expect(group.nodeEndpoints.map((e) => e.socketAddress)).toEqual(['172.28.0.10:6379', '172.28.0.11:6379']);
     // Sentinels take hosts 16-18 whatever the replica count (node-k takes 10 + k, up to node-5).
@@ -96,8 +97,8 @@ describe('docker.ReplicationGroup', () => {
     expect(ids(flatJson)).toEqual({
       docker_image: ['sessions_image'],
       docker_network: ['sessions_network'],
-      docker_volume: ['sessions_node_0_data', 'sessions_node_1_data', 'sessions_sentinel_0_data', 'sessions_sentinel_1_data', 'sessions_sentinel_2_data'],
-      docker_container: ['sessions_node_0', 'sessions_node_1', 'sessions_sentinel_0', 'sessions_sentinel_1', 'sessions_sentinel_2'],
+      docker_volume: ['sessions_bundle_volume', 'sessions_node_0_data', 'sessions_node_1_data', 'sessions_sentinel_0_data', 'sessions_sentinel_1_data', 'sessions_sentinel_2_data'],
+      docker_container: ['sessions_bundle', 'sessions_node_0', 'sessions_node_1', 'sessions_sentinel_0', 'sessions_sentinel_1', 'sessions_sentinel_2'],
     });
     // Moving the construct moves nothing Terraform keeps: the same IDs.
     expect(ids(nestedJson)).toEqual(ids(flatJson));
@@ -110,6 +111,8 @@ describe('docker.ReplicationGroup', () => {
       'docker_container.sessions_node_0': expect.stringMatching(/^docker_container\.Sessions_node-0_[0-9A-F]{8}$/),
       'docker_network.sessions_network': expect.stringMatching(/^docker_network\.Sessions_Network_[0-9A-F]{8}$/),
       'docker_image.sessions_image': expect.stringMatching(/^docker_image\.Sessions_Image_[0-9A-F]{8}$/),
+      'docker_container.sessions_bundle': expect.stringMatching(/^docker_container\.Sessions_Bundle_[0-9A-F]{8}$/),
+      'docker_volume.sessions_bundle_volume': expect.stringMatching(/^docker_volume\.Sessions_BundleVolume_[0-9A-F]{8}$/),
     }));
   });
 
@@ -118,7 +121,7 @@ describe('docker.ReplicationGroup', () => {
     for (const replicasPerShard of [0, 1, 2, 3, 4, 5]) {
       const stack = dockerStack();
       new ReplicationGroup(stack, 'Sessions', { engine: redis, replicasPerShard });
-      for (const [name, container] of Object.entries<any>(containersByName(synthJson(stack)))) {
+      for (const [name, container] of Object.entries<any>(slotContainersByName(synthJson(stack)))) {
         const claim = { address: container.networks_advanced[0].ipv4_address, port: container.ports[0].external };
         expect({ name, claim }).toEqual({ name, claim: seen.get(name) ?? claim });
         seen.set(name, claim);
@@ -130,18 +133,19 @@ describe('docker.ReplicationGroup', () => {
     expect(seen.get('sessions-sentinel-0')).toEqual({ address: '172.28.0.16', port: 6406 });
   });
 
-  test('containers: pinned image, the agent as entrypoint, docker platform, bundle and secrets uploaded', () => {
+  test('containers: pinned image, the launcher as entrypoint, docker platform, the fleet volume mounted, only the launcher and secrets uploaded', () => {
     const stack = dockerStack();
     new ReplicationGroup(stack, 'Sessions', { engine: valkey, replicasPerShard: 2 });
     const json = synthJson(stack);
     expect(Object.values<any>(json.resource.docker_image)).toEqual([{ name: 'public.ecr.aws/valkey/valkey:8.0.2', keep_locally: true }]);
     const node = containersByName(json)['sessions-node-1'];
     expect(node.image).toBe('${docker_image.sessions_image.image_id}');
-    expect(node.entrypoint).toEqual(['/usr/local/bin/cachefleet-node']);
+    expect(node.entrypoint).toEqual(['/usr/local/bin/cachefleet-launch']);
     expect(node.command).toEqual(['start', 'redis']);
     expect(node.env).toEqual([
       'CACHEFLEET_PLATFORM=docker',
       'CACHEFLEET_SLOT=node-1',
+      'CACHEFLEET_FLEET_DIR=/var/lib/cachefleet-fleet',
       'CACHEFLEET_CONFIG_DIR=/etc/cachefleet',
       'CACHEFLEET_STATE_DIR=/var/lib/cachefleet',
       'CACHEFLEET_RUN_DIR=/run/cachefleet',
@@ -153,30 +157,92 @@ describe('docker.ReplicationGroup', () => {
     // A stop (docker stop, or Terraform replacing the container) gives the node time to hand over
     // and shut down: without destroy_grace_seconds the provider stops a replaced container at once.
     expect(node).toMatchObject({ stop_timeout: 45, destroy_grace_seconds: 45 });
+    // No bundle file: a change of an upload replaces the container, and the bundle changes with
+    // every parameter. The launcher takes the bundle from the fleet volume.
     expect(node.upload.map((u: any) => u.file)).toEqual([
-      '/usr/local/bin/cachefleet-node',
-      '/etc/cachefleet/fleet.env',
-      '/etc/cachefleet/slots/node-0.env',
-      '/etc/cachefleet/slots/node-1.env',
-      '/etc/cachefleet/slots/node-2.env',
-      '/etc/cachefleet/slots/sentinel-0.env',
-      '/etc/cachefleet/slots/sentinel-1.env',
-      '/etc/cachefleet/slots/sentinel-2.env',
-      '/etc/cachefleet/redis.conf',
-      '/etc/cachefleet/redis-node.conf',
-      '/etc/cachefleet/users.acl',
-      '/etc/cachefleet/live-parameters',
-      '/etc/cachefleet/sentinel.conf',
+      '/usr/local/bin/cachefleet-launch',
       '/run/cachefleet/secrets/app-password',
       '/run/cachefleet/secrets/internal-password',
       '/run/cachefleet/secrets/admin-password',
     ]);
-    // Executable by the engine's user too (the provider's `executable` is 0744): Sentinel runs the hook as it.
-    expect(node.upload[0]).toMatchObject({ permissions: '0755' });
-    expect(node.upload[0].executable).toBeUndefined();
+    expect(node.upload[0]).toEqual({ file: '/usr/local/bin/cachefleet-launch', content: terraformLiteral(agentFile('docker/launch.sh')), permissions: '0755' });
+    expect(node.volumes[0]).toEqual({ volume_name: '${docker_volume.sessions_bundle_volume.name}', container_path: '/var/lib/cachefleet-fleet' });
+    // Created after the bundle container, whose first bundle the launcher waits for.
+    expect(node.depends_on).toEqual(['docker_container.sessions_bundle']);
     const sentinel = containersByName(json)['sessions-sentinel-0'];
     expect(sentinel.command).toEqual(['start', 'sentinel']);
-    expect(sentinel.upload.find((u: any) => u.file === '/etc/cachefleet/sentinel.conf').content).toContain('sentinel monitor sessions 172.28.0.10 6379 2');
+    expect(sentinel.entrypoint).toEqual(['/usr/local/bin/cachefleet-launch']);
+    const bundle = bundleContainer(json, 'sessions');
+    expect(bundle.upload.map((u: any) => u.file)).toEqual([
+      '/usr/local/bin/cachefleet-launch',
+      '/usr/local/share/cachefleet/bundle/fleet.env',
+      '/usr/local/share/cachefleet/bundle/slots/node-0.env',
+      '/usr/local/share/cachefleet/bundle/slots/node-1.env',
+      '/usr/local/share/cachefleet/bundle/slots/node-2.env',
+      '/usr/local/share/cachefleet/bundle/slots/sentinel-0.env',
+      '/usr/local/share/cachefleet/bundle/slots/sentinel-1.env',
+      '/usr/local/share/cachefleet/bundle/slots/sentinel-2.env',
+      '/usr/local/share/cachefleet/bundle/redis.conf',
+      '/usr/local/share/cachefleet/bundle/redis-node.conf',
+      '/usr/local/share/cachefleet/bundle/users.acl',
+      '/usr/local/share/cachefleet/bundle/live-parameters',
+      '/usr/local/share/cachefleet/bundle/sentinel.conf',
+      '/usr/local/share/cachefleet/bundle/cachefleet-node',
+      '/usr/local/share/cachefleet/bundle/restart-key',
+      '/usr/local/share/cachefleet/bundle/generation',
+    ]);
+    // The agent is executable by the engine's user too (the provider's `executable` is 0744): Sentinel runs the hook as it.
+    const agent = bundle.upload.find((u: any) => u.file.endsWith('/cachefleet-node'));
+    expect(agent).toMatchObject({ permissions: '0755', content: terraformLiteral(agentScript()) });
+    expect(agent.executable).toBeUndefined();
+    expect(uploadedBundle(bundle)['sentinel.conf']).toContain('sentinel monitor sessions 172.28.0.10 6379 2');
+  });
+
+  test('the bundle container: the fleet volume only, no network, no ports, no capability, no secret, no dependency of its own', () => {
+    const stack = dockerStack();
+    new ReplicationGroup(stack, 'Sessions', { engine: redis, replicasPerShard: 2, restartPolicy: RestartPolicy.ALWAYS });
+    const json = synthJson(stack);
+    const bundle = bundleContainer(json, 'sessions');
+    expect(bundle).toMatchObject({
+      name: 'sessions-bundle',
+      image: '${docker_image.sessions_image.image_id}',
+      user: 'root',
+      entrypoint: ['/usr/local/bin/cachefleet-launch'],
+      command: ['publish'],
+      env: ['CACHEFLEET_FLEET_DIR=/var/lib/cachefleet-fleet', 'CACHEFLEET_BUNDLE_SOURCE_DIR=/usr/local/share/cachefleet/bundle'],
+      // It reaches nothing and nothing reaches it.
+      network_mode: 'none',
+      volumes: [{ volume_name: '${docker_volume.sessions_bundle_volume.name}', container_path: '/var/lib/cachefleet-fleet' }],
+      memory: 32,
+      restart: 'always',
+      // Every capability dropped and none added: it only writes a volume that is root's.
+      capabilities: { drop: ['ALL'] },
+      security_opts: ['no-new-privileges:true'],
+      // It saves nothing: a replacement stops it quickly, but never with a SIGKILL at once.
+      stop_timeout: 5,
+      destroy_grace_seconds: 5,
+      lifecycle: { ignore_changes: ['log_driver', 'log_opts'] },
+      labels: [{ label: 'cachefleet.fleet', value: 'sessions' }, { label: 'cachefleet.service', value: 'bundle' }],
+    });
+    expect(bundle.capabilities.add).toBeUndefined();
+    for (const absent of ['ports', 'networks_advanced', 'hostname', 'depends_on', 'healthcheck', 'cpus', 'memory_swap', 'log_driver', 'log_opts']) {
+      expect([absent, bundle[absent]]).toEqual([absent, undefined]);
+    }
+    expect(bundle.upload.filter((u: any) => !u.file.startsWith('/usr/local/share/cachefleet/bundle/') && u.file !== '/usr/local/bin/cachefleet-launch')).toEqual([]);
+    // The volume it publishes on: no data (every bundle is published again at the next start), so no prevent_destroy.
+    expect(json.resource.docker_volume.sessions_bundle_volume).toEqual({ name: 'sessions-bundle', labels: [{ label: 'cachefleet.fleet', value: 'sessions' }] });
+
+    // Every slot container mounts that volume, depends on the bundle container and uploads no bundle file.
+    const slots = Object.entries<any>(slotContainersByName(json));
+    expect(slots.map(([name]) => name).sort()).toEqual(['sessions-node-0', 'sessions-node-1', 'sessions-node-2', 'sessions-sentinel-0', 'sessions-sentinel-1', 'sessions-sentinel-2']);
+    for (const [name, container] of slots) {
+      expect([name, container.volumes]).toEqual([name, expect.arrayContaining([{ volume_name: '${docker_volume.sessions_bundle_volume.name}', container_path: '/var/lib/cachefleet-fleet' }])]);
+      expect([name, container.depends_on]).toEqual([name, ['docker_container.sessions_bundle']]);
+      expect([name, container.entrypoint, container.healthcheck.test[3]]).toEqual([name, ['/usr/local/bin/cachefleet-launch'], '/usr/local/bin/cachefleet-launch']);
+      expect([name, container.env]).toEqual([name, expect.arrayContaining(['CACHEFLEET_FLEET_DIR=/var/lib/cachefleet-fleet'])]);
+      expect([name, uploadedBundle(container)]).toEqual([name, {}]);
+      expect([name, container.upload.map((u: any) => u.file).filter((file: string) => file.startsWith('/etc/cachefleet'))]).toEqual([name, []]);
+    }
   });
 
   test('the AUTH token is never a literal: a sensitive variable, the internal password derived by Terraform', () => {
@@ -237,10 +303,13 @@ describe('docker.ReplicationGroup', () => {
     // THEN
     expect(json.variable.sessions_admin_token).toMatchObject({ type: 'string', sensitive: true, nullable: false });
     expect(json.variable.sessions_admin_token.validation[0].error_message).toBe(`The admin user's password must be ${AUTH_TOKEN_RULE.allowed}.`);
-    for (const container of Object.values<any>(containersByName(json))) {
+    for (const container of Object.values<any>(slotContainersByName(json))) {
       const admin = container.upload.find((u: any) => u.file === '/run/cachefleet/secrets/admin-password');
       expect(admin).toEqual({ file: '/run/cachefleet/secrets/admin-password', content: '${var.sessions_admin_token}', permissions: '0600' });
     }
+    // The bundle container holds no password, and no upload of it reads a variable.
+    expect(JSON.stringify(bundleContainer(json, 'sessions').upload.map((u: any) => u.file))).not.toContain('password');
+    expect(bundleContainer(json, 'sessions').upload.filter((u: any) => /(^|[^$])\$\{(var\.|sha256\(|sensitive\(|file\()/.test(u.content))).toEqual([]);
     // No output carries it: the application's URLs hold the AUTH token only.
     expect(JSON.stringify(json.output)).not.toContain('admin_token');
 
@@ -262,7 +331,8 @@ describe('docker.ReplicationGroup', () => {
     // No Terraform expression reads a secret (the uploads' contents are the bundle, checked below).
     expect(JSON.stringify(json, (key, value) => (key === 'content' ? undefined : value))).not.toMatch(/var\.|sha256\(|file\(/);
     const { minLength, maxLength, pattern } = AUTH_TOKEN_RULE;
-    for (const container of Object.values<any>(containersByName(json))) {
+    expect(bundleContainer(json, 'sessions').volumes).toHaveLength(1);
+    for (const container of Object.values<any>(slotContainersByName(json))) {
       expect(container.upload.filter((u: any) => u.file.startsWith('/run/cachefleet/secrets/'))).toEqual([]);
       expect(container.volumes).toContainEqual({ host_path: '/etc/cachefleet/sessions', container_path: '/run/cachefleet/host-secrets', read_only: true });
       expect(container.env).toEqual(expect.arrayContaining([
@@ -276,7 +346,8 @@ describe('docker.ReplicationGroup', () => {
     const defaults = dockerStack();
     new ReplicationGroup(defaults, 'Sessions', { engine: redis });
     const node = containersByName(synthJson(defaults))['sessions-node-0'];
-    expect(node.volumes).toHaveLength(1);
+    // The fleet volume and the data volume.
+    expect(node.volumes).toHaveLength(2);
     expect(node.env.filter((e: string) => e.startsWith('CACHEFLEET_HOST_SECRETS_DIR'))).toEqual([]);
   });
 
@@ -333,11 +404,16 @@ describe('docker.ReplicationGroup', () => {
     const node = containers['sessions-node-0'];
     expect(node).toMatchObject({ memory: 256, restart: 'unless-stopped', ulimit: [{ name: 'nofile', soft: 65536, hard: 65536 }] });
     expect(node.cpus).toBeUndefined();
-    expect(node.volumes).toEqual([{ volume_name: '${docker_volume.sessions_node_0_data.name}', container_path: '/var/lib/cachefleet' }]);
-    expect(node.healthcheck.test).toEqual(['CMD', 'env', 'CACHEFLEET_READY_TIMEOUT=2', '/usr/local/bin/cachefleet-node', 'wait-ready', 'redis']);
+    expect(node.volumes).toEqual([
+      // Writable: the node records there the bundle it runs, and takes its turn of a rolling restart.
+      { volume_name: '${docker_volume.sessions_bundle_volume.name}', container_path: '/var/lib/cachefleet-fleet' },
+      { volume_name: '${docker_volume.sessions_node_0_data.name}', container_path: '/var/lib/cachefleet' },
+    ]);
+    expect(node.healthcheck.test).toEqual(['CMD', 'env', 'CACHEFLEET_READY_TIMEOUT=2', '/usr/local/bin/cachefleet-launch', 'wait-ready', 'redis']);
     expect(containers['sessions-sentinel-0']).toMatchObject({ memory: 64 });
+    expect(containers['sessions-bundle']).toMatchObject({ memory: 32, restart: 'unless-stopped' });
     expect(Object.values<any>(json.resource.docker_volume).map((v) => v.name).sort()).toEqual([
-      'sessions-node-0', 'sessions-node-1', 'sessions-sentinel-0', 'sessions-sentinel-1', 'sessions-sentinel-2',
+      'sessions-bundle', 'sessions-node-0', 'sessions-node-1', 'sessions-sentinel-0', 'sessions-sentinel-1', 'sessions-sentinel-2',
     ]);
   });
 
@@ -345,11 +421,17 @@ describe('docker.ReplicationGroup', () => {
     const volumes = (removalPolicy?: RemovalPolicy) => {
       const stack = dockerStack();
       new ReplicationGroup(stack, 'Sessions', { engine: redis, removalPolicy });
-      return Object.values<any>(synthJson(stack).resource.docker_volume);
+      return synthJson(stack).resource.docker_volume;
     };
-    expect(volumes().map((v) => [v.name, v.lifecycle])).toEqual(volumes().map((v) => [v.name, { prevent_destroy: true }]));
-    expect(volumes(RemovalPolicy.RETAIN).every((v) => v.lifecycle.prevent_destroy === true)).toBe(true);
-    expect(volumes(RemovalPolicy.DESTROY).every((v) => v.lifecycle.prevent_destroy === false)).toBe(true);
+    const data = (removalPolicy?: RemovalPolicy) => Object.entries<any>(volumes(removalPolicy)).filter(([id]) => id.endsWith('_data')).map(([, v]) => v);
+    expect(data()).toHaveLength(5);
+    expect(data().map((v) => [v.name, v.lifecycle])).toEqual(data().map((v) => [v.name, { prevent_destroy: true }]));
+    expect(data(RemovalPolicy.RETAIN).every((v) => v.lifecycle.prevent_destroy === true)).toBe(true);
+    expect(data(RemovalPolicy.DESTROY).every((v) => v.lifecycle.prevent_destroy === false)).toBe(true);
+    // The fleet volume holds only published bundles, which the bundle container publishes again: whatever the policy.
+    for (const policy of [undefined, RemovalPolicy.RETAIN, RemovalPolicy.DESTROY]) {
+      expect(volumes(policy).sessions_bundle_volume.lifecycle).toBeUndefined();
+    }
   });
 
   test('a new memory limit replaces the container (env is a replacing attribute), so maxmemory is sized again at start', () => {
@@ -370,10 +452,10 @@ describe('docker.ReplicationGroup', () => {
     expect(containers['sessions-sentinel-1'].cpus).toBeUndefined();
   });
 
-  test('no replicas: no sentinels, one container', () => {
+  test('no replicas: no sentinels, one node container (and the bundle container)', () => {
     const stack = dockerStack();
     const group = new ReplicationGroup(stack, 'Solo', { engine: redis, replicasPerShard: 0 });
-    expect(Object.keys(containersByName(synthJson(stack)))).toEqual(['solo-node-0']);
+    expect(Object.keys(containersByName(synthJson(stack))).sort()).toEqual(['solo-bundle', 'solo-node-0']);
     expect(group.sentinelEndpoints).toEqual([]);
   });
 
@@ -385,7 +467,7 @@ describe('docker.ReplicationGroup', () => {
     );
   });
 
-  test('every container uploads core\'s bundle of the plan, file for file, Terraform-escaped', () => {
+  test('the bundle container uploads core\'s bundle of the plan, file for file, Terraform-escaped, with the agent, its restart key and its generation; no node uploads any', () => {
     const stack = dockerStack();
     const props = {
       engine: redis,
@@ -394,18 +476,24 @@ describe('docker.ReplicationGroup', () => {
       persistence: Persistence.aofAlways(),
     };
     new ReplicationGroup(stack, 'Sessions', props);
-    const containers = containersByName(synthJson(stack));
+    const json = synthJson(stack);
+    const containers = slotContainersByName(json);
     const plan = dockerPlan('Sessions', validateReplicationGroupOptions(props));
     const bundle = renderBundle(plan);
-    const escaped = Object.fromEntries(Object.entries(bundle).map(([file, text]) => [file, terraformLiteral(text)]));
     expect(Object.keys(containers).sort()).toEqual(plan.slots.map((slot) => `sessions-${slot.name}`).sort());
-    for (const [name, container] of Object.entries<any>(containers)) {
-      const uploaded = uploadedBundle(container);
-      expect([name, uploaded]).toEqual([name, escaped]);
-      const redisConf = terraformText(uploaded['redis.conf']);
-      expect(redisConf).toBe(bundle['redis.conf']);
-      expect(redisConf.split('\n')).toEqual(expect.arrayContaining(['maxmemory-policy allkeys-lru', 'appendonly yes', 'appendfsync always']));
-    }
+    for (const [name, container] of Object.entries<any>(containers)) expect([name, uploadedBundle(container)]).toEqual([name, {}]);
+
+    const agent = agentScript();
+    const restartKey = `${restartFingerprint(plan, agent)}\n`;
+    const published = { ...bundle, 'cachefleet-node': agent, 'restart-key': restartKey };
+    const expected = { ...published, generation: `${bundleDigest(published).slice(0, 32)}\n` };
+    const uploaded = uploadedBundle(bundleContainer(json, 'sessions'));
+    expect(uploaded).toEqual(Object.fromEntries(Object.entries(expected).map(([file, text]) => [file, terraformLiteral(text)])));
+    expect(restartKey).toMatch(/^[0-9a-f]{16}\n$/);
+    expect(uploaded.generation).toMatch(/^[0-9a-f]{32}\n$/);
+    const redisConf = terraformText(uploaded['redis.conf']);
+    expect(redisConf).toBe(bundle['redis.conf']);
+    expect(redisConf.split('\n')).toEqual(expect.arrayContaining(['maxmemory-policy allkeys-lru', 'appendonly yes', 'appendfsync always']));
   });
 
   test('snapshot: Redis 7.2, 1 + 2, parameter group, AOF always, fixed host ports', () => {

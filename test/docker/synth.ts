@@ -1,10 +1,11 @@
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { TerraformStack, Testing } from 'cdktf';
-import { agentScript } from '../../src/core/agent-script';
+import { agentFile, agentScript } from '../../src/core/agent-script';
+import { bundleDigest } from '../../src/core/render';
 import { FleetPlan, fleetName, planFleet } from '../../src/core/topology';
 import { ValidatedFleet } from '../../src/core/validation';
-import { DOCKER_DEFAULTS, slotAddressIn } from '../../src/docker/private/fleet';
-import { terraformLiteral } from '../../src/docker/private/terraform';
+import { CONTAINER_PATHS, DOCKER_DEFAULTS, slotAddressIn } from '../../src/docker/private/fleet';
+import { terraformLiteral, terraformName } from '../../src/docker/private/terraform';
 
 /** A stack with the Docker provider, as an app configures it. */
 export function dockerStack(): TerraformStack {
@@ -25,19 +26,56 @@ export function containersByName(json: any): Record<string, any> {
   return result;
 }
 
+/** Where the bundle container's uploads are (CONTAINER_PATHS.bundleSource), with a trailing slash. */
+export const BUNDLE_SOURCE_DIR = `${CONTAINER_PATHS.bundleSource}/`;
+
+/** The bundle container of a synthesized stack's fleet (`<fleet>-bundle`, logical ID `<fleet>_bundle`). */
+export function bundleContainer(json: any, fleet: string): any {
+  const container = json.resource?.docker_container?.[terraformName(fleet, 'bundle')];
+  if (!container || container.name !== `${fleet}-bundle`) throw new Error(`fleet "${fleet}" has no bundle container`);
+  return container;
+}
+
+/** The containers of a synthesized stack that run a slot (every one but the bundle containers), by container name. */
+export function slotContainersByName(json: any): Record<string, any> {
+  return Object.fromEntries(Object.entries(containersByName(json)).filter(([, container]) => !isBundleContainer(container)));
+}
+
+/** Whether a synthesized container is a fleet's bundle container (label cachefleet.service=bundle). */
+export function isBundleContainer(container: any): boolean {
+  return (container.labels ?? []).some((l: any) => l.label === 'cachefleet.service' && l.value === 'bundle');
+}
+
 /**
- * The synthesized JSON for a snapshot: the node agent (owned and tested elsewhere, 40 KB in every
- * container) is replaced by a marker after checking it is the agent, Terraform-escaped.
+ * The synthesized JSON for a snapshot. The node agent (owned and tested elsewhere, 40 KB) and the
+ * launcher (test/docker/launcher.test.ts) become markers after checking they are those files,
+ * Terraform-escaped; the bundle's `restart-key` and `generation` hash the agent, so they become
+ * markers too, after checking `generation` is the digest of the other uploaded files and
+ * `restart-key` has its shape (its value is checked against core in replication-group.test.ts).
+ * A change of the agent then leaves the snapshots alone.
  */
 export function forSnapshot(json: any): any {
   const copy = JSON.parse(JSON.stringify(json));
   const agent = terraformLiteral(agentScript());
+  const launcher = terraformLiteral(agentFile('docker/launch.sh'));
   for (const container of Object.values<any>(copy.resource?.docker_container ?? {})) {
-    for (const upload of container.upload ?? []) {
-      if (upload.file === '/usr/local/bin/cachefleet-node') {
-        if (upload.content !== agent) throw new Error(`${container.name}: the uploaded agent is not src/agent/cachefleet-node`);
-        upload.content = '<src/agent/cachefleet-node, Terraform-escaped>';
-      }
+    const uploads: any[] = container.upload ?? [];
+    const files = Object.fromEntries(uploads.filter((u) => u.file.startsWith(BUNDLE_SOURCE_DIR))
+      .map((u) => [u.file.slice(BUNDLE_SOURCE_DIR.length), terraformText(u.content)]));
+    if (files.generation !== undefined) {
+      const { generation, ...rest } = files;
+      if (generation !== `${bundleDigest(rest).slice(0, 32)}\n`) throw new Error(`${container.name}: generation is not the digest of the uploaded bundle`);
+      if (!/^[0-9a-f]{16}\n$/.test(rest['restart-key'] ?? '')) throw new Error(`${container.name}: restart-key is not a 16-digit hash`);
+    }
+    for (const upload of uploads) {
+      const marker = (text: string, expected: string, what: string) => {
+        if (upload.content !== expected) throw new Error(`${container.name}: ${upload.file} is not ${what}`);
+        upload.content = text;
+      };
+      if (upload.file === `${BUNDLE_SOURCE_DIR}cachefleet-node`) marker('<src/agent/cachefleet-node, Terraform-escaped>', agent, 'src/agent/cachefleet-node');
+      else if (upload.file === CONTAINER_PATHS.launcher) marker('<src/agent/docker/launch.sh, Terraform-escaped>', launcher, 'src/agent/docker/launch.sh');
+      else if (upload.file === `${BUNDLE_SOURCE_DIR}restart-key`) upload.content = '<restart-key: 16 hex digits>';
+      else if (upload.file === `${BUNDLE_SOURCE_DIR}generation`) upload.content = '<generation: the digest of the other files, 32 hex digits>';
     }
   }
   return copy;
@@ -54,13 +92,14 @@ export function dockerPlan(id: string, fleet: ValidatedFleet, subnetCidr: string
   });
 }
 
-const CONFIG_DIR = '/etc/cachefleet/';
-
-/** A container's uploads under the configuration directory, by path relative to it, as uploaded (Terraform-escaped). */
+/**
+ * The bundle a container uploads under the bundle source directory (the bundle container's: a node
+ * uploads none), by path relative to it, as uploaded (Terraform-escaped).
+ */
 export function uploadedBundle(container: any): Record<string, string> {
   const files: Record<string, string> = {};
   for (const upload of container.upload ?? []) {
-    if (upload.file.startsWith(CONFIG_DIR)) files[upload.file.slice(CONFIG_DIR.length)] = upload.content;
+    if (upload.file.startsWith(BUNDLE_SOURCE_DIR)) files[upload.file.slice(BUNDLE_SOURCE_DIR.length)] = upload.content;
   }
   return files;
 }

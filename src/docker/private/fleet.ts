@@ -7,9 +7,9 @@ import { Construct } from 'constructs';
 import { fleetNetwork } from './network';
 import { pinLogicalId, terraformLiteral, terraformName } from './terraform';
 import { addressInCidr } from '../../core/addresses';
-import { agentScript } from '../../core/agent-script';
+import { agentFile, agentScript } from '../../core/agent-script';
 import { ValidationError } from '../../core/errors';
-import { renderBundle } from '../../core/render';
+import { bundleDigest, renderBundle, restartFingerprint } from '../../core/render';
 import { FleetPlan, fleetName, NodeService, NodeSlot, planFleet, reservedHostCount } from '../../core/topology';
 import { AUTH_TOKEN_RULE, refuseAuthTokenForMemcached, ValidatedFleet } from '../../core/validation';
 import { AuthToken } from '../auth-token';
@@ -20,8 +20,14 @@ import { RestartPolicy } from '../restart-policy';
 
 /** Where things are inside every container (docs/node-agent.md's variables). */
 export const CONTAINER_PATHS = {
-  agent: '/usr/local/bin/cachefleet-node',
+  /** The launcher (src/agent/docker/launch.sh): every container's entrypoint. */
+  launcher: '/usr/local/bin/cachefleet-launch',
+  /** A link to the bundle the node runs, which the launcher copied from the fleet volume. */
   config: '/etc/cachefleet',
+  /** The fleet volume, where the bundle container publishes the bundle (every container mounts it). */
+  fleet: '/var/lib/cachefleet-fleet',
+  /** Where the bundle container's uploads are: the bundle it publishes. */
+  bundleSource: '/usr/local/share/cachefleet/bundle',
   state: '/var/lib/cachefleet',
   run: '/run/cachefleet',
   secrets: '/run/cachefleet/secrets',
@@ -70,7 +76,19 @@ export const DOCKER_DEFAULTS = {
    */
   capabilities: ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID'],
   securityOpts: ['no-new-privileges:true'],
+  /** The bundle container only copies files and sleeps. */
+  bundleMemoryLimitMiB: 32,
+  /** It holds nothing to save: it exits at once on SIGTERM. */
+  bundleStopGraceSeconds: 5,
 } as const;
+
+/**
+ * What every container of the fleet tells Terraform to ignore. Provider 3.6.2 reads back the log
+ * driver and options that a host's daemon.json sets by default, and a changed log_opts forces a
+ * replacement (kreuzwerker/terraform-provider-docker #473, #873; fixed in 4.1.0): not ignored, every
+ * apply would replace every container. The fleet sets neither: the host's logging applies.
+ */
+const IGNORED_READ_BACK = ['log_driver', 'log_opts'];
 
 /** The label the internal password is derived with. */
 export const INTERNAL_PASSWORD_LABEL = 'cachefleet-internal';
@@ -91,6 +109,8 @@ export interface DockerFleet {
   readonly network: Network;
   readonly image: Image;
   readonly containers: FleetContainer[];
+  /** The container that publishes the fleet's bundle to the nodes, and the volume it publishes on. */
+  readonly bundle: { readonly container: Container; readonly volume: Volume };
   readonly authToken?: string;
   /** The network alias over every data node of a replication group (undefined for other fleets). */
   readonly readerAlias?: string;
@@ -308,9 +328,9 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
   });
   pinLogicalId(image, name, 'image');
 
-  const bundle = renderBundle(plan);
-  const agent = agentScript();
   const restart = props.restartPolicy ?? RestartPolicy.UNLESS_STOPPED;
+  const launcher = agentFile(LAUNCHER_SOURCE);
+  const bundle = sharedBundle(scope, plan, image, launcher, restart);
   const containers: FleetContainer[] = [];
 
   for (const slot of plan.slots) {
@@ -328,11 +348,9 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
       : undefined;
     if (volume) pinLogicalId(volume, name, `${slot.name}_data`);
     const memory = sentinel ? DOCKER_DEFAULTS.sentinelMemoryLimitMiB : props.memoryLimitMiB ?? DOCKER_DEFAULTS.memoryLimitMiB;
-    const uploads: ContainerUpload[] = [
-      // 0755, not `executable` (0744 in the provider): Sentinel runs the agent's hook as the engine's user.
-      { file: CONTAINER_PATHS.agent, content: terraformLiteral(agent), permissions: '0755' },
-      ...Object.entries(bundle).map(([relative, content]) => ({ file: `${CONTAINER_PATHS.config}/${relative}`, content: terraformLiteral(content) })),
-    ];
+    // The bundle is not uploaded here (a change of an upload replaces the container): the launcher
+    // takes it from the fleet volume, where the bundle container publishes it.
+    const uploads: ContainerUpload[] = [{ file: CONTAINER_PATHS.launcher, content: terraformLiteral(launcher), permissions: '0755' }];
     if (authToken !== undefined && internalToken !== undefined && adminToken !== undefined) {
       uploads.push(
         { file: `${CONTAINER_PATHS.secrets}/app-password`, content: authToken, permissions: '0600' },
@@ -346,11 +364,14 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
       image: image.imageId,
       // The agent starts as root to give the engine's user its files, then runs the engine as it.
       user: 'root',
-      entrypoint: [CONTAINER_PATHS.agent],
+      entrypoint: [CONTAINER_PATHS.launcher],
       command: ['start', service],
+      // Created after the bundle container, which publishes the bundle the node starts with.
+      dependsOn: [bundle.container],
       env: [
         'CACHEFLEET_PLATFORM=docker',
         `CACHEFLEET_SLOT=${slot.name}`,
+        `CACHEFLEET_FLEET_DIR=${CONTAINER_PATHS.fleet}`,
         `CACHEFLEET_CONFIG_DIR=${CONTAINER_PATHS.config}`,
         `CACHEFLEET_STATE_DIR=${CONTAINER_PATHS.state}`,
         `CACHEFLEET_RUN_DIR=${CONTAINER_PATHS.run}`,
@@ -376,17 +397,20 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
       ports: publish
         ? [{ internal: port, external: portBase + slot.hostNumber, ip: hostAddress, protocol: 'tcp' }]
         : undefined,
-      volumes: volume ? [
-        { volumeName: volume.name, containerPath: CONTAINER_PATHS.state },
+      volumes: [
+        // Writable: each node records there the bundle it runs and is ready with, and takes its turn
+        // of a rolling restart (roll.lock).
+        { volumeName: bundle.volume.name, containerPath: CONTAINER_PATHS.fleet },
+        ...(volume ? [{ volumeName: volume.name, containerPath: CONTAINER_PATHS.state }] : []),
         ...(hostSecrets ? [{ hostPath: props.secretsHostPath!, containerPath: CONTAINER_PATHS.hostSecrets, readOnly: true }] : []),
-      ] : undefined,
+      ],
       // No memory_swap: the provider reads it back as -1 on hosts without swap accounting, a diff
       // at every plan (a cache host has no swap to give anyway).
       memory,
       cpus: !sentinel && props.cpus !== undefined ? String(props.cpus) : undefined,
       ulimit: [{ name: 'nofile', soft: DOCKER_DEFAULTS.openFiles, hard: DOCKER_DEFAULTS.openFiles }],
       healthcheck: {
-        test: ['CMD', 'env', 'CACHEFLEET_READY_TIMEOUT=2', CONTAINER_PATHS.agent, 'wait-ready', service],
+        test: ['CMD', 'env', 'CACHEFLEET_READY_TIMEOUT=2', CONTAINER_PATHS.launcher, 'wait-ready', service],
         interval: '5s',
         timeout: '5s',
         // As the provider reads durations back (Go's format): '60s' would differ at every plan.
@@ -398,13 +422,7 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
       securityOpts: [...DOCKER_DEFAULTS.securityOpts],
       stopTimeout: DOCKER_DEFAULTS.stopGraceSeconds,
       destroyGraceSeconds: DOCKER_DEFAULTS.stopGraceSeconds,
-      lifecycle: {
-        // Provider 3.6.2 reads back the log driver and options that a host's daemon.json sets by
-        // default, and a changed log_opts forces a replacement (kreuzwerker/terraform-provider-docker
-        // #473, #873; fixed in 4.1.0): not ignored, every apply would replace every container. The
-        // fleet sets neither: the host's logging applies.
-        ignoreChanges: ['log_driver', 'log_opts'],
-      },
+      lifecycle: { ignoreChanges: IGNORED_READ_BACK },
       labels: [
         { label: 'cachefleet.fleet', value: name },
         { label: 'cachefleet.slot', value: slot.name },
@@ -426,8 +444,81 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
     value: network.name,
     description: 'The fleet\'s Docker network: application containers join it to reach the nodes by address',
   });
-  return { plan, network, image, containers, authToken, readerAlias, hostAddressMap };
+  return { plan, network, image, containers, bundle, authToken, readerAlias, hostAddressMap };
 }
+
+/** The launcher, in the agent's directory. */
+const LAUNCHER_SOURCE = 'docker/launch.sh';
+
+/**
+ * The fleet volume and the bundle container that publishes the bundle on it.
+ *
+ * Provider 3.6.2 replaces a container whose uploads change, and Terraform replaces every changed
+ * container at once, with no order between them. Were the bundle uploaded into each node, any
+ * parameter change would restart the whole group at the same moment. So only this container gets
+ * the bundle: a change replaces it alone, it publishes the new bundle, and each node's agent takes
+ * it live or restarts in its turn (cachefleet-node's follow_bundle), replicas first and the primary
+ * last, after a planned failover. The bundle carries its `generation` (the digest of its files) and
+ * its `restart-key` (what only a restart applies, the agent included).
+ */
+function sharedBundle(
+  scope: Construct, plan: FleetPlan, image: Image, launcher: string, restart: RestartPolicy,
+): { container: Container; volume: Volume } {
+  const name = `${plan.name}-bundle`;
+  const volume = new Volume(scope, 'BundleVolume', {
+    name,
+    labels: [{ label: 'cachefleet.fleet', value: plan.name }],
+  });
+  pinLogicalId(volume, plan.name, 'bundle_volume');
+  const agent = agentScript();
+  const files: Record<string, string> = { ...renderBundle(plan), [SHARED_BUNDLE_FILES.agent]: agent };
+  files[SHARED_BUNDLE_FILES.restartKey] = `${restartFingerprint(plan, agent)}\n`;
+  files[SHARED_BUNDLE_FILES.generation] = `${bundleDigest(files).slice(0, 32)}\n`;
+  const container = new Container(scope, 'Bundle', {
+    name,
+    image: image.imageId,
+    user: 'root',
+    entrypoint: [CONTAINER_PATHS.launcher],
+    command: ['publish'],
+    env: [
+      `CACHEFLEET_FLEET_DIR=${CONTAINER_PATHS.fleet}`,
+      `CACHEFLEET_BUNDLE_SOURCE_DIR=${CONTAINER_PATHS.bundleSource}`,
+    ],
+    upload: [
+      { file: CONTAINER_PATHS.launcher, content: terraformLiteral(launcher), permissions: '0755' },
+      ...Object.entries(files).map(([relative, content]) => ({
+        file: `${CONTAINER_PATHS.bundleSource}/${relative}`,
+        content: terraformLiteral(content),
+        // 0755, not `executable` (0744 in the provider): Sentinel runs the agent's hook as the engine's user.
+        permissions: relative === SHARED_BUNDLE_FILES.agent ? '0755' : '0644',
+      })),
+    ],
+    // It reaches nothing and nothing reaches it.
+    networkMode: 'none',
+    volumes: [{ volumeName: volume.name, containerPath: CONTAINER_PATHS.fleet }],
+    memory: DOCKER_DEFAULTS.bundleMemoryLimitMiB,
+    restart,
+    // Root only to write the fleet volume, which Docker creates as root's: no capability needed.
+    capabilities: { drop: ['ALL'] },
+    securityOpts: [...DOCKER_DEFAULTS.securityOpts],
+    stopTimeout: DOCKER_DEFAULTS.bundleStopGraceSeconds,
+    destroyGraceSeconds: DOCKER_DEFAULTS.bundleStopGraceSeconds,
+    lifecycle: { ignoreChanges: IGNORED_READ_BACK },
+    labels: [
+      { label: 'cachefleet.fleet', value: plan.name },
+      { label: 'cachefleet.service', value: 'bundle' },
+    ],
+  });
+  pinLogicalId(container, plan.name, 'bundle');
+  return { container, volume };
+}
+
+/** The files the Docker flavor adds to the rendered bundle, by path in it. */
+export const SHARED_BUNDLE_FILES = {
+  agent: 'cachefleet-node',
+  restartKey: 'restart-key',
+  generation: 'generation',
+} as const;
 
 /**
  * What the agent needs to take the passwords from `secretsHostPath` (take_host_secrets): where they
