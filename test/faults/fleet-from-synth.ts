@@ -6,6 +6,7 @@ import { FailureDetection } from '../../src/core/fleet-options';
 import { Persistence } from '../../src/core/persistence';
 import * as docker from '../../src/docker';
 import { command, Credentials, infoFields, pairs } from '../integ/support/clients';
+import { bundleFile, nodeContainers } from '../integ/support/docker-bundle';
 import { MEMCACHED_1_6, RedisFamilyEngine } from '../integ/support/plans';
 import { sleep, waitFor } from '../integ/support/processes';
 import { RunnableContainer, TerraformContainers } from '../integ/support/terraform-json';
@@ -74,7 +75,7 @@ export class SynthesizedFleet {
     const fleet = new SynthesizedFleet(containers, tf);
     try {
       for (const container of containers.containers) containers.start(container.name);
-      await Promise.all(containers.containers.map((c) => fleet.healthy(c.name)));
+      await Promise.all(nodeContainers(containers).map((c) => fleet.healthy(c.name)));
     } catch (error) {
       await fleet.dispose();
       throw error;
@@ -88,7 +89,7 @@ export class SynthesizedFleet {
   public readonly admin: Credentials;
 
   private constructor(public readonly containers: TerraformContainers, private readonly tf: any) {
-    const fleetEnv = containers.containers[0]?.files['/etc/cachefleet/fleet.env'] ?? '';
+    const fleetEnv = bundleFile(containers, 'fleet.env');
     this.app = { username: /^CF_APP_USER='([^']*)'$/m.exec(fleetEnv)?.[1], password: FAULTS_TOKEN };
     this.admin = { username: /^CF_ADMIN_USER='([^']*)'$/m.exec(fleetEnv)?.[1], password: FAULTS_ADMIN_TOKEN };
   }
@@ -102,7 +103,7 @@ export class SynthesizedFleet {
 
   /** The persistence the data nodes' engine configuration sets, in words (`aof everysec`, `rdb`, `none`). */
   public persistence(): string {
-    const conf = this.dataNodes()[0].files['/etc/cachefleet/redis.conf'] ?? '';
+    const conf = bundleFile(this.containers, 'redis.conf');
     const directive = (name: string) => new RegExp(`^${name} (.*)$`, 'm').exec(conf)?.[1];
     if (directive('appendonly') === 'yes') return `aof ${directive('appendfsync')}`;
     return directive('save') === '""' ? 'none' : 'rdb';
@@ -110,7 +111,7 @@ export class SynthesizedFleet {
 
   /** The data nodes (`redis` or `memcached` service), in slot order. */
   public dataNodes(): RunnableContainer[] {
-    return this.containers.containers.filter((c) => c.labels['cachefleet.service'] !== 'sentinel');
+    return nodeContainers(this.containers).filter((c) => c.labels['cachefleet.service'] !== 'sentinel');
   }
 
   public sentinels(): RunnableContainer[] {

@@ -5,6 +5,7 @@ import { Testing } from 'cdktf';
 import Redis from 'ioredis';
 import { describeInteg, needsBinaries } from './support/binaries';
 import { auth, command, connect, infoFields, memcachedRequest, pairs } from './support/clients';
+import { bundleContainer, bundleFile, nodeContainers } from './support/docker-bundle';
 import { loopbackAddresses } from './support/plans';
 import { waitFor } from './support/processes';
 import { TerraformContainers } from './support/terraform-json';
@@ -56,10 +57,16 @@ describeInteg('the Docker example run from its cdk.tf.json', () => {
     await fleet?.dispose();
   });
 
-  const sessions = () => fleet.labelled('cachefleet.fleet', 'sessions');
+  const sessions = () => nodeContainers(fleet, 'sessions');
   const dataNodes = () => sessions().filter((c) => c.labels['cachefleet.service'] === 'redis');
   const sentinels = () => sessions().filter((c) => c.labels['cachefleet.service'] === 'sentinel');
-  const pages = () => fleet.labelled('cachefleet.fleet', 'pages');
+  const pages = () => nodeContainers(fleet, 'pages');
+
+  /** Starts a fleet's bundle container, then its nodes (which wait for its first bundle). */
+  function startFleet(name: string): void {
+    fleet.start(bundleContainer(fleet, name).name);
+    for (const container of nodeContainers(fleet, name)) fleet.start(container.name);
+  }
 
   async function healthy(name: string): Promise<void> {
     await waitFor(`${name}'s health check`, async () => {
@@ -71,7 +78,7 @@ describeInteg('the Docker example run from its cdk.tf.json', () => {
   }
 
   function reservedPercent(name: string): number {
-    const match = /^CF_RESERVED_MEMORY_PERCENT='(\d+)'$/m.exec(fleet.container(name).files['/etc/cachefleet/fleet.env']);
+    const match = /^CF_RESERVED_MEMORY_PERCENT='(\d+)'$/m.exec(bundleFile(fleet, 'fleet.env', fleet.container(name).labels['cachefleet.fleet']));
     if (!match) throw new Error('fleet.env sets no CF_RESERVED_MEMORY_PERCENT');
     return Number(match[1]);
   }
@@ -91,8 +98,13 @@ describeInteg('the Docker example run from its cdk.tf.json', () => {
     const node0 = fleet.container('sessions-node-0');
     expect(node0.files['/run/cachefleet/secrets/app-password']).toBe(TOKEN);
     expect(node0.files['/run/cachefleet/secrets/internal-password']).toBe(INTERNAL);
-    expect(node0.files['/etc/cachefleet/sentinel.conf']).toContain('sentinel monitor sessions 127.0.0.81 6379 2');
-    expect(node0.files['/etc/cachefleet/fleet.env']).toContain("CF_SENTINELS='127.0.0.84:26379 127.0.0.85:26379 127.0.0.86:26379'");
+    expect(bundleFile(fleet, 'sentinel.conf', 'sessions')).toContain('sentinel monitor sessions 127.0.0.81 6379 2');
+    expect(bundleFile(fleet, 'fleet.env', 'sessions')).toContain("CF_SENTINELS='127.0.0.84:26379 127.0.0.85:26379 127.0.0.86:26379'");
+    // The nodes upload only the launcher and their secrets: the bundle comes from the fleet volume.
+    expect(Object.keys(node0.files).sort()).toEqual([
+      '/run/cachefleet/secrets/admin-password', '/run/cachefleet/secrets/app-password', '/run/cachefleet/secrets/internal-password', '/usr/local/bin/cachefleet-launch',
+    ]);
+    expect(bundleContainer(fleet, 'sessions').address).toBe('');
     expect(node0.argv.slice(1)).toEqual(['start', 'redis']);
     expect(node0.env.CACHEFLEET_PLATFORM).toBe('docker');
     // No secret in any file other than the secrets themselves.
@@ -104,7 +116,7 @@ describeInteg('the Docker example run from its cdk.tf.json', () => {
   });
 
   test('the group forms: one primary, two replicas in sync, three sentinels with quorum', async () => {
-    for (const container of sessions()) fleet.start(container.name);
+    startFleet('sessions');
     await Promise.all(sessions().map((c) => healthy(c.name)));
 
     const replication = infoFields(String(await command('127.0.0.81', 6379, app, 'INFO', 'replication')));
@@ -178,7 +190,7 @@ describeInteg('the Docker example run from its cdk.tf.json', () => {
   test('every container restarts: one primary again, the data intact, AUTH still required', async () => {
     const before = await primaryBySentinels();
     await fleet.stopAll();
-    for (const container of sessions()) fleet.start(container.name);
+    startFleet('sessions');
     await Promise.all(sessions().map((c) => healthy(c.name)));
 
     // Every container starting at once (as after a daemon restart) can let the sentinels fail over
@@ -237,7 +249,7 @@ describeInteg('the Docker example run from its cdk.tf.json', () => {
   });
 
   test('the Memcached nodes serve, each on its own address', async () => {
-    for (const container of pages()) fleet.start(container.name);
+    startFleet('pages');
     await Promise.all(pages().map((c) => healthy(c.name)));
     for (const [i, container] of pages().entries()) {
       expect(container.address).toBe(`127.0.0.${87 + i}`);
@@ -287,6 +299,12 @@ describeInteg('the Docker example run from its cdk.tf.json', () => {
     }
     // Every container's engine was found (the check cannot pass by finding nothing).
     expect(seen.sort()).toEqual([...sessions(), ...pages()].map((c) => c.name).sort());
+    // The bundle containers run as root with no capability at all: they only copy files.
+    for (const name of ['sessions', 'pages']) {
+      const processes = processesOf(bundleContainer(fleet, name).name);
+      expect(processes.length).toBeGreaterThan(0);
+      for (const p of processes) expect({ name, capabilities: p.CapEff, bounding: p.CapBnd, noNewPrivs: p.NoNewPrivs }).toEqual({ name, capabilities: '0000000000000000', bounding: '0000000000000000', noNewPrivs: '1' });
+    }
     // The data on the volume is the engine's.
     const data = path.join(fleet.container('sessions-node-0').root, 'var/lib/cachefleet/redis/data');
     expect(fs.statSync(data).uid).toBe(999);

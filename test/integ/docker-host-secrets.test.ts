@@ -129,7 +129,7 @@ describeInteg('Docker flavor: passwords from a host directory (secretsHostPath)'
   test('a file that breaks the rule stops the container at start, naming the file; nothing of it reaches the engine', async () => {
     const sentinel = sentinels()[2];
     fs.writeFileSync(path.join(secrets, 'app-password'), 'has a space in it, too long anyway\n', { mode: 0o600 });
-    await fleet.process(sentinel.name).stop('SIGTERM', 45_000);
+    await fleet.stop(sentinel.name, 45_000);
     const started = fleet.start(sentinel.name);
     await waitFor(`${sentinel.name} to exit`, () => !started.running, { timeoutMs: 30_000 });
     expect(started.status).not.toBe(0);

@@ -7,12 +7,21 @@ import { TerraformContainers } from './terraform-json';
  * container healthy, the primary the sentinels name, and the sentinels settled.
  */
 
-/** Every container's health check passes (a container that exited fails at once, with the logs). */
+/**
+ * Every container is healthy, as Docker tells it: its health check passes, or, for a container
+ * without one, it runs (a container that exited fails at once, with the logs).
+ */
 export async function allHealthy(fleet: TerraformContainers): Promise<void> {
-  await Promise.all(fleet.containers.map((c) => waitFor(`${c.name}'s health check`, async () => {
-    if (!fleet.process(c.name).running) throw new Error(`${c.name} exited (${fleet.process(c.name).status})`);
-    return (await fleet.health(c.name)).code === 0;
-  }, { timeoutMs: 60_000, intervalMs: 250 }))).catch((error) => {
+  await Promise.all(fleet.containers.map(async (c) => {
+    // waitFor retries on errors: an exit is returned, and thrown here, so that it fails at once.
+    const outcome = await waitFor(`${c.name}'s health check`, async () => {
+      const p = fleet.process(c.name);
+      if (!p.running) return { exited: p.status };
+      if (!c.healthcheck) return { exited: undefined };
+      return (await fleet.health(c.name)).code === 0 && { exited: undefined };
+    }, { timeoutMs: 60_000, intervalMs: 250 });
+    if (outcome.exited !== undefined) throw new Error(`${c.name} exited (${outcome.exited})`);
+  })).catch((error) => {
     throw new Error(`${error.message}\n${fleet.logs()}`);
   });
 }

@@ -28,6 +28,8 @@ export class ManagedProcess {
   /** Resolves with the exit code (or the signal's name) when the process has exited. */
   public readonly exited: Promise<number | string>;
   private exitStatus: number | string | undefined;
+  /** Whether the group was killed after the leader exited (its id is then no longer ours). */
+  private groupKilled = false;
 
   constructor(
     /** A name for messages. */
@@ -82,10 +84,76 @@ export class ManagedProcess {
     return this.exited;
   }
 
+  /**
+   * Stops the process as Docker stops a container's main process: `signal` to the leader only (not
+   * the rest of its group; none when null, as for a PID 1 without a handler for it), up to
+   * `graceMs` for it to exit, then SIGKILL to the whole group (even when the leader exited in time:
+   * nothing outlives it). Resolves with the leader's exit status once the leader has exited and
+   * nothing of the group runs any more.
+   */
+  public async stopLeader(signal: NodeJS.Signals | null = 'SIGTERM', graceMs = 10_000): Promise<number | string> {
+    if (this.running && signal !== null) {
+      try {
+        process.kill(this.pid, signal);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+      }
+    }
+    if (this.running) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      clearTimeout(timer);
+    }
+    this.killGroup();
+    const status = await this.exited;
+    await this.groupEnded();
+    return status;
+  }
+
+  /**
+   * SIGKILL to the whole process group, also after the leader exited (what it started may still
+   * run); a group already gone (ESRCH) is no error. Once the leader has exited, the group is killed
+   * at most once: after that its id may belong to a new process group.
+   */
+  public killGroup(): void {
+    if (this.groupKilled) return;
+    const leaderExited = !this.running;
+    try {
+      process.kill(-this.pid, 'SIGKILL');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
+    if (leaderExited) this.groupKilled = true;
+  }
+
+  /** Resolves once no live process (zombies aside) is in the group any more, or after `timeoutMs`. */
+  private async groupEnded(timeoutMs = 5_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && groupMembers(this.pid) > 0) await sleep(10);
+  }
+
   /** This process's output so far (not that of an earlier run sharing the log file). */
   public log(): string {
     return fs.existsSync(this.logFile) ? fs.readFileSync(this.logFile).subarray(this.logOffset).toString('utf8') : '';
   }
+}
+
+/** How many live processes (zombies aside) are in process group `pgid` (/proc/<pid>/stat). */
+function groupMembers(pgid: number): number {
+  let count = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, the last ')' ends it.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') count += 1;
+  }
+  return count;
 }
 
 /** Starts a long-running process in a new process group, its output appended to `logFile`. */
