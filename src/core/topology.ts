@@ -169,6 +169,30 @@ export function slotHostNumber(kind: 'data' | 'sentinel', ordinal: number): numb
   return kind === 'data' ? ordinal : SLOT_HOSTS.sentinelBase + ordinal;
 }
 
+/** The name of the `ordinal`-th data node's slot. */
+export function dataSlotName(ordinal: number): string {
+  return `node-${ordinal}`;
+}
+
+/** The name of the `ordinal`-th sentinel-only slot. */
+export function sentinelSlotName(ordinal: number): string {
+  return `sentinel-${ordinal}`;
+}
+
+/**
+ * The names of every slot a fleet of this kind can ever have under its limits (a replication
+ * group's `node-0` to `node-5` and `sentinel-0` to `sentinel-2`): the slots a change of the node or
+ * replica count adds or removes are among them.
+ */
+export function possibleSlotNames(kind: FleetPlan['kind']): string[] {
+  const dataNodes = kind === 'replication' ? 1 + LIMITS.maxReplicasPerShard : kind === 'memcached' ? LIMITS.maxMemcachedNodes : 1;
+  const sentinels = kind === 'replication' ? SENTINEL_DEFAULTS.count : 0;
+  return [
+    ...Array.from({ length: dataNodes }, (_, ordinal) => dataSlotName(ordinal)),
+    ...Array.from({ length: sentinels }, (_, ordinal) => sentinelSlotName(ordinal)),
+  ];
+}
+
 /**
  * How many host numbers a fleet of this kind reserves from the first of its block: every slot name
  * it can ever have under its limits. A replication group 1 + LIMITS.maxReplicasPerShard data nodes
@@ -247,7 +271,7 @@ export function planFleet(request: PlanRequest): FleetPlan {
   for (let index = 0; index < fleet.dataNodes; index++) {
     const runsSentinel = index < sentinelsOnDataNodes;
     slots.push({
-      name: `node-${index}`,
+      name: dataSlotName(index),
       index,
       role: memcached ? 'memcached' : index === 0 ? 'primary' : 'replica',
       shard: 0,
@@ -264,7 +288,7 @@ export function planFleet(request: PlanRequest): FleetPlan {
     const index = slots.length;
     const zoneIndex = perZone.indexOf(Math.min(...perZone));
     slots.push({
-      name: `sentinel-${extra}`,
+      name: sentinelSlotName(extra),
       index,
       role: 'sentinel',
       shard: 0,

@@ -4,9 +4,12 @@
  */
 export enum RemovalPolicy {
   /**
-   * Terraform refuses any plan that would destroy a data volume (`lifecycle.prevent_destroy`):
-   * `terraform destroy`, a renamed fleet, a construct moved in the tree. Remove the fleet from the
-   * state (`terraform state rm`) or switch to `DESTROY` first when the data may go.
+   * Terraform refuses any plan that would destroy a declared data volume
+   * (`lifecycle.prevent_destroy`): `terraform destroy`, a replacement. The volume of every data slot
+   * the fleet can have stays declared, so a lower replica count keeps the removed replicas' volumes.
+   * A block that leaves the configuration takes its prevent_destroy with it: removing the fleet from
+   * the code, or renaming its id, destroys its volumes. Remove them from the state first
+   * (`terraform state rm`) to keep them, or switch to `DESTROY` when the data may go.
    */
   RETAIN = 'retain',
   /** Terraform destroys the data volumes with the fleet, as any other resource. */

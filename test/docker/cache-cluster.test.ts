@@ -130,3 +130,23 @@ describe('docker flavor: Redis 6.2', () => {
     expect(JSON.stringify(synthJson(stack))).toContain('"public.ecr.aws/docker/library/redis:6.2.24@sha256:e7b96daa9a182b0a2639253fdab98244190ec2dca8a41da3fb31a147ef71a870"');
   });
 });
+
+describe('docker flavor: an image named by tag', () => {
+  test('warns at synth that a pull of the tag on the host would replace every container, and says how to pin it', () => {
+    // GIVEN a version whose image is a tag (Redis 7.0.15) and one pinned by digest (Redis 7.2)
+    const stack = dockerStack();
+    const tagged = new CacheCluster(stack, 'Tagged', { engine: CacheEngine.redis({ version: RedisEngineVersion.VER_7_0 }), hostPortBase: 6500 });
+    const pinned = new CacheCluster(stack, 'Pinned', { engine: CacheEngine.redis({ version: RedisEngineVersion.VER_7_2 }), subnetCidr: '172.29.0.0/24', hostPortBase: 6600 });
+    const custom = new CacheCluster(stack, 'Custom', {
+      engine: CacheEngine.redis({ version: RedisEngineVersion.of('7.2.16', '7.2', `public.ecr.aws/docker/library/redis:7.2.16@sha256:${'a'.repeat(64)}`) }),
+      subnetCidr: '172.30.0.0/24',
+      hostPortBase: 6700,
+    });
+
+    // THEN
+    const warnings = (construct: CacheCluster) => construct.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
+    expect(warnings(tagged)).toEqual([expect.stringMatching(/the image public\.ecr\.aws\/docker\/library\/redis:7\.0\.15 is named by tag only: .*replaces every container of the fleet at once\. Pin it by digest/)]);
+    expect(warnings(pinned)).toEqual([]);
+    expect(warnings(custom)).toEqual([]);
+  });
+});

@@ -217,24 +217,26 @@ describe('terraform plan between two configurations of a Redis replication group
   });
 
   const steps = [0, 1, 2, 5, 2, 0];
-  test.each(steps.slice(1).map((to, i) => [steps[i], to]))('replicasPerShard %i -> %i: of what both have, only the bundle container is replaced; slots come and go with their volumes', (from, to) => {
-    const [before, after] = [group({ replicasPerShard: from }), group({ replicasPerShard: to })];
+  const stepPairs = steps.slice(1).map((to, i) => [steps[i], to]);
+  /** The data volumes of every slot a replication group can have (node-0 to node-5, sentinel-0 to sentinel-2). */
+  const EVERY_SLOT_VOLUME = [
+    ...[0, 1, 2, 3, 4, 5].map((k) => `docker_volume.sessions_node_${k}_data`),
+    ...[0, 1, 2].map((j) => `docker_volume.sessions_sentinel_${j}_data`),
+  ].sort();
+  const volumeOf = (container: string) => container.replace(/^docker_container\.(.*)$/, 'docker_volume.$1_data');
+
+  /**
+   * The plan of a replica count change: of what both configurations have, only the bundle container
+   * is replaced (a new upload), nothing is refused, and every slot in both keeps its address and its
+   * host port (none passes from a slot name to another). Returns the plan and the slot containers
+   * the change adds and removes.
+   */
+  function replicaCountChange(from: number, to: number, removalPolicy?: RemovalPolicy) {
+    const [before, after] = [group({ replicasPerShard: from, removalPolicy }), group({ replicasPerShard: to, removalPolicy })];
     const plan = planBetween(before, after);
     expect(changesInBoth(plan)).toEqual({ 'docker_container.sessions_bundle': 'replace' });
     expect(plan.changes['docker_container.sessions_bundle'].arguments).toEqual(['upload']);
     expect(plan.refused).toEqual([]);
-
-    const slotsOf = (json: any) => [...NODE_CONTAINERS(json), ...SENTINEL_CONTAINERS(json)];
-    const [oldSlots, newSlots] = [slotsOf(before), slotsOf(after)];
-    const volumeOf = (container: string) => container.replace(/^docker_container\.(.*)$/, 'docker_volume.$1_data');
-    const added = newSlots.filter((slot) => !oldSlots.includes(slot));
-    const removed = oldSlots.filter((slot) => !newSlots.includes(slot));
-    expect(withAction(plan, 'create')).toEqual([...added, ...added.map(volumeOf)].sort());
-    expect(withAction(plan, 'delete')).toEqual([...removed, ...removed.map(volumeOf)].sort());
-    // No data volume of a slot that stays is ever replaced or deleted.
-    for (const volume of DATA_VOLUMES(after)) expect([volume, plan.changes[volume]?.action]).toEqual([volume, added.map(volumeOf).includes(volume) ? 'create' : undefined]);
-
-    // Every slot in both keeps its address and its host port: none passes from a slot name to another.
     for (const id of Object.keys(after.resource.docker_container).filter((name) => before.resource.docker_container[name] && name !== 'sessions_bundle')) {
       const claim = (json: any) => {
         const container = json.resource.docker_container[id];
@@ -242,25 +244,75 @@ describe('terraform plan between two configurations of a Redis replication group
       };
       expect([id, claim(after)]).toEqual([id, claim(before)]);
     }
+    const slotsOf = (json: any) => [...NODE_CONTAINERS(json), ...SENTINEL_CONTAINERS(json)];
+    const [oldSlots, newSlots] = [slotsOf(before), slotsOf(after)];
+    const added = newSlots.filter((slot) => !oldSlots.includes(slot));
+    const removed = oldSlots.filter((slot) => !newSlots.includes(slot));
+    expect(added.length + removed.length).toBeGreaterThan(0);
+    return { before, after, plan, added, removed };
+  }
+
+  test.each(stepPairs)('replicasPerShard %i -> %i, retained (the default): of what both have, only the bundle container is replaced; containers come and go, every slot\'s volume stays declared throughout', (from, to) => {
+    const { before, after, plan, added, removed } = replicaCountChange(from, to);
+    // Every slot the group can have (node-0 to node-5, sentinel-0 to sentinel-2) keeps its volume
+    // declared, with prevent_destroy, whatever the replica count (0 replicas: no sentinel runs).
+    for (const json of [before, after]) {
+      expect(DATA_VOLUMES(json)).toEqual(EVERY_SLOT_VOLUME);
+      for (const volume of EVERY_SLOT_VOLUME) expect([volume, json.resource.docker_volume[volume.split('.')[1]].lifecycle]).toEqual([volume, { prevent_destroy: true }]);
+    }
+    // No volume is created, deleted, replaced or updated: a slot added finds its volume, a slot removed leaves it.
+    expect(Object.keys(plan.changes).filter((address) => address.startsWith('docker_volume.'))).toEqual([]);
+    expect(withAction(plan, 'create')).toEqual([...added].sort());
+    expect(withAction(plan, 'delete')).toEqual([...removed].sort());
+    expect(NODE_CONTAINERS(before).length + NODE_CONTAINERS(after).length).toBe(2 + from + to);
   });
 
-  test.each([[5, 2], [1, 0]])('replicasPerShard %i -> %i: the removed slots\' data volumes are deleted whatever the removal policy, for their blocks leave the configuration with their prevent_destroy', (from, to) => {
-    for (const removalPolicy of [undefined, RemovalPolicy.RETAIN, RemovalPolicy.DESTROY]) {
-      const [before, after] = [group({ replicasPerShard: from, removalPolicy }), group({ replicasPerShard: to, removalPolicy })];
+  test.each(stepPairs)('replicasPerShard %i -> %i, RemovalPolicy.DESTROY: of what both have, only the bundle container is replaced; slots come and go with their volumes', (from, to) => {
+    const { after, plan, added, removed } = replicaCountChange(from, to, RemovalPolicy.DESTROY);
+    // Only the running slots' volumes are declared: the removed ones' are deleted, the added ones' created.
+    expect(DATA_VOLUMES(after)).toEqual([...NODE_CONTAINERS(after), ...SENTINEL_CONTAINERS(after)].map(volumeOf).sort());
+    expect(withAction(plan, 'create')).toEqual([...added, ...added.map(volumeOf)].sort());
+    expect(withAction(plan, 'delete')).toEqual([...removed, ...removed.map(volumeOf)].sort());
+    // No data volume of a slot that stays is ever replaced or deleted.
+    for (const volume of DATA_VOLUMES(after)) expect([volume, plan.changes[volume]?.action]).toEqual([volume, added.map(volumeOf).includes(volume) ? 'create' : undefined]);
+  });
+
+  test('replicasPerShard 5 -> 2: retained, the removed replicas\' volumes stay declared with prevent_destroy and the plan deletes no volume; under RemovalPolicy.DESTROY it deletes exactly theirs', () => {
+    const removedVolumes = [3, 4, 5].map((k) => `docker_volume.sessions_node_${k}_data`);
+    const removedContainers = [3, 4, 5].map((k) => `docker_container.sessions_node_${k}`);
+    for (const removalPolicy of [undefined, RemovalPolicy.RETAIN]) {
+      const [before, after] = [group({ replicasPerShard: 5, removalPolicy }), group({ replicasPerShard: 2, removalPolicy })];
       const plan = planBetween(before, after);
-      const removed = DATA_VOLUMES(before).filter((volume) => !DATA_VOLUMES(after).includes(volume));
-      expect(removed.length).toBeGreaterThan(0);
-      const protectedBefore = removalPolicy !== RemovalPolicy.DESTROY;
-      for (const volume of removed) {
+      expect([removalPolicy, withAction(plan, 'delete')]).toEqual([removalPolicy, removedContainers]);
+      for (const volume of removedVolumes) {
         const id = volume.split('.')[1];
-        expect([removalPolicy, id, before.resource.docker_volume[id].lifecycle]).toEqual([removalPolicy, id, { prevent_destroy: protectedBefore }]);
-        expect([removalPolicy, volume, plan.changes[volume]]).toEqual([removalPolicy, volume, { action: 'delete', arguments: [] }]);
+        expect([removalPolicy, id, after.resource.docker_volume[id]]).toEqual([removalPolicy, id, before.resource.docker_volume[id]]);
+        expect([removalPolicy, id, after.resource.docker_volume[id].lifecycle]).toEqual([removalPolicy, id, { prevent_destroy: true }]);
       }
       // NOTE: prevent_destroy protects a volume only while its block is in the configuration
-      // (Terraform's lifecycle documentation; checked with terraform 1.11 on terraform_data): with
-      // RETAIN, the volume of a slot removed by a smaller replica count is destroyed all the same.
+      // (Terraform's lifecycle documentation; checked with terraform 1.11 on terraform_data): a
+      // removed block takes it along, and Terraform would destroy the volume without refusing. So,
+      // retained, the group keeps the block of every data slot it can have, container or not.
       expect(plan.refused).toEqual([]);
     }
+    // Even with no replica, retained: node-1 to node-5 keep their volumes, protected, and no container mounts them.
+    for (const removalPolicy of [undefined, RemovalPolicy.RETAIN]) {
+      const solo = group({ replicasPerShard: 0, removalPolicy });
+      expect([removalPolicy, NODE_CONTAINERS(solo)]).toEqual([removalPolicy, ['docker_container.sessions_node_0']]);
+      for (const k of [1, 2, 3, 4, 5]) {
+        expect([removalPolicy, k, solo.resource.docker_volume[`sessions_node_${k}_data`]]).toEqual([removalPolicy, k, {
+          name: `sessions-node-${k}`, labels: [{ label: 'cachefleet.fleet', value: 'sessions' }], lifecycle: { prevent_destroy: true },
+        }]);
+      }
+      const mounted = Object.values<any>(solo.resource.docker_container)
+        .flatMap((container) => (container.volumes ?? []).map((v: any) => v.volume_name));
+      expect(mounted.filter((name: string) => /sessions_node_[1-5]_data/.test(name))).toEqual([]);
+    }
+    // Destroyed (the user asked for it): the removed replicas' volumes go with their containers, nothing else.
+    const destroy = RemovalPolicy.DESTROY;
+    const plan = planBetween(group({ replicasPerShard: 5, removalPolicy: destroy }), group({ replicasPerShard: 2, removalPolicy: destroy }));
+    expect(withAction(plan, 'delete')).toEqual([...removedContainers, ...removedVolumes].sort());
+    expect(plan.refused).toEqual([]);
   });
 
   test('a live parameter change (maxmemory-policy) replaces only the bundle container; its restart key stays', () => {

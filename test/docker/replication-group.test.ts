@@ -97,7 +97,11 @@ describe('docker.ReplicationGroup', () => {
     expect(ids(flatJson)).toEqual({
       docker_image: ['sessions_image'],
       docker_network: ['sessions_network'],
-      docker_volume: ['sessions_bundle_volume', 'sessions_node_0_data', 'sessions_node_1_data', 'sessions_sentinel_0_data', 'sessions_sentinel_1_data', 'sessions_sentinel_2_data'],
+      // Retained (the default), every data slot the group can have keeps its volume: node-2 to node-5 run no container.
+      docker_volume: [
+        'sessions_bundle_volume', 'sessions_node_0_data', 'sessions_node_1_data', 'sessions_node_2_data', 'sessions_node_3_data', 'sessions_node_4_data',
+        'sessions_node_5_data', 'sessions_sentinel_0_data', 'sessions_sentinel_1_data', 'sessions_sentinel_2_data',
+      ],
       docker_container: ['sessions_bundle', 'sessions_node_0', 'sessions_node_1', 'sessions_sentinel_0', 'sessions_sentinel_1', 'sessions_sentinel_2'],
     });
     // Moving the construct moves nothing Terraform keeps: the same IDs.
@@ -108,6 +112,8 @@ describe('docker.ReplicationGroup', () => {
     expect(Object.keys(moved(flatJson)).sort()).toEqual(Object.entries(ids(flatJson)).flatMap(([type, list]) => list.map((id) => `${type}.${id}`)).sort());
     expect(moved(flatJson)).toEqual(expect.objectContaining({
       'docker_volume.sessions_node_0_data': expect.stringMatching(/^docker_volume\.Sessions_node-0_Volume_[0-9A-F]{8}$/),
+      // A spare slot's volume sits where a container's would: the same path ID moves to it.
+      'docker_volume.sessions_node_5_data': expect.stringMatching(/^docker_volume\.Sessions_node-5_Volume_[0-9A-F]{8}$/),
       'docker_container.sessions_node_0': expect.stringMatching(/^docker_container\.Sessions_node-0_[0-9A-F]{8}$/),
       'docker_network.sessions_network': expect.stringMatching(/^docker_network\.Sessions_Network_[0-9A-F]{8}$/),
       'docker_image.sessions_image': expect.stringMatching(/^docker_image\.Sessions_Image_[0-9A-F]{8}$/),
@@ -412,25 +418,58 @@ describe('docker.ReplicationGroup', () => {
     expect(node.healthcheck.test).toEqual(['CMD', 'env', 'CACHEFLEET_READY_TIMEOUT=2', '/usr/local/bin/cachefleet-launch', 'wait-ready', 'redis']);
     expect(containers['sessions-sentinel-0']).toMatchObject({ memory: 64 });
     expect(containers['sessions-bundle']).toMatchObject({ memory: 32, restart: 'unless-stopped' });
+    // Retained by default: the volumes of node-2 to node-5, which run no container, are declared too.
     expect(Object.values<any>(json.resource.docker_volume).map((v) => v.name).sort()).toEqual([
-      'sessions-bundle', 'sessions-node-0', 'sessions-node-1', 'sessions-sentinel-0', 'sessions-sentinel-1', 'sessions-sentinel-2',
+      'sessions-bundle', 'sessions-node-0', 'sessions-node-1', 'sessions-node-2', 'sessions-node-3', 'sessions-node-4', 'sessions-node-5',
+      'sessions-sentinel-0', 'sessions-sentinel-1', 'sessions-sentinel-2',
     ]);
   });
 
-  test('the data volumes: Terraform refuses to destroy them by default; RemovalPolicy.DESTROY lets it', () => {
-    const volumes = (removalPolicy?: RemovalPolicy) => {
+  test('the data volumes: Terraform refuses to destroy them by default, and every data slot the group can have keeps one; RemovalPolicy.DESTROY lets it, and declares only the running slots\'', () => {
+    /** A 1 + 2 group. */
+    const synth = (removalPolicy?: RemovalPolicy) => {
       const stack = dockerStack();
-      new ReplicationGroup(stack, 'Sessions', { engine: redis, removalPolicy });
-      return synthJson(stack).resource.docker_volume;
+      const group = new ReplicationGroup(stack, 'Sessions', { engine: redis, replicasPerShard: 2, removalPolicy });
+      return { group, json: synthJson(stack) };
     };
-    const data = (removalPolicy?: RemovalPolicy) => Object.entries<any>(volumes(removalPolicy)).filter(([id]) => id.endsWith('_data')).map(([, v]) => v);
-    expect(data()).toHaveLength(5);
-    expect(data().map((v) => [v.name, v.lifecycle])).toEqual(data().map((v) => [v.name, { prevent_destroy: true }]));
-    expect(data(RemovalPolicy.RETAIN).every((v) => v.lifecycle.prevent_destroy === true)).toBe(true);
-    expect(data(RemovalPolicy.DESTROY).every((v) => v.lifecycle.prevent_destroy === false)).toBe(true);
+    const data = (removalPolicy?: RemovalPolicy) => Object.entries<any>(synth(removalPolicy).json.resource.docker_volume)
+      .filter(([id]) => id.endsWith('_data')).map(([id, v]) => [id, v]);
+    const fleetLabel = [{ label: 'cachefleet.fleet', value: 'sessions' }];
+    const nodeIds = (ordinals: number[]) => ordinals.map((k) => `sessions_node_${k}_data`);
+    const sentinelIds = ['sessions_sentinel_0_data', 'sessions_sentinel_1_data', 'sessions_sentinel_2_data'];
+
+    for (const policy of [undefined, RemovalPolicy.RETAIN]) {
+      const { group, json } = synth(policy);
+      // 6 data volumes (node-0 to node-5), 3 sentinel volumes, the fleet volume; 3 data nodes, 3 sentinels, the bundle container.
+      expect([policy, Object.keys(json.resource.docker_volume).length]).toEqual([policy, 10]);
+      expect([policy, Object.keys(containersByName(json)).length]).toEqual([policy, 7]);
+      expect([policy, data(policy).map(([id]) => id).sort()]).toEqual([policy, [...nodeIds([0, 1, 2, 3, 4, 5]), ...sentinelIds].sort()]);
+      // Each one as a running slot's: its slot's name, the fleet's label, prevent_destroy.
+      for (const [id, volume] of data(policy)) {
+        const slot = id.replace(/^sessions_(.*)_data$/, '$1').replace('_', '-');
+        expect([policy, id, volume]).toEqual([policy, id, { name: `sessions-${slot}`, labels: fleetLabel, lifecycle: { prevent_destroy: true } }]);
+      }
+      // The spare slots' volumes: in the construct tree where a slot's would be, mounted by no container.
+      for (const slot of ['node-3', 'node-4', 'node-5']) {
+        expect([policy, slot, group.node.tryFindChild(slot)?.node.tryFindChild('Volume') !== undefined]).toEqual([policy, slot, true]);
+        expect([policy, slot, containersByName(json)[`sessions-${slot}`]]).toEqual([policy, slot, undefined]);
+      }
+      const mounted = Object.values<any>(json.resource.docker_container)
+        .flatMap((container) => (container.volumes ?? []).map((v: any) => v.volume_name));
+      for (const id of nodeIds([3, 4, 5])) expect([policy, id, mounted.includes(`\${docker_volume.${id}.name}`)]).toEqual([policy, id, false]);
+      for (const id of [...nodeIds([0, 1, 2]), ...sentinelIds]) expect([policy, id, mounted.includes(`\${docker_volume.${id}.name}`)]).toEqual([policy, id, true]);
+    }
+
+    // Destroyed: the running slots' volumes only, which Terraform may destroy.
+    const destroyed = synth(RemovalPolicy.DESTROY).json;
+    expect(Object.keys(destroyed.resource.docker_volume).length).toBe(7);
+    expect(data(RemovalPolicy.DESTROY).map(([id]) => id).sort()).toEqual([...nodeIds([0, 1, 2]), ...sentinelIds].sort());
+    const destroyable = data(RemovalPolicy.DESTROY);
+    expect(destroyable.map(([id, v]) => [id, v.lifecycle])).toEqual(destroyable.map(([id]) => [id, { prevent_destroy: false }]));
+
     // The fleet volume holds only published bundles, which the bundle container publishes again: whatever the policy.
     for (const policy of [undefined, RemovalPolicy.RETAIN, RemovalPolicy.DESTROY]) {
-      expect(volumes(policy).sessions_bundle_volume.lifecycle).toBeUndefined();
+      expect(synth(policy).json.resource.docker_volume.sessions_bundle_volume.lifecycle).toBeUndefined();
     }
   });
 

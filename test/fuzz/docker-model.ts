@@ -26,6 +26,19 @@ export function containerCount(size: FleetSize): number {
 }
 
 /**
+ * The docker_volume resources of a fleet: the fleet volume the bundle container publishes on, and for
+ * Redis or Valkey one data volume per slot. Retained (the default removal policy), every slot the
+ * fleet can ever have keeps its volume declared, its container there or not (prevent_destroy protects
+ * only a declared block): a replication group 6 data nodes and 3 sentinels, a single node 1;
+ * destroyed, only the running containers'.
+ */
+export function volumeCount(construct: FleetConstruct, size: FleetSize, props: Record<string, any>): number {
+  if (size.memcached) return 1;
+  const retain = props.removalPolicy === undefined || props.removalPolicy === 'retain';
+  return (retain ? (construct === 'ReplicationGroup' ? 6 + 3 : 1) : containerCount(size)) + 1;
+}
+
+/**
  * The addresses and host ports a fleet reserves: one for every slot it can ever have, so that a slot
  * keeps both whatever the replica or node count. A replication group: 6 data nodes and 3 sentinels;
  * a Memcached cluster: 40 nodes; a single Redis or Valkey node: 1.

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { FleetConstruct } from './core-arbitraries';
 import { dockerFleetProps } from './docker-arbitraries';
-import { containerCount, settleDocker } from './docker-model';
+import { containerCount, settleDocker, volumeCount } from './docker-model';
 import { fleetSize } from './fleet-model';
 import { attempt, expectAccepted, expectRefusal, Tally, withPlainStackTraces } from './outcome';
 import { makeProps, overrule } from './picks';
@@ -46,12 +46,13 @@ export function fuzzDocker(construct: FleetConstruct, runs: number): Tally {
       expectAccepted(settled);
       const size = fleetSize(construct, settled, props!)!;
       const json = synthJson(stack);
-      // The node containers, and one bundle container with the fleet volume it publishes on.
+      // The node containers, and one bundle container with the fleet volume it publishes on; the data
+      // volumes, spare ones included when retained.
       const all = Object.values<any>(json.resource.docker_container);
       const containers = all.filter((container) => container.network_mode !== 'none');
       expect(all.filter((container) => container.network_mode === 'none').map((container) => container.name)).toEqual([`${fleetName('Fleet')}-bundle`]);
       expect(containers).toHaveLength(containerCount(size));
-      expect(Object.keys(json.resource.docker_volume ?? {})).toHaveLength((size.memcached ? 0 : containers.length) + 1);
+      expect(Object.keys(json.resource.docker_volume ?? {})).toHaveLength(volumeCount(construct, size, props!));
       expect(Object.keys(json.resource.docker_network)).toHaveLength(1);
       expect(new Set(containers.map((container) => container.networks_advanced[0].ipv4_address)).size).toBe(containers.length);
       expect(Object.keys(json.output).length).toBeGreaterThanOrEqual(3);

@@ -2,7 +2,7 @@ import { Container, ContainerUpload } from '@cdktf/provider-docker/lib/container
 import { Image } from '@cdktf/provider-docker/lib/image';
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { Volume } from '@cdktf/provider-docker/lib/volume';
-import { Fn, Op, TerraformOutput, TerraformStack, TerraformVariable, Token } from 'cdktf';
+import { Annotations, Fn, Op, TerraformOutput, TerraformStack, TerraformVariable, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { fleetNetwork } from './network';
 import { pinLogicalId, terraformLiteral, terraformName } from './terraform';
@@ -10,7 +10,7 @@ import { addressInCidr } from '../../core/addresses';
 import { agentFile, agentScript } from '../../core/agent-script';
 import { ValidationError } from '../../core/errors';
 import { bundleDigest, renderBundle, restartFingerprint } from '../../core/render';
-import { FleetPlan, fleetName, NodeService, NodeSlot, planFleet, reservedHostCount } from '../../core/topology';
+import { FleetPlan, fleetName, NodeService, NodeSlot, planFleet, possibleSlotNames, reservedHostCount } from '../../core/topology';
 import { AUTH_TOKEN_RULE, refuseAuthTokenForMemcached, ValidatedFleet } from '../../core/validation';
 import { AuthToken } from '../auth-token';
 import { DockerFleetOptions } from '../container-options';
@@ -327,8 +327,10 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
     lifecycle: tokenChecks.length > 0 ? { precondition: tokenChecks } : undefined,
   });
   pinLogicalId(image, name, 'image');
+  warnImageByTag(scope, plan.engine.installation.containerImage);
 
   const restart = props.restartPolicy ?? RestartPolicy.UNLESS_STOPPED;
+  const retain = (props.removalPolicy ?? RemovalPolicy.RETAIN) === RemovalPolicy.RETAIN;
   const launcher = agentFile(LAUNCHER_SOURCE);
   const bundle = sharedBundle(scope, plan, image, launcher, restart);
   const containers: FleetContainer[] = [];
@@ -339,14 +341,7 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
     const port = sentinel ? slot.sentinelPort! : slot.enginePort!;
     const node = new Construct(scope, slot.name);
     const containerName = `${name}-${slot.name}`;
-    const volume = redisLike
-      ? new Volume(node, 'Volume', {
-        name: containerName,
-        labels: [{ label: 'cachefleet.fleet', value: name }],
-        lifecycle: { preventDestroy: (props.removalPolicy ?? RemovalPolicy.RETAIN) === RemovalPolicy.RETAIN },
-      })
-      : undefined;
-    if (volume) pinLogicalId(volume, name, `${slot.name}_data`);
+    const volume = redisLike ? dataVolume(node, name, slot.name, retain) : undefined;
     const memory = sentinel ? DOCKER_DEFAULTS.sentinelMemoryLimitMiB : props.memoryLimitMiB ?? DOCKER_DEFAULTS.memoryLimitMiB;
     // The bundle is not uploaded here (a change of an upload replaces the container): the launcher
     // takes it from the fleet volume, where the bundle container publishes it.
@@ -434,6 +429,16 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
     containers.push({ slot, service, container, volume, endpoint: new Endpoint(slot.address, port, publish ? hostAddress : undefined, hostPort) });
   }
 
+  // prevent_destroy protects a volume only while its block is in the configuration: a replica (or,
+  // at 0 replicas, a sentinel) removed by a lower replica count would take its block, and Terraform
+  // would destroy the volume without a word. Retained, every slot the fleet can have keeps its
+  // volume declared.
+  if (redisLike && retain) {
+    for (const slotName of possibleSlotNames(plan.kind)) {
+      if (!plan.slots.some((slot) => slot.name === slotName)) dataVolume(new Construct(scope, slotName), name, slotName, retain);
+    }
+  }
+
   const hostAddressMap: Record<string, string> = {};
   if (publish) {
     for (const { endpoint } of containers) hostAddressMap[endpoint.socketAddress] = `${hostAddress}:${endpoint.hostPort}`;
@@ -445,6 +450,33 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
     description: 'The fleet\'s Docker network: application containers join it to reach the nodes by address',
   });
   return { plan, network, image, containers, bundle, authToken, readerAlias, hostAddressMap };
+}
+
+/**
+ * A slot's data volume: the same resource whether its container exists or not, so that a slot
+ * added later finds its volume unchanged, and one removed keeps it while retained.
+ */
+function dataVolume(node: Construct, fleet: string, slotName: string, retain: boolean): Volume {
+  const volume = new Volume(node, 'Volume', {
+    name: `${fleet}-${slotName}`,
+    labels: [{ label: 'cachefleet.fleet', value: fleet }],
+    lifecycle: { preventDestroy: retain },
+  });
+  pinLogicalId(volume, fleet, `${slotName}_data`);
+  return volume;
+}
+
+/**
+ * Provider 3.6.2 reads an image's ID back at every refresh. An image named by tag gets another ID
+ * when the host pulls a newer build of the tag, and every container referring to it is replaced at
+ * the next apply, all at once. A digest names one build: nothing changes until the version does.
+ */
+function warnImageByTag(scope: Construct, containerImage: string): void {
+  if (/@sha256:[0-9a-f]{64}$/.test(containerImage)) return;
+  Annotations.of(scope).addWarning(
+    `cachefleet: the image ${containerImage} is named by tag only: once the Docker host pulls another build of that tag, the next apply replaces every container of the fleet at once. ` +
+    'Pin it by digest: the engine version\'s of(fullVersion, majorVersion, \'<repository>:<tag>@sha256:<digest>\').',
+  );
 }
 
 /** The launcher, in the agent's directory. */
