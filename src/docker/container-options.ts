@@ -69,7 +69,7 @@ export interface DockerFleetOptions {
   /**
    * What Terraform may do with the data volumes (Redis and Valkey). A volume holds the dataset: by
    * default Terraform refuses every plan that would destroy one (`terraform destroy` included), and
-   * a lower replica count keeps the removed replicas' volumes (see `RemovalPolicy.RETAIN`).
+   * a lower replica count keeps the removed slots' volumes (see `RemovalPolicy.RETAIN`).
    *
    * @default RemovalPolicy.RETAIN
    */

@@ -5,8 +5,8 @@
 export enum RemovalPolicy {
   /**
    * Terraform refuses any plan that would destroy a declared data volume
-   * (`lifecycle.prevent_destroy`): `terraform destroy`, a replacement. The volume of every data slot
-   * the fleet can have stays declared, so a lower replica count keeps the removed replicas' volumes.
+   * (`lifecycle.prevent_destroy`): `terraform destroy`, a replacement. The volume of every slot
+   * the fleet can have stays declared, so a lower replica count keeps the removed slots' volumes.
    * A block that leaves the configuration takes its prevent_destroy with it: removing the fleet from
    * the code, or renaming its id, destroys its volumes. Remove them from the state first
    * (`terraform state rm`) to keep them, or switch to `DESTROY` when the data may go.
