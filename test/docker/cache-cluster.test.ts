@@ -1,4 +1,4 @@
-import { bundleContainer, containersByName, dockerPlan, dockerStack, forSnapshot, slotContainersByName, synthJson, terraformText, uploadedBundle } from './synth';
+import { bundleContainer, bundleUploadPaths, containersByName, dockerPlan, dockerStack, forSnapshot, slotContainersByName, synthJson, terraformText, uploadedBundle } from './synth';
 import { CacheEngine, MemcachedEngineVersion, RedisEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
 import { renderBundle } from '../../src/core/render';
 import { validateCacheClusterOptions } from '../../src/core/validation';
@@ -31,17 +31,13 @@ describe('docker.CacheCluster', () => {
     expect(node.entrypoint).toEqual(['/usr/local/bin/cachefleet-launch']);
     expect(node.volumes).toEqual([{ volume_name: '${docker_volume.pages_bundle_volume.name}', container_path: '/var/lib/cachefleet-fleet' }]);
     expect(node.depends_on).toEqual(['docker_container.pages_bundle']);
-    expect(bundle.upload.map((u: any) => u.file)).toEqual([
-      '/usr/local/bin/cachefleet-launch',
-      '/usr/local/share/cachefleet/bundle/fleet.env',
-      '/usr/local/share/cachefleet/bundle/slots/node-0.env',
-      '/usr/local/share/cachefleet/bundle/slots/node-1.env',
-      '/usr/local/share/cachefleet/bundle/slots/node-2.env',
-      '/usr/local/share/cachefleet/bundle/memcached.args',
-      '/usr/local/share/cachefleet/bundle/cachefleet-node',
-      '/usr/local/share/cachefleet/bundle/restart-key',
-      '/usr/local/share/cachefleet/bundle/generation',
-    ]);
+    expect(bundle.upload.map((u: any) => u.file)).toEqual(bundleUploadPaths(
+      'fleet.env',
+      'slots/node-0.env',
+      'slots/node-1.env',
+      'slots/node-2.env',
+      'memcached.args',
+    ));
     expect(bundle).toMatchObject({ network_mode: 'none', command: ['publish'], capabilities: { drop: ['ALL'] } });
     expect(bundle.ports).toBeUndefined();
     expect(node.ulimit).toEqual([{ name: 'nofile', soft: 65536, hard: 65536 }]);

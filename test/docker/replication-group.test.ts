@@ -1,6 +1,6 @@
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { Construct } from 'constructs';
-import { bundleContainer, containersByName, dockerPlan, dockerStack, forSnapshot, slotContainersByName, synthJson, terraformText, uploadedBundle } from './synth';
+import { bundleContainer, bundleUploadPaths, containersByName, dockerPlan, dockerStack, forSnapshot, slotContainersByName, synthJson, terraformText, uploadedBundle } from './synth';
 import { agentFile, agentScript } from '../../src/core/agent-script';
 import { CacheEngine, MemcachedEngineVersion, RedisEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
 import { ParameterGroup } from '../../src/core/parameters/parameter-group';
@@ -179,24 +179,20 @@ describe('docker.ReplicationGroup', () => {
     expect(sentinel.command).toEqual(['start', 'sentinel']);
     expect(sentinel.entrypoint).toEqual(['/usr/local/bin/cachefleet-launch']);
     const bundle = bundleContainer(json, 'sessions');
-    expect(bundle.upload.map((u: any) => u.file)).toEqual([
-      '/usr/local/bin/cachefleet-launch',
-      '/usr/local/share/cachefleet/bundle/fleet.env',
-      '/usr/local/share/cachefleet/bundle/slots/node-0.env',
-      '/usr/local/share/cachefleet/bundle/slots/node-1.env',
-      '/usr/local/share/cachefleet/bundle/slots/node-2.env',
-      '/usr/local/share/cachefleet/bundle/slots/sentinel-0.env',
-      '/usr/local/share/cachefleet/bundle/slots/sentinel-1.env',
-      '/usr/local/share/cachefleet/bundle/slots/sentinel-2.env',
-      '/usr/local/share/cachefleet/bundle/redis.conf',
-      '/usr/local/share/cachefleet/bundle/redis-node.conf',
-      '/usr/local/share/cachefleet/bundle/users.acl',
-      '/usr/local/share/cachefleet/bundle/live-parameters',
-      '/usr/local/share/cachefleet/bundle/sentinel.conf',
-      '/usr/local/share/cachefleet/bundle/cachefleet-node',
-      '/usr/local/share/cachefleet/bundle/restart-key',
-      '/usr/local/share/cachefleet/bundle/generation',
-    ]);
+    expect(bundle.upload.map((u: any) => u.file)).toEqual(bundleUploadPaths(
+      'fleet.env',
+      'slots/node-0.env',
+      'slots/node-1.env',
+      'slots/node-2.env',
+      'slots/sentinel-0.env',
+      'slots/sentinel-1.env',
+      'slots/sentinel-2.env',
+      'redis.conf',
+      'redis-node.conf',
+      'users.acl',
+      'live-parameters',
+      'sentinel.conf',
+    ));
     // The agent is executable by the engine's user too (the provider's `executable` is 0744): Sentinel runs the hook as it.
     const agent = bundle.upload.find((u: any) => u.file.endsWith('/cachefleet-node'));
     expect(agent).toMatchObject({ permissions: '0755', content: terraformLiteral(agentScript()) });

@@ -108,3 +108,14 @@ export function uploadedBundle(container: any): Record<string, string> {
 export function terraformText(content: string): string {
   return content.replace(/\$\$\{/g, () => '${').replace(/%%\{/g, () => '%{');
 }
+
+/**
+ * The uploads a fleet's bundle container has, in order: the launcher, the bundle's files (paths
+ * relative to the bundle), then the agent and the two files that name the bundle.
+ */
+export function bundleUploadPaths(...files: string[]): string[] {
+  return [
+    '/usr/local/bin/cachefleet-launch',
+    ...[...files, 'cachefleet-node', 'restart-key', 'generation'].map((file) => `/usr/local/share/cachefleet/bundle/${file}`),
+  ];
+}
