@@ -119,6 +119,29 @@ describe('the launcher\'s publish and take, on a directory standing for the flee
     expect(fs.readFileSync(path.join(config, 'redis.conf'), 'utf8')).toBe('port 6379\n');
   });
 
+  test('take waits for a bundle that has the node\'s slot: a node an apply adds may start before the new bundle is published', async () => {
+    // GIVEN the bundle of before the apply, without node-3, as current
+    const fleet = path.join(root, 'fleet');
+    write(fleet, { 'current': 'g1\n', 'bundles/g1/generation': 'g1\n', 'bundles/g1/slots/node-0.env': "CF_SLOT='node-0'\n" });
+    const config = path.join(root, 'etc', 'cachefleet');
+    fs.mkdirSync(path.dirname(config));
+    const take = spawn('sh', [LAUNCHER, 'take'], {
+      env: { PATH: process.env.PATH, CACHEFLEET_FLEET_DIR: fleet, CACHEFLEET_CONFIG_DIR: config, CACHEFLEET_SLOT: 'node-3', CACHEFLEET_PUBLISH_WAIT: '20' },
+      stdio: 'ignore',
+    });
+    const status = new Promise<number | null>((resolve) => take.once('exit', (code) => resolve(code)));
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(take.exitCode).toBeNull();
+
+    // WHEN the new bundle, with node-3, is published
+    write(fleet, { 'bundles/g2/generation': 'g2\n', 'bundles/g2/slots/node-3.env': "CF_SLOT='node-3'\n" });
+    fs.writeFileSync(path.join(fleet, 'current'), 'g2\n');
+
+    // THEN the node takes it
+    expect(await status).toBe(0);
+    expect(fs.readlinkSync(config)).toBe(`${config}.d/g2`);
+  });
+
   test('take waits for a first bundle no longer than CACHEFLEET_PUBLISH_WAIT, then fails naming the bundle container', () => {
     const fleet = path.join(root, 'fleet');
     fs.mkdirSync(fleet);

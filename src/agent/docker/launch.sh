@@ -94,14 +94,19 @@ cmd_publish() {
   done
 }
 
-# The generation the fleet runs, once the bundle container has published one.
+# The generation the fleet runs, once the bundle container has published one that has this node's
+# slot: a node that an apply adds may start before the new bundle container has published.
 current_generation() {
   cg_deadline=$(($(date +%s) + PUBLISH_WAIT))
-  until [ -s "$FLEET_DIR/current" ]; do
-    [ "$(date +%s)" -lt "$cg_deadline" ] || die "no bundle published in $FLEET_DIR after ${PUBLISH_WAIT}s (is the fleet's bundle container running?)"
-    sleep 1
+  while :; do
+    cg_generation=$(cat "$FLEET_DIR/current" 2>/dev/null) || cg_generation=
+    if [ -n "$cg_generation" ] && [ -r "$FLEET_DIR/bundles/$cg_generation/slots/${CACHEFLEET_SLOT:?CACHEFLEET_SLOT is not set}.env" ]; then
+      printf '%s\n' "$cg_generation"
+      return 0
+    fi
+    [ "$(date +%s)" -lt "$cg_deadline" ] || die "no bundle with slot $CACHEFLEET_SLOT published in $FLEET_DIR after ${PUBLISH_WAIT}s (is the fleet's bundle container running?)"
+    sleep 0.2 2>/dev/null || sleep 1
   done
-  cat "$FLEET_DIR/current"
 }
 
 cmd_take() {
