@@ -119,15 +119,14 @@ describeInteg('the Docker example run from its cdk.tf.json', () => {
     startFleet('sessions');
     await Promise.all(sessions().map((c) => healthy(c.name)));
 
-    const replication = infoFields(String(await command('127.0.0.81', 6379, app, 'INFO', 'replication')));
-    expect(replication.role).toBe('master');
-    expect(replication.connected_slaves).toBe('2');
-    for (const replica of dataNodes().slice(1)) {
-      const info = infoFields(String(await command(replica.address, 6379, app, 'INFO', 'replication')));
-      expect(info.role).toBe('slave');
-      expect(info.master_host).toBe('127.0.0.81');
-      expect(info.master_link_status).toBe('up');
-    }
+    // Healthy is not formed: a replica of a new group is healthy before its primary answers (the
+    // nodes start in any order), so the links come up after.
+    await waitFor('the primary to have two replicas, each with its link up', async () => {
+      const replication = infoFields(String(await command('127.0.0.81', 6379, app, 'INFO', 'replication')));
+      const replicas = await Promise.all(dataNodes().slice(1).map(async (replica) => infoFields(String(await command(replica.address, 6379, app, 'INFO', 'replication')))));
+      return replication.role === 'master' && replication.connected_slaves === '2' &&
+        replicas.every((info) => info.role === 'slave' && info.master_host === '127.0.0.81' && info.master_link_status === 'up');
+    }, { timeoutMs: 30_000, intervalMs: 250 });
     await waitFor('every sentinel to see its two peers and the two replicas', async () => {
       for (const s of sentinels()) {
         const master = pairs(await command(s.address, 26379, { password: TOKEN }, 'SENTINEL', 'MASTER', 'sessions'));

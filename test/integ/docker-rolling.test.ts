@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import { Testing } from 'cdktf';
 import { describeInteg, needsBinaries } from './support/binaries';
 import { command, infoFields } from './support/clients';
@@ -19,6 +20,8 @@ import { dockerStack } from '../docker/synth';
  * - A parameter only a restart applies restarts every node once, one at a time, replicas before the
  *   primary, which hands over first: no node stops while it is the primary, and no write that a
  *   replica acknowledged is lost.
+ * - A lower replica count removes a replica's container (its volume stays) and the sentinels forget
+ *   it; the higher count again brings it back on its address and volume.
  * Addresses 127.0.0.241-246, the six node containers in the JSON's order (test/integ/README.md);
  * the bundle container has no network.
  */
@@ -30,12 +33,12 @@ const app = { username: 'app', password: TOKEN };
 const admin = { username: INTERNAL_USERS.admin, password: ADMIN_TOKEN };
 const inputs = { variables: { orders_auth_token: TOKEN, orders_admin_token: ADMIN_TOKEN } };
 
-function synthesize(parameters: Record<string, string>): string {
+function synthesize(parameters: Record<string, string>, replicasPerShard = 2): string {
   const stack = dockerStack();
   const engine = CacheEngine.redis({ version: RedisEngineVersion.VER_7_0 });
   new ReplicationGroup(stack, 'Orders', {
     engine,
-    replicasPerShard: 2,
+    replicasPerShard,
     publishPorts: false,
     parameterGroup: new ParameterGroup(stack, 'Params', { engine, parameters }),
   });
@@ -65,13 +68,22 @@ class Watcher {
     await this.done;
   }
 
-  /** The largest number of nodes that did not answer in the same round. */
+  /**
+   * Whether a node was down at a round: it did not answer, and it was not a single missed answer
+   * between two of the same run (a look that timed out on a busy machine, not a stop).
+   */
+  public downAt(name: string, round: number): boolean {
+    const looks = this.looks.get(name)!;
+    if (looks[round].runId !== undefined) return false;
+    const [before, after] = [looks[round - 1]?.runId, looks[round + 1]?.runId];
+    return before === undefined || before !== after;
+  }
+
+  /** The largest number of nodes down in the same round. */
   public mostDownAtOnce(): number {
     const rounds = this.looks.get(this.nodes[0].name)!.length;
     let most = 0;
-    for (let i = 0; i < rounds; i++) {
-      most = Math.max(most, this.nodes.filter((node) => this.looks.get(node.name)![i].runId === undefined).length);
-    }
+    for (let i = 0; i < rounds; i++) most = Math.max(most, this.nodes.filter((node) => this.downAt(node.name, i)).length);
     return most;
   }
 
@@ -89,11 +101,18 @@ class Watcher {
     return looks.find((look) => look.runId !== undefined && look.runId !== first)?.at;
   }
 
-  /** The role a node had at its last answer before it first stopped answering. */
-  public roleBeforeFirstStop(name: string): string | undefined {
+  /**
+   * Whether a node was no longer the primary when it stopped: at its last answer with its first run
+   * id it was a replica, or another node already answered as the primary (the looks are 100 ms
+   * apart: the last moments before a stop can fall between two). A primary that stops without a
+   * handover is failed over only after the sentinels' silence timeout, once it no longer answers.
+   */
+  public handedOverBeforeStop(name: string): boolean {
     const looks = this.looks.get(name)!;
-    const down = looks.findIndex((look, i) => i > 0 && look.runId === undefined);
-    return down > 0 ? looks[down - 1].role : undefined;
+    const first = looks.find((look) => look.runId !== undefined)?.runId;
+    const last = looks.map((look) => look.runId).lastIndexOf(first);
+    if (looks[last].role === 'slave') return true;
+    return [...this.looks.entries()].some(([other, seen]) => other !== name && seen.slice(1, last + 1).some((look) => look.role === 'master'));
   }
 
   private async loop(): Promise<void> {
@@ -153,6 +172,7 @@ describeInteg('Docker flavor: parameter changes roll through the group', () => {
   const initial = synthesize({ 'maxmemory-policy': 'volatile-lru', 'io-threads': '1' });
   const live = synthesize({ 'maxmemory-policy': 'allkeys-lru', 'io-threads': '1' });
   const restart = synthesize({ 'maxmemory-policy': 'allkeys-lru', 'io-threads': '2' });
+  const fewer = synthesize({ 'maxmemory-policy': 'allkeys-lru', 'io-threads': '2' }, 1);
   let fleet: TerraformContainers;
   const dataNodes = () => fleet.labelled('cachefleet.service', 'redis');
   const nodes = () => [...dataNodes(), ...fleet.labelled('cachefleet.service', 'sentinel')];
@@ -208,7 +228,9 @@ describeInteg('Docker flavor: parameter changes roll through the group', () => {
     for (const node of dataNodes().filter((n) => n !== primaryNode)) {
       expect(watcher.restartedAt(node.name)!).toBeLessThan(watcher.restartedAt(primaryNode.name)!);
     }
-    for (const node of dataNodes()) expect({ node: node.name, role: watcher.roleBeforeFirstStop(node.name) }).toEqual({ node: node.name, role: 'slave' });
+    for (const node of dataNodes()) {
+      expect({ node: node.name, handedOver: watcher.handedOverBeforeStop(node.name) }).toEqual({ node: node.name, handedOver: true });
+    }
     // Every write a replica acknowledged is on every data node.
     expect(writer.acknowledged.length).toBeGreaterThan(50);
     const last = writer.acknowledged[writer.acknowledged.length - 1];
@@ -222,5 +244,40 @@ describeInteg('Docker flavor: parameter changes roll through the group', () => {
       }
       expect({ node: node.name, missing }).toEqual({ node: node.name, missing: [] });
     }
+  });
+
+  test('a lower replica count removes a replica: the sentinels forget it; a higher one brings it back on its volume', async () => {
+    // 2 -> 1: node-2's container goes (a primary hands over first), its volume stays (retained).
+    const writer = new Writer(fleet, 'scale-in');
+    let replaced: string[];
+    try {
+      replaced = await fleet.apply(fewer, inputs);
+      await allHealthy(fleet);
+      // Every sentinel counts one replica again: none keeps listing the removed one as down.
+      await sentinelsSettled(fleet, 'orders', TOKEN, 1);
+    } finally {
+      await writer.stop();
+    }
+    expect(replaced).toEqual(['orders-bundle']);
+    expect(dataNodes().map((node) => node.name)).toEqual(['orders-node-0', 'orders-node-1']);
+    expect(fs.readdirSync(fleet.volume('orders-node-2'))).not.toEqual([]);
+    const primary = await primaryBySentinels(fleet, 'orders', TOKEN);
+    const last = writer.acknowledged[writer.acknowledged.length - 1];
+    expect(writer.acknowledged.length).toBeGreaterThan(10);
+    for (const node of dataNodes()) {
+      await waitFor(`${node.name} to have ${last}`, async () => Number(await command(node.address, 6379, app, 'EXISTS', last)) === 1, { timeoutMs: 30_000, intervalMs: 250 });
+      expect(Number(await command(node.address, 6379, app, 'EXISTS', ...writer.acknowledged))).toBe(writer.acknowledged.length);
+    }
+
+    // 1 -> 2: node-2 comes back on its address and its volume, as a replica of the current primary.
+    expect((await fleet.apply(restart, inputs)).sort()).toEqual(['orders-bundle', 'orders-node-2']);
+    await allHealthy(fleet);
+    await sentinelsSettled(fleet, 'orders', TOKEN, 2);
+    const back = fleet.container('orders-node-2');
+    const info = infoFields(String(await command(back.address, 6379, app, 'INFO', 'replication')));
+    expect({ role: info.role, primary: info.master_host }).toEqual({ role: 'slave', primary });
+    await waitFor('node-2 to hold every acknowledged write', async () =>
+      Number(await command(back.address, 6379, app, 'EXISTS', ...writer.acknowledged)) === writer.acknowledged.length, { timeoutMs: 30_000, intervalMs: 250 });
+    expect(await primaryBySentinels(fleet, 'orders', TOKEN)).toBe(primary);
   });
 });
