@@ -1,6 +1,6 @@
 // Prints the fleets the Docker example synthesized: reads every cdktf.out/stacks/*/cdk.tf.json
 // (run `npx cdktf synth` here first) and lists each container's fleet, slot, service, image,
-// address in its network, port, published host port and limits.
+// address in its network, port, published host port, limits and volumes.
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -23,6 +23,7 @@ for (const stack of fs.readdirSync(outDir).sort()) {
   const images = tf.resource?.docker_image ?? {};
   const networks = tf.resource?.docker_network ?? {};
   const containers = tf.resource?.docker_container ?? {};
+  const volumes = tf.resource?.docker_volume ?? {};
 
   console.log(`\nstack ${stack} (${file})`);
   console.table(
@@ -38,11 +39,11 @@ for (const stack of fs.readdirSync(outDir).sort()) {
         'service': label('cachefleet.service'),
         'image': imageName(container.image, images),
         'address': network?.ipv4_address ?? `(network ${container.network_mode})`,
-        'port': port?.internal,
+        'port': port?.internal ?? '-',
         'host': port ? `${port.ip}:${port.external ?? '(picked by Docker)'}` : '(not published)',
         'memory MiB': container.memory,
         'restart': container.restart,
-        'volumes': (container.volumes ?? []).map((v: any) => v.volume_name ?? v.host_path).join(', ') || 'none',
+        'volumes': (container.volumes ?? []).map((v: any) => (v.volume_name ? volumeName(v.volume_name, volumes) : `host ${v.host_path}`)).join(', ') || 'none',
       };
     }),
   );
@@ -50,6 +51,13 @@ for (const stack of fs.readdirSync(outDir).sort()) {
   console.log(`variables: ${variables.join(', ') || 'none'}`);
   const outputs = Object.entries(tf.output ?? {}).map(([name, o]) => `${name}${o.sensitive ? ' (sensitive)' : ''}`);
   console.log(`outputs: ${outputs.join(', ')}`);
+}
+
+/** `${docker_volume.<id>.name}` -> the volume's name. */
+function volumeName(reference: string, volumes: Record<string, Record<string, unknown>>): string {
+  const match = /^\$\{docker_volume\.([^.]+)\.name\}$/.exec(reference);
+  const volume = match ? volumes[match[1]] : undefined;
+  return volume ? String(volume.name) : reference;
 }
 
 /** `${docker_image.<id>.image_id}` -> the image's name (the pinned tag). */
