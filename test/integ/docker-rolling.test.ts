@@ -244,6 +244,9 @@ describeInteg('Docker flavor: parameter changes roll through the group', () => {
       }
       expect({ node: node.name, missing }).toEqual({ node: node.name, missing: [] });
     }
+    const restarts = nodes().map((node) => watcher.restartedAt(node.name)!);
+    console.log(`docker rolling restart: ${nodes().length} nodes restarted one at a time within ${((Math.max(...restarts) - Math.min(...restarts)) / 1000).toFixed(1)} s ` +
+      `(first to last back), at most ${watcher.mostDownAtOnce()} down at once; ${writer.acknowledged.length} writes acknowledged during it, none lost`);
   });
 
   test('a lower replica count removes a replica: the sentinels forget it; a higher one brings it back on its volume', async () => {
