@@ -263,8 +263,16 @@ describeInteg('the Docker example run from its cdk.tf.json', () => {
   });
 
   test('the engines run as the images\' users with no capability; the agent keeps only the six it needs, and none can gain more', () => {
-    const status = (pid: number): Record<string, string> => Object.fromEntries(fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')
-      .map((line) => line.split(':\t')).filter((pair) => pair.length === 2).map(([key, value]) => [key, value.trim()]));
+    /** A process's status fields, or undefined when it ended meanwhile (the agents start short-lived helpers). */
+    const status = (pid: number): Record<string, string> | undefined => {
+      let text: string;
+      try {
+        text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+      } catch {
+        return undefined;
+      }
+      return Object.fromEntries(text.split('\n').map((line) => line.split(':\t')).filter((pair) => pair.length === 2).map(([key, value]) => [key, value.trim()]));
+    };
     /** The processes of a container: its process group. */
     const processesOf = (name: string) => {
       const group = fleet.process(name).pid;
@@ -275,7 +283,7 @@ describeInteg('the Docker example run from its cdk.tf.json', () => {
         } catch {
           return false; // gone meanwhile
         }
-      }).map(status);
+      }).map(status).filter((p): p is Record<string, string> => p !== undefined);
     };
     // CHOWN, DAC_OVERRIDE, FOWNER, KILL, SETGID, SETUID: bits 0, 1, 3, 5, 6, 7.
     const agentCapabilities = (2 ** 0 + 2 ** 1 + 2 ** 3 + 2 ** 5 + 2 ** 6 + 2 ** 7).toString(16).padStart(16, '0');
