@@ -120,8 +120,15 @@ describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synth
     const history = await imageParameterHistory(fleet, fleet.slots[0]);
     expect(history).toEqual([tag, expect.stringMatching(new RegExp(`^${tag.replace(/:[^:]+$/, '').replace(/\./g, '\\.')}@sha256:[0-9a-f]{64}$`))]);
     expect(fleet.slots.map(wrapperImage)).toEqual(fleet.slots.map(() => history[1]));
-    // The records of the deploy are untouched by the boot: the primary on node-0, the readers on the replicas.
+    // The primary record stays on node-0 through the boot.
     expect(await fleet.recordValues(fleet.slot('node-0').tags['cachefleet:primary-record'])).toEqual([addresses[0]]);
+    // The readers end on the replicas once both are in sync. A reconcile that a Sentinel event starts
+    // while a replica still syncs (a busy machine) points them at the primary meanwhile, a valid path;
+    // the next reconcile (its timer's run: the stand-in runs no timers) puts them on the replicas.
+    await waitFor('both replicas online at the primary', async () =>
+      (await cli('valkey-cli', addresses[0], 6379, ['INFO', 'replication'], APP)).stdout.match(/state=online/g)?.length === 2, { timeoutMs: 60_000, intervalMs: 250 });
+    const reconcile = await fleet.runUnit(fleet.slot('node-0'), 'cachefleet-reconcile.service');
+    expect({ code: reconcile.code, stderr: reconcile.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
     expect(await fleet.recordValues(fleet.slot('node-0').tags['cachefleet:reader-record'])).toEqual([addresses[1], addresses[2]]);
   });
 
