@@ -200,11 +200,7 @@ export function possibleSlotNames(kind: FleetPlan['kind']): string[] {
  * nodes (40), a single node 1.
  */
 export function reservedHostCount(kind: FleetPlan['kind']): number {
-  switch (kind) {
-    case 'replication': return SLOT_HOSTS.sentinelBase + SENTINEL_DEFAULTS.count;
-    case 'memcached': return LIMITS.maxMemcachedNodes;
-    case 'standalone': return 1;
-  }
+  return possibleSlotNames(kind).length;
 }
 
 /** A Memcached set, a single Redis/Valkey node, or a replication group, from the validated props. */

@@ -12,6 +12,7 @@ import { writeBundleDirectory } from './bundle';
 import { addressInCidr } from '../../core/addresses';
 import { ValidationError } from '../../core/errors';
 import { CacheFleetOptions } from '../../core/fleet-options';
+import { isPinnedByDigest } from '../../core/image-reference';
 import { dataSlots, initialPrimary, restartFingerprint, sentinelPort, sentinelSlots } from '../../core/render';
 import { FleetPlan, fleetKind, fleetName, planFleet, reservedHostCount } from '../../core/topology';
 import { refuseAuthTokenForMemcached, TokenCheck, ValidatedFleet } from '../../core/validation';
@@ -438,11 +439,6 @@ export function cloudConfig(script: string): string {
     '  - [/usr/local/sbin/cachefleet-fetch]',
     '',
   ].join('\n');
-}
-
-/** Whether an image reference names its build (`...@sha256:<digest>`), not only a tag that may move. */
-function isPinnedByDigest(image: string): boolean {
-  return /@sha256:[0-9a-f]{64}$/.test(image);
 }
 
 function hashOf(text: string): string {

@@ -9,6 +9,7 @@ import { pinLogicalId, terraformLiteral, terraformName } from './terraform';
 import { addressInCidr } from '../../core/addresses';
 import { agentFile, agentScript } from '../../core/agent-script';
 import { ValidationError } from '../../core/errors';
+import { isPinnedByDigest } from '../../core/image-reference';
 import { bundleDigest, renderBundle, restartFingerprint } from '../../core/render';
 import { FleetPlan, fleetName, NodeService, NodeSlot, planFleet, possibleSlotNames, reservedHostCount } from '../../core/topology';
 import { AUTH_TOKEN_RULE, refuseAuthTokenForMemcached, ValidatedFleet } from '../../core/validation';
@@ -472,7 +473,7 @@ function dataVolume(node: Construct, fleet: string, slotName: string, retain: bo
  * the next apply, all at once. A digest names one build: nothing changes until the version does.
  */
 function warnImageByTag(scope: Construct, containerImage: string): void {
-  if (/@sha256:[0-9a-f]{64}$/.test(containerImage)) return;
+  if (isPinnedByDigest(containerImage)) return;
   Annotations.of(scope).addWarning(
     `cachefleet: the image ${containerImage} is named by tag only: once the Docker host pulls another build of that tag, the next apply replaces every container of the fleet at once. ` +
     'Pin it by digest: the engine version\'s of(fullVersion, majorVersion, \'<repository>:<tag>@sha256:<digest>\').',
