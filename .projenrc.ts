@@ -58,7 +58,9 @@ const main = project.addTask('main', {
 });
 main.exec('cdk synth --quiet', { cwd: 'examples/aws' });
 main.exec('ts-node --project ../tsconfig.json summary.ts', { cwd: 'examples/aws' });
-main.exec('cdktf synth', { cwd: 'examples/docker' });
+// The app itself, as cdktf.json runs it for `cdktf synth`: the CLI draws a spinner that fills a
+// non-TTY log with frames, and the app writes the same cdktf.out without it.
+main.exec('ts-node --project ../tsconfig.json main.ts', { cwd: 'examples/docker' });
 main.exec('ts-node --project ../tsconfig.json summary.ts', { cwd: 'examples/docker' });
 
 // Reliability and performance: fault runs and benchmarks on real servers (not part of `build`);
@@ -72,5 +74,28 @@ project.addTask('results', { description: "Renders the README's reliability and 
 // the compiled library, which reads them at synth (src/core/agent-script.ts,
 // src/aws/private/boot-scripts.ts).
 project.npmignore?.include('/src/agent/cachefleet-node', '/src/agent/aws/*.sh', '/src/agent/lib/*.sh', '/src/agent/docker/*.sh');
+
+// Each app installs only its flavor's peers: `constructs` is the one required peer; an AWS CDK app
+// adds aws-cdk-lib, a CDK for Terraform app cdktf and the Docker provider. Each flavor has its own
+// entry point, whose declarations name only its own peers, and the root entry loads a flavor on first
+// access (projenrc/lazy-flavors.ts). The devDependencies keep all of them for this repository's tests.
+project.package.addField('peerDependenciesMeta', {
+  'aws-cdk-lib': { optional: true },
+  'cdktf': { optional: true },
+  '@cdktf/provider-docker': { optional: true },
+});
+const entries: Record<string, string> = { aws: 'lib/aws-entry', docker: 'lib/docker-entry', core: 'lib/core-entry' };
+project.package.addField('exports', {
+  '.': { types: './lib/index.d.ts', default: './lib/index.js' },
+  ...Object.fromEntries(Object.entries(entries).map(([name, file]) => [`./${name}`, { types: `./${file}.d.ts`, default: `./${file}.js` }])),
+  // jsii tools and other jsii libraries read these two by package path.
+  './.jsii': './.jsii',
+  './package.json': './package.json',
+});
+// TypeScript's `node10` resolution ignores `exports`; this maps the same subpaths for it.
+project.package.addField('typesVersions', {
+  '*': Object.fromEntries(Object.entries(entries).map(([name, file]) => [name, [`${file}.d.ts`]])),
+});
+project.postCompileTask.prependExec('ts-node --project projenrc/tsconfig.json projenrc/lazy-flavors.ts aws docker');
 
 project.synth();

@@ -25,10 +25,11 @@ function examples(markdown: string): string[] {
 /** An example as a module: its imports on top, the rest in a constructor body. */
 function asModule(example: string): string {
   const lines = example.split('\n');
-  // `cachefleet` is this source tree.
+  // `cachefleet` is this source tree; `cachefleet/aws`, `/docker` and `/core` are its entry files.
   const imports = lines
     .filter((line) => /^import\s/.test(line))
-    .map((line) => line.replace(/from 'cachefleet'/, `from '${path.join(root, 'src', 'index')}'`));
+    .map((line) => line.replace(/from 'cachefleet(?:\/(aws|docker|core))?'/, (_match, entry?: string) =>
+      `from '${path.join(root, 'src', entry ? `${entry}-entry` : 'index')}'`));
   const body = lines.filter((line) => !/^import\s/.test(line));
   return `${PRELUDE}\n${imports.join('\n')}\nexport class Example extends Construct {\n  constructor(scope: Construct, id: string) {\n    super(scope, id);\n${body.join('\n')}\n  }\n}\n`;
 }
