@@ -37,6 +37,16 @@ export function formatReport(results: BenchResults): string {
     lines.push(`Calls in the hour: ${Object.entries(agent.awsCallsByOperation).map(([op, n]) => `${op} ${n}`).join(', ')}`);
     lines.push('');
   }
+  const health = results.healthCheckCost;
+  if (health) {
+    lines.push(`Docker health check, every ${health.intervalSeconds} s (${health.callsPerHour} calls an hour), CPU per call and per hour per node; wait-ready, the former check, beside it`);
+    lines.push(table(
+      ['node', 'calls', 'ms / call', 'CPU s / hour', 'wait-ready ms / call', 'wait-ready CPU s / hour'],
+      health.services.map((s) => [s.id, String(s.calls), s.cpuMillisecondsPerCall.toFixed(2), s.cpuSecondsPerHourPerNode.toFixed(2),
+        s.formerCpuMillisecondsPerCall.toFixed(2), s.formerCpuSecondsPerHourPerNode.toFixed(2)]),
+    ));
+    lines.push('');
+  }
   lines.push('Targets');
   lines.push(table(
     ['target', 'value', 'limit', 'result'],

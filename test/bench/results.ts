@@ -17,6 +17,8 @@ export interface BenchResults {
   readonly synth: SynthResults;
   /** The node agent's own steady-state cost (aws platform) and its AWS calls (absent from runs made before it was measured). */
   readonly agentCost?: AgentCostResults;
+  /** The Docker flavor's container health check (absent from runs made before it was measured). */
+  readonly healthCheckCost?: HealthCheckCostResults;
   /** Every target, in the order of the printed table. */
   readonly targets: TargetResult[];
   /** Whether every target holds and both synth variants gave the same resources (synth.sameResources). */
@@ -162,4 +164,27 @@ export interface TargetResult {
   readonly comparison: '>=' | '<=';
   readonly limit: number;
   readonly pass: boolean;
+}
+
+/** The Docker flavor's container health check: CPU per call and per hour per node (test/bench/health-check-cost.ts). */
+export interface HealthCheckCostResults {
+  /** How it was measured. */
+  readonly method: string;
+  /** Seconds between two checks of a container. */
+  readonly intervalSeconds: number;
+  readonly callsPerHour: number;
+  readonly services: HealthCheckServiceCost[];
+  /** The highest of the services' CPU-seconds per hour per node (the target: at most 36, 1 % of a core). */
+  readonly maxCpuSecondsPerHourPerNode: number;
+}
+
+/** The health check of one kind of node, and the former check (wait-ready) for comparison. */
+export interface HealthCheckServiceCost {
+  /** primary, replica, sentinel or memcached. */
+  readonly id: string;
+  readonly calls: number;
+  readonly cpuMillisecondsPerCall: number;
+  readonly cpuSecondsPerHourPerNode: number;
+  readonly formerCpuMillisecondsPerCall: number;
+  readonly formerCpuSecondsPerHourPerNode: number;
 }

@@ -1,7 +1,8 @@
 /**
  * The benchmarks (`npm run bench`): server throughput with the generated configuration against
  * stock Redis and with AOF against none, synth time against hand-written resources and across
- * sizes, and the node agent's own steady-state cost (CPU, AWS calls; agent-cost.ts). The
+ * sizes, the node agent's own steady-state cost (CPU, AWS calls; agent-cost.ts) and the Docker
+ * flavor's container health check (CPU per call and per hour; health-check-cost.ts). The
  * throughput and synth targets are ratios measured within this run on this machine; the agent's
  * are absolute budgets. Prints a table and writes results/bench.json (see results.ts); exits 1
  * when a target fails, after writing it.
@@ -10,6 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { measureAgentCost } from './agent-cost';
 import { LAYOUT_DESCRIPTION } from './fleet-layout';
+import { measureHealthCheckCost } from './health-check-cost';
 import { describeMachine } from './machine';
 import { formatReport } from './report';
 import { BenchResults, TargetResult, ThroughputResults } from './results';
@@ -57,6 +59,7 @@ async function main(): Promise<number> {
   const synthMedian = (id: string) => synthRun.measurements.find((m) => m.id === id)!.medianMs;
 
   const agentCost = await measureAgentCost(log);
+  const healthCheckCost = await measureHealthCheckCost(log);
 
   const ratio = (id: string) => throughput.ratios.find((r) => r.id === id)!.ratio;
   const targets: TargetResult[] = [
@@ -66,6 +69,8 @@ async function main(): Promise<number> {
     target('synth-overhead-100', 'synth time of 100 nodes, cachefleet / hand-written', synthMedian('cachefleet-100') / synthMedian('hand-written-100'), '<=', 1.5),
     target('synth-linearity', 'synth time of cachefleet, 100 nodes / 10 nodes', synthMedian('cachefleet-100') / synthMedian('cachefleet-10'), '<=', 12),
     target('agent-cpu', 'node agent CPU-seconds per hour per node (aws platform, timers included)', agentCost.cpuSecondsPerHourPerNode, '<=', 36),
+    target('docker-health-check-cpu', 'Docker health check CPU-seconds per hour per node (the highest of primary, replica, sentinel, memcached)',
+      healthCheckCost.maxCpuSecondsPerHourPerNode, '<=', 36),
     target('agent-route53', 'Route 53 calls per minute per fleet at steady state (node agents)', agentCost.route53CallsPerMinutePerFleet, '<=', 1.2),
     target(
       'agent-route53-quota',
@@ -91,6 +96,7 @@ async function main(): Promise<number> {
       sameResources: synthRun.sameResources,
     },
     agentCost,
+    healthCheckCost,
     targets,
     // The synth ratios compare like with like only when both variants gave the same resources.
     passed: synthRun.sameResources && targets.every((t) => t.pass),

@@ -32,12 +32,14 @@ export AWS_DEFAULT_REGION
 CACHEFLEET_SLOT=$(imds_get "$token" tags/instance/cachefleet:slot)
 CACHEFLEET_CFN_RESOURCE=$(imds_get "$token" tags/instance/cachefleet:cfn-resource)
 export CACHEFLEET_SLOT CACHEFLEET_CFN_RESOURCE
-prog="cachefleet-boot[$CACHEFLEET_SLOT]"
+prog_slot=$CACHEFLEET_SLOT
 
 # shellcheck source=/dev/null
 . "$CACHEFLEET_CONFIG_DIR/fleet.env"
 # shellcheck source=/dev/null
 . "$CACHEFLEET_CONFIG_DIR/slots/$CACHEFLEET_SLOT.env"
+require_env "$CACHEFLEET_CONFIG_DIR/fleet.env" CF_ENGINE CF_PACKAGE
+require_env "$CACHEFLEET_CONFIG_DIR/slots/$CACHEFLEET_SLOT.env" CF_SERVICES
 if [ "$CF_ENGINE" != memcached ]; then
   CACHEFLEET_VOLUME_ID=$(imds_get "$token" tags/instance/cachefleet:volume-id)
   export CACHEFLEET_VOLUME_ID
@@ -45,7 +47,7 @@ fi
 
 # An engine without an Amazon Linux package runs from its pinned image, through wrappers named like
 # the package's binaries (install-engine writes them here).
-if [ -z "${CF_PACKAGE:-}" ]; then
+if [ -z "$CF_PACKAGE" ]; then
   export CACHEFLEET_BIN_DIR=${CACHEFLEET_BIN_DIR:-$root/opt/cachefleet-bin}
 fi
 "$agent" install-engine

@@ -18,8 +18,11 @@
 # CACHEFLEET_RUN_DIR, CACHEFLEET_SYSTEMD_DIR, CACHEFLEET_VOLUME_ID (data nodes),
 # CACHEFLEET_DEV_DIR (default /dev); the agent's environment file is <bundle>/agent.env.
 set -euo pipefail
+prog=cachefleet-units
 here=$(cd "$(dirname "$0")" && pwd)
 bundle=$(dirname "$here")
+# shellcheck source=SCRIPTDIR/../lib/common.sh
+. "$bundle/lib/common.sh"
 agent="$bundle/cachefleet-node"
 env_file="$bundle/agent.env"
 config=${CACHEFLEET_CONFIG_DIR:?CACHEFLEET_CONFIG_DIR is not set}
@@ -32,7 +35,8 @@ dev=${CACHEFLEET_DEV_DIR:-/dev}
 . "$config/fleet.env"
 # shellcheck source=/dev/null
 . "$config/slots/$slot.env"
-: "${CF_ENGINE:?fleet.env sets no CF_ENGINE}" "${CF_FLEET_NAME:?fleet.env sets no CF_FLEET_NAME}" "${CF_SERVICES:?slots/$slot.env sets no CF_SERVICES}"
+require_env "$config/fleet.env" CF_ENGINE CF_FLEET_NAME CF_SENTINELS CF_OPEN_FILES
+require_env "$config/slots/$slot.env" CF_SERVICES
 mkdir -p "$dir"
 
 enabled=
@@ -151,13 +155,13 @@ Wants=$engine_deps${mount_lines:+
 $mount_lines}" \
     "ExecStartPre=$agent pre-start $name
 TimeoutStartSec=180
-LimitNOFILE=1048576"
+LimitNOFILE=$CF_OPEN_FILES"
   enable "cachefleet-$name.service"
 done
 
 service cachefleet-metrics "cachefleet metrics" "$agent metrics" oneshot no
 timer cachefleet-metrics 60
-if [ -n "${CF_SENTINELS:-}" ]; then
+if [ -n "$CF_SENTINELS" ]; then
   # The records follow Sentinel's events at once (the path unit below, on the sentinels' nodes, and
   # the failover hook); the timer is the safety net for an event missed and for a replica that
   # finished its sync, which Sentinel does not report. Once a minute also keeps the agent's cost

@@ -1,11 +1,23 @@
 import { FleetPlan, NodeSlot } from '../topology';
-import { dataSlots, sentinelPort } from './plan-facts';
+import { AUTH_TOKEN_RULE } from '../validation';
+import { dataSlots, memcachedConnectionLimit, NODE_OPEN_FILES, RDB_FILE_NAME, sentinelPort, tcpBacklog } from './plan-facts';
 
 /**
  * `fleet.env` and `slots/<slot>.env`: POSIX-shell files the agent sources, one `NAME='value'` per
  * line. Every variable is always written, empty where it does not apply, so the agent can run
- * with `set -u`.
+ * with `set -u`: the agent defaults none of them and refuses a bundle that lacks one.
  */
+
+/**
+ * The characters an AUTH token may hold: the bracket expression of AUTH_TOKEN_RULE's pattern
+ * (`^[…]+$`). The agent matches each token against it as a shell pattern's set (`*[!…]*`), which
+ * starts no process; the same ranges mean the same bytes there as in the regular expression.
+ */
+export function tokenCharacters(): string {
+  const match = /^\^\[([^\]]+)\]\+\$$/.exec(AUTH_TOKEN_RULE.pattern);
+  if (!match) throw new Error(`AUTH_TOKEN_RULE.pattern must be one bracket expression, ^[...]+$, for the node agent: got ${AUTH_TOKEN_RULE.pattern}`);
+  return match[1];
+}
 
 /** A value in single quotes: the shell gives nothing in them a meaning; a `'` is written `'\''`. */
 export function shellQuote(value: string): string {
@@ -28,6 +40,8 @@ export function renderFleetEnv(plan: FleetPlan): string {
     ['CF_ENGINE', engine.engineType],
     ['CF_ENGINE_VERSION', engine.engineVersion],
     ['CF_BINARY_PREFIX', installation.amazonLinuxBinaryPrefix ?? engine.engineType],
+    // The official images name their programs after the engine (valkey-server), whatever the package.
+    ['CF_IMAGE_BINARY_PREFIX', engine.engineType],
     ['CF_PACKAGE', installation.amazonLinuxPackage ?? ''],
     // The pinned image (EC2 runs it with AL2023's docker package when CF_PACKAGE is empty).
     ['CF_CONTAINER_IMAGE', installation.containerImage],
@@ -46,6 +60,19 @@ export function renderFleetEnv(plan: FleetPlan): string {
     ['CF_REPLICATION_USER', redisLike ? plan.users.replication : ''],
     ['CF_ADMIN_USER', redisLike ? plan.users.admin : ''],
     ['CF_RESERVED_MEMORY_PERCENT', plan.reservedMemoryPercent],
+    // The node raises the kernel's somaxconn to at least the engine's listen backlog.
+    ['CF_TCP_BACKLOG', tcpBacklog(plan)],
+    // What `backup` copies from the data directory.
+    ['CF_RDB_FILE', redisLike ? RDB_FILE_NAME : ''],
+    // memcached's --conn-limit, which the node lowers to its hard open-file limit when that is lower.
+    ['CF_CONN_LIMIT', redisLike ? '' : memcachedConnectionLimit(plan)],
+    // The engines' open-file limit (the EC2 units' LimitNOFILE; the Docker flavor's ulimit).
+    ['CF_OPEN_FILES', NODE_OPEN_FILES],
+    // AUTH_TOKEN_RULE, which the agent applies to every password it reads.
+    ['CF_TOKEN_MIN_LENGTH', AUTH_TOKEN_RULE.minLength],
+    ['CF_TOKEN_MAX_LENGTH', AUTH_TOKEN_RULE.maxLength],
+    ['CF_TOKEN_CHARACTERS', tokenCharacters()],
+    ['CF_TOKEN_RULE', AUTH_TOKEN_RULE.allowed],
   ]);
 }
 

@@ -3,7 +3,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { PLANS, redisPlan, REDIS_6 } from './fixtures';
-import { renderFleetEnv, renderSlotEnv, shellQuote } from '../../../src/core/render/env-files';
+import { renderFleetEnv, renderSlotEnv, shellQuote, tokenCharacters } from '../../../src/core/render/env-files';
+import { NODE_OPEN_FILES } from '../../../src/core/render/plan-facts';
+import { AUTH_TOKEN_RULE } from '../../../src/core/validation';
 
 /** Sources a file with the real shell and prints the named variables, one per line. */
 function source(text: string, names: string[]): Record<string, string> {
@@ -21,9 +23,11 @@ function source(text: string, names: string[]): Record<string, string> {
 }
 
 const FLEET_VARIABLES = [
-  'CF_FLEET_NAME', 'CF_KIND', 'CF_ENGINE', 'CF_ENGINE_VERSION', 'CF_BINARY_PREFIX', 'CF_PACKAGE', 'CF_CONTAINER_IMAGE',
+  'CF_FLEET_NAME', 'CF_KIND', 'CF_ENGINE', 'CF_ENGINE_VERSION', 'CF_BINARY_PREFIX', 'CF_IMAGE_BINARY_PREFIX', 'CF_PACKAGE', 'CF_CONTAINER_IMAGE',
   'CF_ENGINE_USER', 'CF_CONTAINER_USER', 'CF_PORT', 'CF_SENTINEL_PORT', 'CF_MASTER_NAME', 'CF_QUORUM', 'CF_SENTINELS', 'CF_DATA_NODES',
   'CF_APP_USER', 'CF_SENTINEL_USER', 'CF_REPLICATION_USER', 'CF_ADMIN_USER', 'CF_RESERVED_MEMORY_PERCENT',
+  'CF_TCP_BACKLOG', 'CF_RDB_FILE', 'CF_CONN_LIMIT', 'CF_OPEN_FILES',
+  'CF_TOKEN_MIN_LENGTH', 'CF_TOKEN_MAX_LENGTH', 'CF_TOKEN_CHARACTERS', 'CF_TOKEN_RULE',
 ];
 
 describe('shellQuote', () => {
@@ -53,6 +57,7 @@ describe('renderFleetEnv', () => {
       CF_ENGINE: 'redis',
       CF_ENGINE_VERSION: '7.0.15',
       CF_BINARY_PREFIX: 'redis',
+      CF_IMAGE_BINARY_PREFIX: 'redis',
       CF_PACKAGE: '',
       CF_CONTAINER_IMAGE: 'public.ecr.aws/docker/library/redis:7.0.15',
       CF_ENGINE_USER: 'redis',
@@ -68,7 +73,25 @@ describe('renderFleetEnv', () => {
       CF_REPLICATION_USER: 'cachefleet-replication',
       CF_ADMIN_USER: 'cachefleet-admin',
       CF_RESERVED_MEMORY_PERCENT: '25',
+      CF_TCP_BACKLOG: '511',
+      CF_RDB_FILE: 'dump.rdb',
+      CF_CONN_LIMIT: '',
+      CF_OPEN_FILES: String(NODE_OPEN_FILES),
+      CF_TOKEN_MIN_LENGTH: '16',
+      CF_TOKEN_MAX_LENGTH: '128',
+      CF_TOKEN_CHARACTERS: '!#-.0-?A-~',
+      CF_TOKEN_RULE: AUTH_TOKEN_RULE.allowed,
     });
+  });
+
+  test('the listen backlog is the parameter group\'s when it sets one (default vs override)', () => {
+    const backlog = (plan: ReturnType<typeof redisPlan>) => source(renderFleetEnv(plan), ['CF_TCP_BACKLOG']).CF_TCP_BACKLOG;
+    expect(backlog(redisPlan({ dataAddresses: ['10.0.0.10'] }))).toBe('511');
+    expect(backlog(redisPlan({ dataAddresses: ['10.0.0.10'], engineParameters: [['tcp-backlog', '4096']] }))).toBe('4096');
+  });
+
+  test('AUTH_TOKEN_RULE is one bracket expression the agent can match as a shell pattern', () => {
+    expect(AUTH_TOKEN_RULE.pattern).toBe(`^[${tokenCharacters()}]+$`);
   });
 
   test('the Amazon Linux package, its binary prefix and its own user when one exists', () => {
@@ -90,6 +113,9 @@ describe('renderFleetEnv', () => {
       CF_QUORUM: '',
       CF_APP_USER: '',
       CF_DATA_NODES: '10.0.0.10:11211 10.0.1.10:11211 10.0.2.10:11211',
+      CF_TCP_BACKLOG: '1024',
+      CF_RDB_FILE: '',
+      CF_CONN_LIMIT: '65000',
     });
   });
 
