@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CIDR_ALLOWED, isIpv4Address, requireSubnetCidr } from './addresses';
 import { CacheEngine } from './engine';
 import { ValidationError } from './errors';
 
@@ -18,6 +19,40 @@ const CONCRETE = 'must be a concrete value known at synth time (it sizes the fle
 /** `z.instanceof` wants a public constructor; engines and persistence have private ones. */
 export function instanceOf<T>(type: Function, allowed: string) {
   return z.custom<T>((value) => value instanceof type, { error: allowed });
+}
+
+/** A whole number from `min` to `max`. */
+export function integerBetween(min: number, max: number, allowed = `must be an integer between ${min} and ${max}`) {
+  return z.number({ error: allowed }).int({ error: allowed }).min(min, { error: allowed }).max(max, { error: allowed });
+}
+
+/** A yes-or-no prop. */
+export function booleanSchema() {
+  return z.boolean({ error: 'must be true or false' });
+}
+
+/** A prop that takes the values of an enum, named `Type.MEMBER` nowhere but in the message. */
+export function enumSchema<E extends Record<string, string>>(values: E, typeName: string) {
+  return z.enum(values, { error: `must be a ${typeName} (${Object.values(values).join(', ')})` });
+}
+
+/** An IPv4 address (core's one parser). */
+export function ipv4AddressSchema(allowed: string) {
+  return z.string({ error: allowed }).refine(isIpv4Address, { error: allowed });
+}
+
+/**
+ * A subnet: an IPv4 CIDR block of at most /30 starting on its first address (core's one parser),
+ * whose message says which of the two it is not.
+ */
+export function subnetCidrSchema() {
+  return z.string({ error: CIDR_ALLOWED }).superRefine((cidr, context) => {
+    try {
+      requireSubnetCidr('subnet', cidr);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as ValidationError).allowed });
+    }
+  });
 }
 
 /** The engine prop every construct takes. */

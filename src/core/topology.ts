@@ -3,6 +3,7 @@ import { ValidationError } from './errors';
 import { FailureDetection } from './fleet-options';
 import { resolveParameters } from './parameters/resolve';
 import { Persistence } from './persistence';
+import { PERSISTENCE_DIRECTIVES } from './render/persistence-directives';
 import { INTERNAL_USERS, LIMITS, ValidatedFleet } from './validation';
 
 /** What runs on a slot. */
@@ -333,9 +334,6 @@ export function planFleet(request: PlanRequest): FleetPlan {
   };
 }
 
-/** The parameters `persistence` decides; the renderers skip engine parameters of these names. */
-export const PERSISTENCE_PARAMETERS: readonly string[] = ['appendonly', 'appendfsync', 'save'];
-
 /**
  * The `persistence` prop decides; without it, a parameter group that sets `appendonly` or `save`
  * decides (`appendfsync` alone only picks the AOF policy); without either, AOF every second keeps
@@ -343,7 +341,7 @@ export const PERSISTENCE_PARAMETERS: readonly string[] = ['appendonly', 'appendf
  */
 function choosePersistence(fleet: ValidatedFleet): Persistence {
   const set = fleet.parameterGroup?.parameters ?? {};
-  const named = PERSISTENCE_PARAMETERS.filter((name) => set[name] !== undefined);
+  const named = PERSISTENCE_DIRECTIVES.filter((name) => set[name] !== undefined);
   if (fleet.persistence) {
     if (named.length > 0) {
       throw new ValidationError(

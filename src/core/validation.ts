@@ -4,7 +4,7 @@ import { ValidationError } from './errors';
 import { CacheClusterOptions, FailureDetection, ReplicationGroupOptions } from './fleet-options';
 import { ParameterGroup } from './parameters/parameter-group';
 import { Persistence, PersistenceMode } from './persistence';
-import { engineSchema, instanceOf, NO_TOKENS, parse, TokenCheck } from './schema';
+import { engineSchema, instanceOf, integerBetween, NO_TOKENS, parse, TokenCheck } from './schema';
 
 export { NO_TOKENS };
 export type { TokenCheck };
@@ -18,20 +18,43 @@ export const LIMITS = {
   sentinelPort: 26379,
 } as const;
 
+/** The printable ASCII characters an AUTH token must not hold (ElastiCache's list). */
+const REFUSED_TOKEN_CHARACTERS = ' "/@';
+
 /**
- * ElastiCache's rule for an AUTH token, decided here once: 16 to 128 printable ASCII characters
- * other than space, `"`, `/` and `@`. A flavor enforces it where the token becomes known (a
- * Terraform variable's validation, ElastiCache itself). `pattern` is plain enough for both
- * ECMAScript and RE2 (Terraform's `regex()`).
+ * ElastiCache's rule for an AUTH token, stated here once: 16 to 128 printable ASCII characters
+ * other than space, `"`, `/` and `@`. Every entry of a token checks it: the props known at synth
+ * ({@link requireAuthTokenRule}), a Terraform variable's validation and precondition (`pattern`
+ * in `regex()`), the node agent for files and secrets read at start (`pattern` in `grep -E`), and
+ * the generator of a token cachefleet creates (`refusedCharacters`). `pattern` is plain enough for
+ * ECMAScript, RE2 and POSIX extended expressions alike.
  */
 export const AUTH_TOKEN_RULE = {
   minLength: LIMITS.minAuthTokenLength,
   maxLength: LIMITS.maxAuthTokenLength,
-  /** Every character printable ASCII other than space (0x20), `"` (0x22), `/` (0x2F) and `@` (0x40). */
+  /** The printable ASCII characters refused. */
+  refusedCharacters: REFUSED_TOKEN_CHARACTERS,
+  /** Every character printable ASCII (0x21-0x7E) but `refusedCharacters`: `"` (0x22), `/` (0x2F) and `@` (0x40). */
   pattern: '^[!#-.0-?A-~]+$',
   /** What is accepted, in words, for messages and descriptions. */
-  allowed: `${LIMITS.minAuthTokenLength} to ${LIMITS.maxAuthTokenLength} printable ASCII characters other than space, ", / and @`,
+  allowed: `${LIMITS.minAuthTokenLength} to ${LIMITS.maxAuthTokenLength} printable ASCII characters other than ${
+    [...REFUSED_TOKEN_CHARACTERS].map((c) => (c === ' ' ? 'space' : c)).join(', ').replace(/, ([^,]*)$/, ' and $1')
+  }`,
 } as const;
+
+/** Whether `token` follows {@link AUTH_TOKEN_RULE}. */
+export function followsAuthTokenRule(token: string): boolean {
+  return token.length >= AUTH_TOKEN_RULE.minLength && token.length <= AUTH_TOKEN_RULE.maxLength && new RegExp(AUTH_TOKEN_RULE.pattern).test(token);
+}
+
+/**
+ * Checks a token known at synth time against {@link AUTH_TOKEN_RULE}; the message never shows the token.
+ *
+ * @throws ValidationError naming `propPath`
+ */
+export function requireAuthTokenRule(propPath: string, token: string): void {
+  if (!followsAuthTokenRule(token)) throw new ValidationError(propPath, token, `must be ${AUTH_TOKEN_RULE.allowed}`, true);
+}
 
 /**
  * Memcached has no AUTH: a flavor's AUTH token prop must be unset for it, rather than ignored (a
@@ -47,11 +70,6 @@ export function refuseAuthTokenForMemcached(propPath: string, engine: CacheEngin
 
 /** The ACL user names cachefleet keeps for itself. */
 export const INTERNAL_USERS = { sentinel: 'cachefleet-sentinel', replication: 'cachefleet-replication', admin: 'cachefleet-admin' } as const;
-
-function integerBetween(min: number, max: number) {
-  const allowed = `must be an integer between ${min} and ${max}`;
-  return z.number({ error: allowed }).int({ error: allowed }).min(min, { error: allowed }).max(max, { error: allowed });
-}
 
 const fleetSchema = z.object({
   engine: engineSchema(),

@@ -1,13 +1,25 @@
 import { Fn, TerraformVariable, Token } from 'cdktf';
 import { ValidationError } from '../core/errors';
+import { requireAuthTokenRule } from '../core/validation';
 
 /**
  * The AUTH token of a Docker fleet: a reference Terraform resolves at plan time, never a literal in
  * the synthesized configuration.
  */
 export class AuthToken {
-  /** The token is the value of a Terraform variable; declare it `sensitive`. */
+  /**
+   * The token is the value of a Terraform variable; declare it `sensitive`. Its value is checked
+   * against the AUTH token's rule at plan time, and a default given in code at synth time.
+   */
   public static fromVariable(variable: TerraformVariable): AuthToken {
+    if (!(variable instanceof TerraformVariable)) {
+      throw new ValidationError('AuthToken.fromVariable(variable)', variable, 'must be a TerraformVariable');
+    }
+    const fallback: unknown = variable.default;
+    if (typeof fallback === 'string' && !Token.isUnresolved(fallback)) {
+      // The factory does not know which prop it is for: it names itself.
+      requireAuthTokenRule('AuthToken.fromVariable(variable).default', fallback);
+    }
     return new AuthToken(variable.stringValue);
   }
 

@@ -11,10 +11,15 @@ export interface DockerFleetOptions {
    * The IPv4 subnet of the fleet's private Docker network. Each slot has a fixed address by its
    * name, whatever the replica or node count: `node-k` is host `10 + k`, `sentinel-j` host
    * `16 + j`. The subnet must hold every address the fleet can ever use (hosts 10-18 of a
-   * replication group, 10-49 of a Memcached cluster) and must not overlap another Docker network of
-   * the stack. Changing it replaces every container; the data volumes stay.
+   * replication group, 10-49 of a Memcached cluster), must not overlap another Docker network of
+   * the stack, and must lie outside the ranges no bridge network can use (0.0.0.0/8, loopback
+   * 127.0.0.0/8, link-local 169.254.0.0/16, multicast 224.0.0.0/4, reserved 240.0.0.0/4). Changing
+   * it replaces every container; the data volumes stay.
    *
-   * @default '172.28.0.0/24'
+   * @default - a /24 of 172.16.0.0/16 (a private range outside Docker's default address pools) that
+   * a hash of the fleet's construct path picks: the same at every synth, whatever other fleets the
+   * stack has or loses. Two fleets of a stack whose paths pick the same block are refused at synth:
+   * give one of them a `subnetCidr`
    */
   readonly subnetCidr?: string;
 

@@ -3,6 +3,8 @@ import { ValidationError } from '../../src/core/errors';
 import { CacheClusterOptions, ReplicationGroupOptions } from '../../src/core/fleet-options';
 import {
   AUTH_TOKEN_RULE,
+  followsAuthTokenRule,
+  requireAuthTokenRule,
   TokenCheck,
   validateCacheClusterOptions,
   validateReplicationGroupOptions,
@@ -96,5 +98,33 @@ describe('AUTH_TOKEN_RULE', () => {
     const admitted = Array.from({ length: 128 }, (_, code) => String.fromCharCode(code)).filter((c) => new RegExp(AUTH_TOKEN_RULE.pattern).test(c));
     const printable = Array.from({ length: 0x7f - 0x21 }, (_, i) => String.fromCharCode(0x21 + i));
     expect(admitted).toEqual(printable.filter((c) => !'"/@'.includes(c)));
+  });
+
+  test('one statement: the pattern admits exactly the printable ASCII characters but refusedCharacters, the words say the same', () => {
+    expect(AUTH_TOKEN_RULE.refusedCharacters).toBe(' "/@');
+    const admitted = Array.from({ length: 128 }, (_, code) => String.fromCharCode(code)).filter((c) => new RegExp(AUTH_TOKEN_RULE.pattern).test(c));
+    const printable = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i));
+    expect(admitted).toEqual(printable.filter((c) => !AUTH_TOKEN_RULE.refusedCharacters.includes(c)));
+    for (const c of AUTH_TOKEN_RULE.refusedCharacters) expect(AUTH_TOKEN_RULE.allowed).toContain(c === ' ' ? 'space' : c);
+  });
+
+  test.each(['a'.repeat(16), 'x'.repeat(128), 'a'.repeat(15), 'a'.repeat(129), 'abcdefgh@ijklmnopq', 'abcdefgh ijklmnopq', 'abcdefghéijklmnopq'])(
+    'followsAuthTokenRule agrees with the pattern and lengths: %s', (token) => {
+      expect(followsAuthTokenRule(token)).toBe(accepts(token));
+    });
+
+  test('requireAuthTokenRule names the prop and never shows the token', () => {
+    expect(() => requireAuthTokenRule('authToken', 'Str0ng-and-long-enough')).not.toThrow();
+    const error = (() => {
+      try {
+        requireAuthTokenRule('authToken', 'short@token');
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error('nothing was thrown');
+    })();
+    expect(error.name).toBe('ValidationError');
+    expect(error.message).toBe('`authToken` must be 16 to 128 printable ASCII characters other than space, ", / and @, got: a 11-character string');
+    expect(error.message).not.toContain('short@token');
   });
 });

@@ -1,10 +1,12 @@
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { TerraformStack, Testing } from 'cdktf';
+import { addressInCidr } from '../../src/core/addresses';
 import { agentFile, agentScript } from '../../src/core/agent-script';
 import { bundleDigest } from '../../src/core/render';
 import { FleetPlan, fleetName, planFleet } from '../../src/core/topology';
 import { ValidatedFleet } from '../../src/core/validation';
-import { CONTAINER_PATHS, DOCKER_DEFAULTS, slotAddressIn } from '../../src/docker/private/fleet';
+import { CONTAINER_PATHS, slotAddressIn } from '../../src/docker/private/fleet';
+import { defaultSubnetCidr } from '../../src/docker/private/network';
 import { terraformLiteral, terraformName } from '../../src/docker/private/terraform';
 
 /** A stack with the Docker provider, as an app configures it. */
@@ -81,8 +83,21 @@ export function forSnapshot(json: any): any {
   return copy;
 }
 
-/** The plan the Docker flavor makes of a fleet with this construct id: one zone, sentinels in containers of their own. */
-export function dockerPlan(id: string, fleet: ValidatedFleet, subnetCidr: string = DOCKER_DEFAULTS.subnetCidr): FleetPlan {
+/** The default subnet of a fleet with this construct id in `dockerStack()` (a hash of its path). */
+export function defaultSubnet(id: string): string {
+  return defaultSubnetCidr(`Test/${id}`);
+}
+
+/** Host `host` of the default subnet of a fleet with this construct id in `dockerStack()`. */
+export function defaultAddress(id: string, host: number): string {
+  return addressInCidr('subnet', defaultSubnet(id), host);
+}
+
+/**
+ * The plan the Docker flavor makes of a fleet with this construct id in `dockerStack()`: one zone,
+ * sentinels in containers of their own, the default subnet of its path unless given.
+ */
+export function dockerPlan(id: string, fleet: ValidatedFleet, subnetCidr: string = defaultSubnet(id)): FleetPlan {
   return planFleet({
     name: fleetName(id),
     fleet,

@@ -1,6 +1,8 @@
-import { RemovalPolicy, Size, Token } from 'aws-cdk-lib';
+import { RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ValidationError } from '../../core/errors';
+import { AUTH_TOKEN_RULE, requireAuthTokenRule } from '../../core/validation';
 import { FleetProps } from '../fleet';
 
 /** gp3's size range, GiB. */
@@ -18,7 +20,46 @@ export function validateFleetProps(props: FleetProps): void {
   validateRemovalPolicy(props.removalPolicy);
   requireObjectWith('machineImage', props.machineImage, { getImage: 'function' }, 'must be an ec2.IMachineImage (ec2.MachineImage.latestAmazonLinux2023(), …)');
   requireObjectWith('authToken', props.authToken, { grantRead: 'function', secretArn: 'string' }, 'must be a secretsmanager.ISecret whose value is the AUTH token');
+  validateAuthTokenSecret(props.authToken);
   requireObjectWith('hostedZone', props.hostedZone, { hostedZoneId: 'string', zoneName: 'string' }, 'must be a route53.IPrivateHostedZone associated with the VPC');
+}
+
+/** What Secrets Manager generates a password from when `passwordLength` is unset. */
+const SECRETS_MANAGER_DEFAULT_LENGTH = 32;
+
+/**
+ * The AUTH token's rule, where the app decides the secret's value: a secret of the app whose value is
+ * written in it, or that Secrets Manager generates (every generated value must follow the rule, not
+ * only the first). A secret created elsewhere is checked by the node agent when it reads it.
+ */
+function validateAuthTokenSecret(secret: secretsmanager.ISecret | undefined): void {
+  const resource = secret?.node.defaultChild;
+  if (!(resource instanceof secretsmanager.CfnSecret)) return;
+  const stack = Stack.of(resource);
+  const value: unknown = stack.resolve(resource.secretString);
+  if (typeof value === 'string') requireAuthTokenRule('authToken', value);
+  const generator: secretsmanager.CfnSecret.GenerateSecretStringProperty | undefined = stack.resolve(resource.generateSecretString);
+  if (generator === undefined || typeof generator !== 'object') return;
+  const generates = `a secret that generates ${describeGenerator(generator)}`;
+  if (generator.generateStringKey !== undefined || generator.secretStringTemplate !== undefined) {
+    throw new ValidationError('authToken', generates, 'must hold the AUTH token as a plain string, not a JSON document: unset generateStringKey and secretStringTemplate');
+  }
+  const length = generator.passwordLength ?? SECRETS_MANAGER_DEFAULT_LENGTH;
+  if (Token.isUnresolved(length) || length < AUTH_TOKEN_RULE.minLength || length > AUTH_TOKEN_RULE.maxLength) {
+    throw new ValidationError('authToken', generates, `must generate ${AUTH_TOKEN_RULE.allowed}: a passwordLength between ${AUTH_TOKEN_RULE.minLength} and ${AUTH_TOKEN_RULE.maxLength}`);
+  }
+  const excluded = generator.excludeCharacters ?? '';
+  const mayHold = [...AUTH_TOKEN_RULE.refusedCharacters].filter((c) => !excluded.includes(c)
+    && (c === ' ' ? generator.includeSpace === true : generator.excludePunctuation !== true));
+  if (mayHold.length > 0) {
+    throw new ValidationError('authToken', generates,
+      `must generate ${AUTH_TOKEN_RULE.allowed}: add ${mayHold.map((c) => JSON.stringify(c)).join(', ')} to excludeCharacters`);
+  }
+}
+
+function describeGenerator(generator: secretsmanager.CfnSecret.GenerateSecretStringProperty): string {
+  const options = Object.entries(generator).filter(([, option]) => option !== undefined).sort(([a], [b]) => a.localeCompare(b)).map(([name, option]) => `${name}: ${JSON.stringify(option)}`);
+  return options.length === 0 ? 'with the defaults' : `with ${options.join(', ')}`;
 }
 
 function validateVpc(props: FleetProps): void {

@@ -1,9 +1,7 @@
 import { directiveApplyMode } from '../parameters/resolve';
-import { PersistenceMode } from '../persistence';
-import { parseSaveRules } from '../save-rules';
 import { FleetPlan } from '../topology';
 import { BUNDLE_FILES } from './bundle-files';
-import { PERSISTENCE_DIRECTIVES } from './persistence-directives';
+import { isPersistenceDirective, persistenceSettings } from './persistence-directives';
 import { requireEngine } from './plan-facts';
 
 /**
@@ -14,12 +12,9 @@ import { requireEngine } from './plan-facts';
  */
 export function liveParameters(plan: FleetPlan): Array<[string, string]> {
   requireEngine(plan, 'redis', 'live-parameters');
-  const { persistence } = plan;
-  const live: Array<[string, string]> = [['appendonly', persistence.mode === PersistenceMode.AOF ? 'yes' : 'no']];
-  if (persistence.mode === PersistenceMode.AOF) live.push(['appendfsync', persistence.appendFsync ?? 'everysec']);
-  live.push(['save', parseSaveRules('persistence.saveRules', persistence.saveRules).map((pair) => pair.join(' ')).join(' ')]);
+  const live: Array<[string, string]> = persistenceSettings(plan.persistence);
   for (const [name, value] of plan.engineParameters) {
-    if (PERSISTENCE_DIRECTIVES.includes(name)) continue;
+    if (isPersistenceDirective(name)) continue;
     if (directiveApplyMode(plan.engine.parameterGroupFamily, name) !== 'live') continue;
     const trimmed = value.trim();
     live.push([name, trimmed === '""' ? '' : trimmed]);

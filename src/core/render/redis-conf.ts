@@ -1,6 +1,6 @@
 import { FleetPlan } from '../topology';
 import { fileText, line, parameterArguments } from './config-syntax';
-import { persistenceDirectives, PERSISTENCE_DIRECTIVES } from './persistence-directives';
+import { isPersistenceDirective, persistenceDirectives } from './persistence-directives';
 import { requireEngine } from './plan-facts';
 import { NODE_DIRECTIVES } from './redis-node-conf';
 
@@ -66,7 +66,7 @@ export function renderRedisConf(plan: FleetPlan): string {
   ];
   const seen = new Set<string>();
   for (const [name, value] of plan.engineParameters) {
-    if (PERSISTENCE_DIRECTIVES.includes(name)) continue;
+    if (isPersistenceDirective(name)) continue;
     if (RESERVED_DIRECTIVES.has(name)) {
       throw new Error(`engine parameter "${name}" of fleet "${plan.name}" names a directive the renderers set; the catalog must not resolve it`);
     }

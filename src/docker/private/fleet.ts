@@ -2,18 +2,18 @@ import { Container, ContainerUpload } from '@cdktf/provider-docker/lib/container
 import { Image } from '@cdktf/provider-docker/lib/image';
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { Volume } from '@cdktf/provider-docker/lib/volume';
-import { Annotations, Fn, Op, TerraformOutput, TerraformStack, TerraformVariable, Token } from 'cdktf';
+import { Annotations, Fn, Op, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
-import { fleetNetwork } from './network';
+import { defaultSubnetCidr, FleetSubnet, fleetNetwork } from './network';
 import { pinLogicalId, terraformLiteral, terraformName } from './terraform';
+import { validateDockerOptions } from './validate-options';
 import { addressInCidr } from '../../core/addresses';
 import { agentFile, agentScript } from '../../core/agent-script';
 import { ValidationError } from '../../core/errors';
 import { isPinnedByDigest } from '../../core/image-reference';
-import { bundleDigest, renderBundle, restartFingerprint } from '../../core/render';
-import { FleetPlan, fleetName, NodeService, NodeSlot, planFleet, possibleSlotNames, reservedHostCount } from '../../core/topology';
-import { AUTH_TOKEN_RULE, refuseAuthTokenForMemcached, ValidatedFleet } from '../../core/validation';
-import { AuthToken } from '../auth-token';
+import { bundleDigest, NODE_OPEN_FILES, renderBundle, restartFingerprint } from '../../core/render';
+import { FleetPlan, fleetKind, fleetName, NodeService, NodeSlot, planFleet, possibleSlotNames, reservedHostCount } from '../../core/topology';
+import { AUTH_TOKEN_RULE, ValidatedFleet } from '../../core/validation';
 import { DockerFleetOptions } from '../container-options';
 import { Endpoint } from '../endpoint';
 import { RemovalPolicy } from '../removal-policy';
@@ -38,7 +38,6 @@ export const CONTAINER_PATHS = {
 
 /** The defaults of DockerFleetOptions. */
 export const DOCKER_DEFAULTS = {
-  subnetCidr: '172.28.0.0/24',
   memoryLimitMiB: 256,
   sentinelMemoryLimitMiB: 64,
   hostAddress: '127.0.0.1',
@@ -65,8 +64,8 @@ export const DOCKER_DEFAULTS = {
    * handover, then the engine's shutdown (Redis's `shutdown-timeout` is 10 s).
    */
   stopGraceSeconds: 45,
-  /** memcached's connection limit is 65000 by default: the open-file limit must be above it. */
-  openFiles: 65_536,
+  /** The engines' open-file limit: core's, the same as the EC2 units' (NODE_OPEN_FILES). */
+  openFiles: NODE_OPEN_FILES,
   /**
    * The only capabilities the container keeps (every other is dropped), all for the agent's start
    * as root: giving the engine's user its files (CHOWN, FOWNER), reaching them once they are its
@@ -120,78 +119,6 @@ export interface DockerFleet {
 }
 
 /**
- * Checks the Docker-specific props but for `hostPortBase` (see `validateHostPorts`); throws
- * `ValidationError` naming the prop.
- */
-export function validateDockerOptions(props: DockerFleetOptions, fleet: ValidatedFleet): void {
-  const concrete = (name: keyof DockerFleetOptions) => {
-    const value = props[name];
-    if (value !== undefined && Token.isUnresolved(value)) {
-      throw new ValidationError(name, value, 'must be a concrete value known at synth time, not a token');
-    }
-  };
-  (['subnetCidr', 'memoryLimitMiB', 'cpus', 'hostAddress', 'hostPortBase', 'publishPorts', 'allowUnauthenticatedHostAccess', 'secretsHostPath'] as const).forEach(concrete);
-  if (props.subnetCidr !== undefined && typeof props.subnetCidr !== 'string') {
-    throw new ValidationError('subnetCidr', props.subnetCidr, 'must be an IPv4 CIDR block with a prefix of at most /30, such as "172.28.0.0/24"');
-  }
-  const memory = props.memoryLimitMiB;
-  if (memory !== undefined && (typeof memory !== 'number' || !Number.isInteger(memory) || memory < 32 || memory > 1_048_576)) {
-    throw new ValidationError('memoryLimitMiB', memory, 'must be an integer number of MiB between 32 and 1048576');
-  }
-  const cpus = props.cpus;
-  if (cpus !== undefined && (typeof cpus !== 'number' || !Number.isFinite(cpus) || cpus <= 0 || cpus > 1024)) {
-    throw new ValidationError('cpus', cpus, 'must be a number of CPUs greater than 0 and at most 1024, such as 0.5 or 2');
-  }
-  if (props.publishPorts !== undefined && typeof props.publishPorts !== 'boolean') {
-    throw new ValidationError('publishPorts', props.publishPorts, 'must be true or false');
-  }
-  const host = props.hostAddress;
-  if (host !== undefined && (typeof host !== 'string' || !isIpv4(host))) {
-    throw new ValidationError('hostAddress', host, 'must be an IPv4 address of the Docker host, such as "127.0.0.1" (or "0.0.0.0" for every address)');
-  }
-  const open = props.allowUnauthenticatedHostAccess;
-  if (open !== undefined && typeof open !== 'boolean') {
-    throw new ValidationError('allowUnauthenticatedHostAccess', open, 'must be true or false');
-  }
-  const memcached = !fleet.engine.supportsReplication;
-  if (memcached && (props.publishPorts ?? true) && host !== undefined && !host.startsWith('127.') && open !== true) {
-    throw new ValidationError('hostAddress', host,
-      'must be a loopback address (127.0.0.0/8) for Memcached, which has no AUTH: anyone reaching the host would read and write the cache; set allowUnauthenticatedHostAccess to publish it there anyway');
-  }
-  if (props.removalPolicy !== undefined && !Object.values(RemovalPolicy).includes(props.removalPolicy)) {
-    throw new ValidationError('removalPolicy', props.removalPolicy, `must be a RemovalPolicy (${Object.values(RemovalPolicy).join(', ')})`);
-  }
-  if (props.restartPolicy !== undefined && !Object.values(RestartPolicy).includes(props.restartPolicy)) {
-    throw new ValidationError('restartPolicy', props.restartPolicy, `must be a RestartPolicy (${Object.values(RestartPolicy).join(', ')})`);
-  }
-  for (const name of ['authToken', 'internalAuthToken', 'adminAuthToken'] as const) {
-    const token = props[name];
-    if (token === undefined) continue;
-    if (!(token instanceof AuthToken)) {
-      throw new ValidationError(name, token, 'must be an AuthToken (AuthToken.fromVariable() or AuthToken.fromFile()), never a literal');
-    }
-    refuseAuthTokenForMemcached(name, fleet.engine, 'an AuthToken');
-  }
-  validateSecretsHostPath(props, fleet);
-}
-
-function validateSecretsHostPath(props: DockerFleetOptions, fleet: ValidatedFleet): void {
-  const dir = props.secretsHostPath;
-  if (dir === undefined) return;
-  if (typeof dir !== 'string' || !dir.startsWith('/') || dir === '/' || /[\0-\x1f,:]/.test(dir) || dir.split('/').includes('..')) {
-    throw new ValidationError('secretsHostPath', dir,
-      'must be an absolute directory path of the Docker host other than "/", without "..", commas, colons or control characters, such as "/etc/cachefleet/sessions"');
-  }
-  refuseAuthTokenForMemcached('secretsHostPath', fleet.engine, dir);
-  for (const name of ['authToken', 'internalAuthToken', 'adminAuthToken'] as const) {
-    if (props[name] !== undefined) {
-      throw new ValidationError(name, 'an AuthToken',
-        'must be unset when secretsHostPath is set: the passwords then come from that directory of the Docker host, and none is a Terraform value');
-    }
-  }
-}
-
-/**
  * Checks `hostPortBase` against the fleet's kind: every slot name the fleet can ever have owns the
  * port of its host number, so the block covers them all.
  */
@@ -222,20 +149,15 @@ function lastFixedHost(plan: FleetPlan): number {
  * Checks that the subnet holds every address of the fleet's block (every slot name it can ever
  * have): a change of the replica or node count never needs another subnet.
  */
-function validateSubnetRoom(subnet: string, plan: FleetPlan): void {
-  const reserved = reservedHostCount(plan.kind);
-  const last = lastFixedHost(plan);
+function validateSubnetRoom(subnet: string, kind: FleetPlan['kind']): void {
+  const reserved = reservedHostCount(kind);
+  const last = DOCKER_DEFAULTS.firstHost + reserved - 1;
   try {
     addressInCidr('subnetCidr', subnet, last);
   } catch {
     throw new ValidationError('subnetCidr', subnet,
       `must hold hosts ${DOCKER_DEFAULTS.firstHost} to ${last}: the fleet reserves ${reserved} fixed addresses, one for each slot it can have (a /26 or larger for Memcached, a /27 for Redis and Valkey)`);
   }
-}
-
-function isIpv4(text: string): boolean {
-  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
-  return match !== null && match.slice(1).every((octet) => Number(octet) <= 255 && String(Number(octet)) === octet);
 }
 
 /** The fleet constructs whose resources are declared, and the fleet name each declared them under. */
@@ -289,9 +211,12 @@ function requireFreeHostPorts(scope: Construct, name: string, ports: { address: 
 export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedFleet, props: DockerFleetOptions): DockerFleet {
   validateDockerOptions(props, fleet);
   const name = fleetName(id);
-  const subnet = props.subnetCidr ?? DOCKER_DEFAULTS.subnetCidr;
-  const plan = planFleet({ name, fleet, zoneCount: 1, addressOf: slotAddressIn(subnet), dedicatedSentinels: true });
-  validateSubnetRoom(subnet, plan);
+  const subnet: FleetSubnet = props.subnetCidr !== undefined
+    ? { cidr: props.subnetCidr, isDefault: false }
+    : { cidr: defaultSubnetCidr(scope.node.path), isDefault: true };
+  // Before planning, which takes the slots' addresses: the message then names the whole block.
+  validateSubnetRoom(subnet.cidr, fleetKind(fleet));
+  const plan = planFleet({ name, fleet, zoneCount: 1, addressOf: slotAddressIn(subnet.cidr), dedicatedSentinels: true });
   validateHostPorts(props, plan);
   const redisLike = plan.engine.supportsReplication;
   const readerAlias = plan.kind === 'replication' ? `${name}-reader` : undefined;
@@ -406,7 +331,8 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
       cpus: !sentinel && props.cpus !== undefined ? String(props.cpus) : undefined,
       ulimit: [{ name: 'nofile', soft: DOCKER_DEFAULTS.openFiles, hard: DOCKER_DEFAULTS.openFiles }],
       healthcheck: {
-        test: ['CMD', 'env', 'CACHEFLEET_READY_TIMEOUT=2', CONTAINER_PATHS.launcher, 'wait-ready', service],
+        // One probe of the engine (the agent's `health`: a replica's link included), not a wait.
+        test: ['CMD', CONTAINER_PATHS.launcher, 'health', service],
         interval: '5s',
         timeout: '5s',
         // As the provider reads durations back (Go's format): '60s' would differ at every plan.
@@ -444,12 +370,6 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
   if (publish) {
     for (const { endpoint } of containers) hostAddressMap[endpoint.socketAddress] = `${hostAddress}:${endpoint.hostPort}`;
   }
-  fleetOutput(scope, 'NetworkNameOutput', {
-    fleet: name,
-    suffix: 'network_name',
-    value: network.name,
-    description: 'The fleet\'s Docker network: application containers join it to reach the nodes by address',
-  });
   return { plan, network, image, containers, bundle, authToken, readerAlias, hostAddressMap };
 }
 
@@ -555,13 +475,12 @@ export const SHARED_BUNDLE_FILES = {
 
 /**
  * What the agent needs to take the passwords from `secretsHostPath` (take_host_secrets): where they
- * are, the rule Terraform would have checked them with, and how it would derive the internal one.
+ * are and how Terraform would derive the internal one. The rule it checks them with is the bundle's
+ * (fleet.env's CF_TOKEN_*, from AUTH_TOKEN_RULE), as for every password a node reads.
  */
 function hostSecretsEnvironment(): string[] {
   return [
     `CACHEFLEET_HOST_SECRETS_DIR=${CONTAINER_PATHS.hostSecrets}`,
-    `CACHEFLEET_TOKEN_LENGTH=${AUTH_TOKEN_RULE.minLength}-${AUTH_TOKEN_RULE.maxLength}`,
-    `CACHEFLEET_TOKEN_PATTERN=${AUTH_TOKEN_RULE.pattern}`,
     `CACHEFLEET_INTERNAL_PASSWORD_LABEL=${INTERNAL_PASSWORD_LABEL}`,
   ];
 }
@@ -610,6 +529,8 @@ export interface FleetOutputSpec {
 
 /** Declares an output with a stable Terraform name `<fleet>_<suffix>`. */
 export function fleetOutput(scope: Construct, id: string, spec: FleetOutputSpec): TerraformOutput {
+  const added = scope.node.tryFindChild(id);
+  if (added instanceof TerraformOutput) return added; // an earlier addOutputs call
   const output = new TerraformOutput(scope, id, { value: spec.value, description: spec.description, sensitive: spec.sensitive ?? false });
   output.overrideLogicalId(terraformName(spec.fleet, spec.suffix));
   return output;
