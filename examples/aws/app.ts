@@ -50,6 +50,9 @@ export class CacheFleetExampleStack extends Stack {
       nodeType: NodeType.of('cache.m7g.large'),
       numCacheNodes: 3,
     });
+    // Outputs are opt-in: these print the endpoints and the secret's ARN after `cdk deploy`.
+    this.sessions.addOutputs();
+    this.pages.addOutputs();
 
     this.handler = new lambda.Function(this, 'Handler', {
       runtime: lambda.Runtime.NODEJS_24_X,

@@ -25,7 +25,8 @@ export class CacheFleetsStack extends TerraformStack {
     new DockerProvider(this, 'docker');
 
     const redis = CacheEngine.redis({ version: props.redisVersion ?? RedisEngineVersion.VER_7_2 });
-    // A primary and two replicas, three sentinels (quorum 2), AOF every second, on 172.28.0.0/24.
+    // A primary and two replicas, three sentinels (quorum 2), AOF every second, on the /24 of
+    // 172.16.0.0/16 that a hash of its construct path picks.
     // The AUTH token comes from the sensitive variable `sessions_auth_token` (TF_VAR_sessions_auth_token).
     this.sessions = new cache.ReplicationGroup(this, 'Sessions', {
       engine: redis,
@@ -46,5 +47,9 @@ export class CacheFleetsStack extends TerraformStack {
       subnetCidr: '172.28.1.0/24',
       memoryLimitMiB: 128,
     });
+
+    // Outputs are opt-in: these print the fleets' addresses after `terraform apply`.
+    this.sessions.addOutputs();
+    this.pages.addOutputs();
   }
 }

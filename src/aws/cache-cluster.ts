@@ -6,7 +6,9 @@ import { Construct } from 'constructs';
 import { CacheFleetBase } from './cache-fleet-base';
 import { Endpoint } from './endpoint';
 import { FleetAttributes, FleetProps, ICacheFleet } from './fleet';
+import { atConstruct } from '../core/errors';
 import { CacheClusterOptions } from '../core/fleet-options';
+import { recordParameterGroupUse } from '../core/parameters/parameter-group-use';
 import { validateCacheClusterOptions } from '../core/validation';
 import { CDK_TOKENS, FleetResources } from './private/fleet-resources';
 import { ImportedFleet } from './private/imported-fleet';
@@ -93,25 +95,38 @@ export class CacheCluster extends CacheFleetBase implements ICacheCluster {
 
   constructor(scope: Construct, id: string, props: CacheClusterProps) {
     super(scope, id);
-    const fleet = validateCacheClusterOptions(props, CDK_TOKENS);
-    this.resources = new FleetResources(this, props, fleet);
-    const r = this.resources;
-    this.fleetId = r.fleetId;
-    this.cacheClusterId = r.fleetId;
-    this.connections = r.connections;
-    this.securityGroup = r.securityGroup;
-    this.role = r.role;
-    this.hostedZone = r.hostedZone;
-    this.authSecret = r.authSecret;
-    this.adminSecret = r.adminSecret;
-    this.nodeEndpoints = r.nodeEndpoints();
-    if (r.plan.kind === 'memcached') {
-      this.configurationEndpoint = new Endpoint(r.recordName('config'), fleet.port);
-      this.endpoint = this.configurationEndpoint;
-    } else {
-      this.endpoint = this.nodeEndpoints[0];
+    try {
+      const fleet = validateCacheClusterOptions(props, CDK_TOKENS);
+      if (fleet.parameterGroup) recordParameterGroupUse(fleet.parameterGroup, this.node.path);
+      this.resources = new FleetResources(this, props, fleet);
+      const r = this.resources;
+      this.fleetId = r.fleetId;
+      this.cacheClusterId = r.fleetId;
+      this.connections = r.connections;
+      this.securityGroup = r.securityGroup;
+      this.role = r.role;
+      this.hostedZone = r.hostedZone;
+      this.authSecret = r.authSecret;
+      this.adminSecret = r.adminSecret;
+      this.nodeEndpoints = r.nodeEndpoints();
+      if (r.plan.kind === 'memcached') {
+        this.configurationEndpoint = new Endpoint(r.recordName('config'), fleet.port);
+        this.endpoint = this.configurationEndpoint;
+      } else {
+        this.endpoint = this.nodeEndpoints[0];
+      }
+    } catch (error) {
+      throw atConstruct(this, error);
     }
-    r.addOutputs({
+  }
+
+  /**
+   * Adds stack outputs for the cluster: `Endpoint`, `NodeEndpoints` and, for Redis and Valkey,
+   * `AuthSecretArn`, each in this construct's scope. The cluster adds none unless asked, as
+   * aws-cdk-lib's constructs do. Calling it again adds nothing more.
+   */
+  public addOutputs(): void {
+    this.resources.addOutputs({
       Endpoint: this.endpoint.socketAddress,
       NodeEndpoints: this.nodeEndpoints.map((endpoint) => endpoint.socketAddress).join(','),
       ...(this.authSecret ? { AuthSecretArn: this.authSecret.secretArn } : {}),

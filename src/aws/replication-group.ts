@@ -7,8 +7,9 @@ import { Construct } from 'constructs';
 import { CacheFleetBase } from './cache-fleet-base';
 import { Endpoint } from './endpoint';
 import { FleetAttributes, FleetProps, ICacheFleet } from './fleet';
-import { ValidationError } from '../core/errors';
+import { atConstruct, ValidationError, withConstructPath } from '../core/errors';
 import { ReplicationGroupOptions } from '../core/fleet-options';
+import { recordParameterGroupUse } from '../core/parameters/parameter-group-use';
 import { sentinelPort } from '../core/render';
 import { validateReplicationGroupOptions } from '../core/validation';
 import { NODE_METRICS } from './private/boot-scripts';
@@ -121,23 +122,36 @@ export class ReplicationGroup extends CacheFleetBase implements IReplicationGrou
 
   constructor(scope: Construct, id: string, props: ReplicationGroupProps) {
     super(scope, id);
-    const fleet = validateReplicationGroupOptions(props, CDK_TOKENS);
-    this.resources = new FleetResources(this, props, fleet);
-    const r = this.resources;
-    this.fleetId = r.fleetId;
-    this.replicationGroupId = r.fleetId;
-    this.connections = r.connections;
-    this.securityGroup = r.securityGroup;
-    this.role = r.role;
-    this.hostedZone = r.hostedZone;
-    this.authSecret = r.authSecret!;
-    this.adminSecret = r.adminSecret;
-    this.primaryEndpoint = new Endpoint(r.primaryRecordName, fleet.port);
-    this.readerEndpoint = fleet.dataNodes > 1 ? new Endpoint(r.recordName('replicas'), fleet.port) : this.primaryEndpoint;
-    this.endpoint = this.primaryEndpoint;
-    this.nodeEndpoints = r.nodeEndpoints();
-    this.sentinelEndpoints = r.sentinelEndpoints();
-    r.addOutputs({
+    try {
+      const fleet = validateReplicationGroupOptions(props, CDK_TOKENS);
+      if (fleet.parameterGroup) recordParameterGroupUse(fleet.parameterGroup, this.node.path);
+      this.resources = new FleetResources(this, props, fleet);
+      const r = this.resources;
+      this.fleetId = r.fleetId;
+      this.replicationGroupId = r.fleetId;
+      this.connections = r.connections;
+      this.securityGroup = r.securityGroup;
+      this.role = r.role;
+      this.hostedZone = r.hostedZone;
+      this.authSecret = r.authSecret!;
+      this.adminSecret = r.adminSecret;
+      this.primaryEndpoint = new Endpoint(r.primaryRecordName, fleet.port);
+      this.readerEndpoint = fleet.dataNodes > 1 ? new Endpoint(r.recordName('replicas'), fleet.port) : this.primaryEndpoint;
+      this.endpoint = this.primaryEndpoint;
+      this.nodeEndpoints = r.nodeEndpoints();
+      this.sentinelEndpoints = r.sentinelEndpoints();
+    } catch (error) {
+      throw atConstruct(this, error);
+    }
+  }
+
+  /**
+   * Adds stack outputs for the group: `PrimaryEndpoint`, `ReaderEndpoint`, `NodeEndpoints`,
+   * `SentinelEndpoints` (with replicas) and `AuthSecretArn`, each in this construct's scope. The
+   * group adds none unless asked, as aws-cdk-lib's constructs do. Calling it again adds nothing more.
+   */
+  public addOutputs(): void {
+    this.resources.addOutputs({
       PrimaryEndpoint: this.primaryEndpoint.socketAddress,
       ReaderEndpoint: this.readerEndpoint.socketAddress,
       NodeEndpoints: this.nodeEndpoints.map((endpoint) => endpoint.socketAddress).join(','),
@@ -160,10 +174,12 @@ export class ReplicationGroup extends CacheFleetBase implements IReplicationGrou
    */
   public allowSentinelFrom(peer: ec2.IConnectable, description?: string): void {
     const plan = this.resources.plan;
-    if (!plan.sentinel) {
-      throw new ValidationError(`${this.node.path}.replicasPerShard`, plan.slots.length - 1,
-        'must be at least 1 for allowSentinelFrom: a group without replicas runs no sentinels');
-    }
+    withConstructPath(this, () => {
+      if (!plan.sentinel) {
+        throw new ValidationError('replicasPerShard', plan.slots.length - 1,
+          'must be at least 1 for allowSentinelFrom: a group without replicas runs no sentinels');
+      }
+    });
     this.connections.allowFrom(peer, ec2.Port.tcp(sentinelPort(plan)), description ?? 'clients: Sentinel');
   }
 

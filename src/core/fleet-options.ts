@@ -76,13 +76,6 @@ export interface ReplicationGroupOptions extends CacheFleetOptions {
   readonly replicasPerShard?: number;
 
   /**
-   * The number of shards (cluster mode enabled). Not supported yet.
-   *
-   * @default - cluster mode disabled: one shard
-   */
-  readonly shards?: number;
-
-  /**
    * How long the sentinels wait when the primary falls silent before they fail over. A crashed
    * engine fails over at once with either setting (its node asks for the failover).
    *

@@ -1,10 +1,12 @@
-import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
 import { DockerFleetOptions } from './container-options';
 import { Endpoint } from './endpoint';
 import { buildDockerFleet, fleetOutput } from './private/fleet';
+import { addFleetOutputs } from './private/outputs';
 import { CDKTF_TOKENS } from './private/terraform';
+import { atConstruct } from '../core/errors';
 import { ReplicationGroupOptions } from '../core/fleet-options';
+import { recordParameterGroupUse } from '../core/parameters/parameter-group-use';
 import { validateReplicationGroupOptions } from '../core/validation';
 
 /**
@@ -19,15 +21,21 @@ export interface ReplicationGroupProps extends ReplicationGroupOptions, DockerFl
  * `@cdktf/provider-docker`; the stack must configure the Docker provider itself.
  */
 export class ReplicationGroup extends Construct {
-  /** The initial primary's endpoint; Sentinel-aware clients follow failovers through `sentinelEndpoints`. */
-  public readonly primaryEndpoint: Endpoint;
-  /** A network alias over every data node (Docker's DNS spreads it), for reads inside the network. */
-  public readonly readerEndpoint: Endpoint;
-  /** The group's endpoint: the primary endpoint. */
-  public readonly endpoint: Endpoint;
+  /**
+   * The data node that starts as the primary (slot 0). It does not follow failovers: after one it is
+   * a replica. Clients that write find the current primary through the sentinels
+   * (`sentinelEndpoints` and `sentinelMasterName`; from the Docker host, with `hostAddressMap`).
+   */
+  public readonly initialPrimaryEndpoint: Endpoint;
+  /**
+   * A network alias over every data node, the primary included (Docker's DNS spreads it): for reads
+   * that may go to any node, inside the network. Unlike the AWS flavor's reader endpoint, it does
+   * not leave the primary out.
+   */
+  public readonly anyNodeEndpoint: Endpoint;
   /** Every data node's endpoint, in slot order. */
   public readonly nodeEndpoints: Endpoint[];
-  /** Every sentinel's endpoint (none without replicas). */
+  /** Every sentinel's endpoint (none without replicas): they name the current primary. */
   public readonly sentinelEndpoints: Endpoint[];
   /** The name Sentinel monitors the primary under (`SENTINEL get-master-addr-by-name`). */
   public readonly sentinelMasterName: string;
@@ -37,81 +45,63 @@ export class ReplicationGroup extends Construct {
   public readonly networkName: string;
   /**
    * Container `address:port` to published `host address:port`, for clients on the Docker host
-   * (ioredis `natMap`). Empty when ports are not published.
+   * (ioredis `natMap`: the sentinels answer with container addresses). Empty when ports are not published.
    */
   public readonly hostAddressMap: { [containerAddress: string]: string };
 
+  private readonly fleetName: string;
+
   constructor(scope: Construct, id: string, props: ReplicationGroupProps) {
     super(scope, id);
-    const fleet = validateReplicationGroupOptions(props, CDKTF_TOKENS);
-    const built = buildDockerFleet(this, id, fleet, props);
-    const plan = built.plan;
-    const data = built.containers.filter((c) => c.service === 'redis');
-    const sentinels = built.containers.filter((c) => c.service === 'sentinel');
+    try {
+      const fleet = validateReplicationGroupOptions(props, CDKTF_TOKENS);
+      if (fleet.parameterGroup) recordParameterGroupUse(fleet.parameterGroup, this.node.path);
+      const built = buildDockerFleet(this, id, fleet, props);
+      const plan = built.plan;
+      const data = built.containers.filter((c) => c.service === 'redis');
+      const sentinels = built.containers.filter((c) => c.service === 'sentinel');
 
-    this.nodeEndpoints = data.map((c) => c.endpoint);
-    this.sentinelEndpoints = sentinels.map((c) => c.endpoint);
-    this.primaryEndpoint = data[0].endpoint;
-    this.endpoint = this.primaryEndpoint;
-    this.readerEndpoint = new Endpoint(built.readerAlias!, plan.port);
-    this.sentinelMasterName = plan.sentinel?.masterName ?? plan.name;
-    this.authUsername = plan.users.application;
-    this.networkName = built.network.name;
-    this.hostAddressMap = built.hostAddressMap;
+      this.fleetName = plan.name;
+      this.nodeEndpoints = data.map((c) => c.endpoint);
+      this.sentinelEndpoints = sentinels.map((c) => c.endpoint);
+      this.initialPrimaryEndpoint = data[0].endpoint;
+      this.anyNodeEndpoint = new Endpoint(built.readerAlias!, plan.port);
+      this.sentinelMasterName = plan.sentinel?.masterName ?? plan.name;
+      this.authUsername = plan.users.application;
+      this.networkName = built.network.name;
+      this.hostAddressMap = built.hostAddressMap;
+    } catch (error) {
+      throw atConstruct(this, error);
+    }
+  }
 
-    const name = plan.name;
-    fleetOutput(this, 'PrimaryEndpointOutput', {
-      fleet: name,
-      suffix: 'primary_endpoint',
-      value: this.primaryEndpoint.socketAddress,
-      description: 'The initial primary, address:port in the Docker network',
-    });
-    fleetOutput(this, 'ReaderEndpointOutput', {
-      fleet: name,
-      suffix: 'reader_endpoint',
-      value: this.readerEndpoint.socketAddress,
-      description: 'A network alias over every data node, host:port in the Docker network',
-    });
-    fleetOutput(this, 'NodeEndpointsOutput', {
-      fleet: name,
-      suffix: 'node_endpoints',
-      value: this.nodeEndpoints.map((e) => e.socketAddress),
-      description: 'Every data node, address:port in the Docker network',
-    });
+  /**
+   * Adds Terraform outputs for the group, named `<fleet>_<what>`: `node_endpoints`,
+   * `sentinel_endpoints`, `sentinel_master_name`, `network_name`, `host_address_map` and, when the
+   * sentinels' ports are published, `host_sentinels`. The group adds none unless asked. Calling it
+   * again adds nothing more.
+   */
+  public addOutputs(): void {
+    const fleet = this.fleetName;
+    addFleetOutputs(this, { fleet, nodeEndpoints: this.nodeEndpoints, nodesAre: 'Every data node', networkName: this.networkName, hostAddressMap: this.hostAddressMap });
     fleetOutput(this, 'SentinelEndpointsOutput', {
-      fleet: name,
+      fleet,
       suffix: 'sentinel_endpoints',
       value: this.sentinelEndpoints.map((e) => e.socketAddress),
-      description: 'Every sentinel, address:port in the Docker network',
+      description: 'Every sentinel, address:port in the Docker network: they name the current primary',
     });
     fleetOutput(this, 'SentinelMasterNameOutput', {
-      fleet: name,
+      fleet,
       suffix: 'sentinel_master_name',
       value: this.sentinelMasterName,
       description: 'The name the sentinels monitor the primary under',
     });
-    fleetOutput(this, 'HostAddressMapOutput', {
-      fleet: name,
-      suffix: 'host_address_map',
-      value: this.hostAddressMap,
-      description: 'Container address:port to the published host address:port (ioredis natMap)',
-    });
     if (this.sentinelEndpoints.length > 0 && this.sentinelEndpoints[0].hostAddress !== undefined) {
       fleetOutput(this, 'HostSentinelsOutput', {
-        fleet: name,
+        fleet,
         suffix: 'host_sentinels',
         value: this.sentinelEndpoints.map((e) => this.hostAddressMap[e.socketAddress]),
         description: 'Every sentinel, as published on the Docker host',
-      });
-    }
-    if (built.authToken !== undefined && this.primaryEndpoint.hostAddress !== undefined) {
-      const hostPrimary = this.hostAddressMap[this.primaryEndpoint.socketAddress];
-      fleetOutput(this, 'HostPrimaryUrlOutput', {
-        fleet: name,
-        suffix: 'host_primary_url',
-        value: `redis://${this.authUsername}:${Fn.urlencode(built.authToken)}@${hostPrimary}`,
-        description: 'The initial primary as a URL with the AUTH token, from the Docker host (sensitive)',
-        sensitive: true,
       });
     }
   }

@@ -113,9 +113,12 @@ describe('CacheCluster: Memcached', () => {
     expect(Object.keys(Template.fromStack(stack).findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^Client') }] } }))).toEqual([]);
   });
 
-  test('outputs: endpoint and node endpoints', () => {
-    const { template, cc, stack } = cluster({ numCacheNodes: 2 });
-    const outputs = template.toJSON().Outputs;
+  test('no stack outputs unless asked; addOutputs: endpoint and node endpoints', () => {
+    expect(cluster({ numCacheNodes: 2 }).template.toJSON().Outputs ?? {}).toEqual({});
+    const { cc, stack } = cluster({ numCacheNodes: 2 });
+    cc.addOutputs();
+    cc.addOutputs();
+    const outputs = Template.fromStack(stack).toJSON().Outputs;
     expect(Object.keys(outputs).filter((id) => id.startsWith('Pages')).sort()).toEqual([expect.stringMatching(/^PagesEndpoint/), expect.stringMatching(/^PagesNodeEndpoints/)]);
     const value = (prefix: string) => stack.resolve(Object.entries<any>(outputs).find(([id]) => id.startsWith(prefix))![1].Value);
     expect(value('PagesEndpoint')).toEqual(stack.resolve(cc.endpoint.socketAddress));
@@ -172,7 +175,7 @@ describe('CacheCluster: invalid props', () => {
       error = caught;
     }
     expect(error).toBeInstanceOf(ValidationError);
-    expect((error as Error).message).toBe(message);
+    expect((error as Error).message).toBe(`${stack.node.path}/Pages: ${message}`);
     expect(Template.fromStack(stack).findResources('AWS::AutoScaling::AutoScalingGroup')).toEqual({});
   });
 
@@ -187,13 +190,13 @@ describe('CacheCluster: invalid props', () => {
   test('AWS: isolated subnets', () => {
     const { stack, vpc } = testStack();
     expect(() => new CacheCluster(stack, 'Pages', { vpc, engine: memcached, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } }))
-      .toThrow(/^`vpcSubnets` must select private subnets with egress \(NAT\)/);
+      .toThrow(/^Test\/Pages: `vpcSubnets` must select private subnets with egress \(NAT\)/);
   });
 });
 
 describe('CacheCluster: snapshots', () => {
   test('3 Memcached nodes', () => {
     const { stack } = cluster({ numCacheNodes: 3 });
-    expect(maskedTemplate(stack)).toMatchSnapshot();
+    expect(maskedTemplate(stack, 'Pages')).toMatchSnapshot();
   });
 });

@@ -65,7 +65,7 @@ describe('dataVolumeSize: the default follows the node\'s maxmemory', () => {
     const { stack, vpc } = testStack();
     expect(() => new ReplicationGroup(stack, 'Sessions', { vpc, engine: valkey, nodeType: NodeType.of('cache.r7g.metal') }))
       .toThrow(new ValidationError('dataVolumeSize', undefined,
-        "must be given for node type cache.r7g.metal, whose memory cachefleet does not know (the default is 2.5 times the node's maxmemory): set it to at least 2.5 times the node's memory, such as Size.gibibytes(100)"));
+        "must be given for node type cache.r7g.metal, whose memory cachefleet does not know (the default is 2.5 times the node's maxmemory): set it to at least 2.5 times the node's memory, such as Size.gibibytes(100)", false, 'Test/Sessions'));
     new ReplicationGroup(stack, 'Given', { vpc, engine: valkey, nodeType: NodeType.of('cache.r7g.metal'), dataVolumeSize: Size.gibibytes(1000), nodeAddressOffset: 100 });
   });
 
@@ -281,6 +281,6 @@ describe('allowSentinelFrom', () => {
   test('refused on a group without sentinels', () => {
     const { stack, vpc, rg } = group({ replicasPerShard: 0 });
     expect(() => rg.allowSentinelFrom(new ec2.SecurityGroup(stack, 'Clients', { vpc })))
-      .toThrow(new ValidationError('Test/Sessions.replicasPerShard', 0, 'must be at least 1 for allowSentinelFrom: a group without replicas runs no sentinels'));
+      .toThrow(new ValidationError('replicasPerShard', 0, 'must be at least 1 for allowSentinelFrom: a group without replicas runs no sentinels', false, 'Test/Sessions'));
   });
 });

@@ -1,4 +1,4 @@
-import { bundleContainer, bundleUploadPaths, containersByName, dockerPlan, dockerStack, forSnapshot, slotContainersByName, synthJson, terraformText, uploadedBundle } from './synth';
+import { bundleContainer, bundleUploadPaths, containersByName, defaultSubnet, dockerPlan, dockerStack, forSnapshot, slotContainersByName, synthJson, terraformText, uploadedBundle } from './synth';
 import { CacheEngine, MemcachedEngineVersion, RedisEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
 import { renderBundle } from '../../src/core/render';
 import { validateCacheClusterOptions } from '../../src/core/validation';
@@ -12,6 +12,8 @@ describe('docker.CacheCluster', () => {
   test('GIVEN Memcached with 3 nodes THEN 3 node containers and the bundle container, no data volumes, no secrets, no AUTH variable', () => {
     const stack = dockerStack();
     const cluster = new CacheCluster(stack, 'Pages', { engine: memcached, numCacheNodes: 3, subnetCidr: '172.28.1.0/24' });
+    cluster.addOutputs();
+    cluster.addOutputs();
     const json = synthJson(stack);
     const containers = containersByName(json);
     expect(Object.keys(containers).sort()).toEqual(['pages-bundle', 'pages-node-0', 'pages-node-1', 'pages-node-2']);
@@ -41,7 +43,7 @@ describe('docker.CacheCluster', () => {
     expect(bundle).toMatchObject({ network_mode: 'none', command: ['publish'], capabilities: { drop: ['ALL'] } });
     expect(bundle.ports).toBeUndefined();
     expect(node.ulimit).toEqual([{ name: 'nofile', soft: 65536, hard: 65536 }]);
-    expect(node.healthcheck.test.slice(-2)).toEqual(['wait-ready', 'memcached']);
+    expect(node.healthcheck.test.slice(-2)).toEqual(['health', 'memcached']);
     expect(node.networks_advanced[0]).toMatchObject({ ipv4_address: '172.28.1.11', aliases: ['pages-node-1'] });
     expect(Object.values<any>(json.resource.docker_image)).toEqual([{ name: 'public.ecr.aws/docker/library/memcached:1.6.45@sha256:75c93cc91e76853da7c029e74d6e8dbd44774dd3713c93be8cd1971ad26120a4', keep_locally: true }]);
     expect(cluster.nodeEndpoints.map((e) => e.socketAddress)).toEqual(['172.28.1.10:11211', '172.28.1.11:11211', '172.28.1.12:11211']);
@@ -53,6 +55,7 @@ describe('docker.CacheCluster', () => {
   test('GIVEN a single Valkey node THEN one container with a volume, AUTH from a sensitive variable', () => {
     const stack = dockerStack();
     const cluster = new CacheCluster(stack, 'Cache', { engine: valkey });
+    cluster.addOutputs();
     const json = synthJson(stack);
     expect(Object.keys(containersByName(json)).sort()).toEqual(['cache-bundle', 'cache-node-0']);
     const node = containersByName(json)['cache-node-0'];
@@ -65,11 +68,13 @@ describe('docker.CacheCluster', () => {
     expect(cluster.authUsername).toBe('app');
   });
 
-  test('a cache cluster and a replication group in one stack need distinct subnets', () => {
+  test('a cache cluster and a replication group in one stack each take a default subnet of their own', () => {
     const stack = dockerStack();
     new ReplicationGroup(stack, 'Sessions', { engine: valkey });
-    expect(() => new CacheCluster(stack, 'Pages', { engine: memcached, numCacheNodes: 2 })).toThrow(/^`subnetCidr` must not overlap the subnet 172\.28\.0\.0\/24/);
-    expect(() => new CacheCluster(stack, 'Pages2', { engine: memcached, numCacheNodes: 2, subnetCidr: '172.28.1.0/24' })).not.toThrow();
+    new CacheCluster(stack, 'Pages', { engine: memcached, numCacheNodes: 2 });
+    const subnets = Object.values<any>(synthJson(stack).resource.docker_network).map((network) => network.ipam_config[0].subnet);
+    expect(subnets.sort()).toEqual([defaultSubnet('Pages'), defaultSubnet('Sessions')].sort());
+    expect(defaultSubnet('Pages')).not.toBe(defaultSubnet('Sessions'));
   });
 
   test('40 Memcached nodes fit a /26', () => {

@@ -42,15 +42,17 @@ function thrown(fn: () => unknown): Error {
 
 describe('docker flavor: the shared table of invalid fleet props', () => {
   test.each(INVALID_REPLICATION_GROUP_PROPS.map(withCdktfTokens))('ReplicationGroup refuses %s', (_what, props, message) => {
-    const error = thrown(() => new ReplicationGroup(dockerStack(), 'Group', { ...REQUIRED, ...props } as any));
+    const stack = dockerStack();
+    const error = thrown(() => new ReplicationGroup(stack, 'Group', { ...REQUIRED, ...props } as any));
     expect(error.name).toBe('ValidationError');
-    expect(error.message).toBe(message);
+    expect(error.message).toBe(`${stack.node.path}/Group: ${message}`);
   });
 
   test.each(INVALID_CACHE_CLUSTER_PROPS.map(withCdktfTokens))('CacheCluster refuses %s', (_what, props, message) => {
-    const error = thrown(() => new CacheCluster(dockerStack(), 'Cluster', { ...REQUIRED, ...props } as any));
+    const stack = dockerStack();
+    const error = thrown(() => new CacheCluster(stack, 'Cluster', { ...REQUIRED, ...props } as any));
     expect(error.name).toBe('ValidationError');
-    expect(error.message).toBe(message);
+    expect(error.message).toBe(`${stack.node.path}/Cluster: ${message}`);
   });
 
   test('nothing is declared when props are invalid', () => {
@@ -66,12 +68,13 @@ const memcached = CacheEngine.memcached({ version: MemcachedEngineVersion.VER_1_
 const INVALID_DOCKER_PROPS: Array<[string, Record<string, unknown>, string]> = [
   ['a bad subnet', { subnetCidr: '172.28.0.0' }, '`subnetCidr` must be an IPv4 CIDR block with a prefix of at most /30, such as "172.28.0.0/24", got: "172.28.0.0"'],
   ['a misaligned subnet', { subnetCidr: '172.28.0.5/24' }, '`subnetCidr` must start on its block\'s first address (172.28.0.0/24), got: "172.28.0.5/24"'],
-  ['a subnet too small', { subnetCidr: '172.28.0.0/29' }, '`subnetCidr` must have room for host 10 (6 usable addresses), got: "172.28.0.0/29"'],
+  ['a subnet too small', { subnetCidr: '172.28.0.0/29' },
+    '`subnetCidr` must hold hosts 10 to 18: the fleet reserves 9 fixed addresses, one for each slot it can have (a /26 or larger for Memcached, a /27 for Redis and Valkey), got: "172.28.0.0/29"'],
   ['a numeric subnet', { subnetCidr: 24 }, '`subnetCidr` must be an IPv4 CIDR block with a prefix of at most /30, such as "172.28.0.0/24", got: 24'],
   ['16 MiB', { memoryLimitMiB: 16 }, '`memoryLimitMiB` must be an integer number of MiB between 32 and 1048576, got: 16'],
   ['1.5 MiB', { memoryLimitMiB: 100.5 }, '`memoryLimitMiB` must be an integer number of MiB between 32 and 1048576, got: 100.5'],
-  ['a token memory', { memoryLimitMiB: CDKTF_NUMBER_TOKEN }, `\`memoryLimitMiB\` must be a concrete value known at synth time, not a token, got: ${describeValue(CDKTF_NUMBER_TOKEN)}`],
-  ['a token subnet', { subnetCidr: CDKTF_STRING_TOKEN }, `\`subnetCidr\` must be a concrete value known at synth time, not a token, got: ${describeValue(CDKTF_STRING_TOKEN)}`],
+  ['a token memory', { memoryLimitMiB: CDKTF_NUMBER_TOKEN }, `\`memoryLimitMiB\` must be a concrete value known at synth time (it sizes the fleet or is written into its configuration), not a token, got: ${describeValue(CDKTF_NUMBER_TOKEN)}`],
+  ['a token subnet', { subnetCidr: CDKTF_STRING_TOKEN }, `\`subnetCidr\` must be a concrete value known at synth time (it sizes the fleet or is written into its configuration), not a token, got: ${describeValue(CDKTF_STRING_TOKEN)}`],
   ['0 CPUs', { cpus: 0 }, '`cpus` must be a number of CPUs greater than 0 and at most 1024, such as 0.5 or 2, got: 0'],
   ['a host name', { hostAddress: 'localhost' }, '`hostAddress` must be an IPv4 address of the Docker host, such as "127.0.0.1" (or "0.0.0.0" for every address), got: "localhost"'],
   ['a bad address', { hostAddress: '127.0.0.256' }, '`hostAddress` must be an IPv4 address of the Docker host, such as "127.0.0.1" (or "0.0.0.0" for every address), got: "127.0.0.256"'],
@@ -90,41 +93,41 @@ const INVALID_DOCKER_PROPS: Array<[string, Record<string, unknown>, string]> = [
   ]),
   ['a token beside the secrets directory', { secretsHostPath: '/etc/cachefleet/group', adminAuthToken: AuthToken.fromFile('/secrets/admin') },
     '`adminAuthToken` must be unset when secretsHostPath is set: the passwords then come from that directory of the Docker host, and none is a Terraform value, got: "an AuthToken"'],
-  ['a token secrets directory', { secretsHostPath: CDKTF_STRING_TOKEN }, `\`secretsHostPath\` must be a concrete value known at synth time, not a token, got: ${describeValue(CDKTF_STRING_TOKEN)}`],
+  ['a token secrets directory', { secretsHostPath: CDKTF_STRING_TOKEN }, `\`secretsHostPath\` must be a concrete value known at synth time (it sizes the fleet or is written into its configuration), not a token, got: ${describeValue(CDKTF_STRING_TOKEN)}`],
 ];
 
 describe('docker flavor: its own props', () => {
   test.each(INVALID_DOCKER_PROPS)('ReplicationGroup refuses %s', (_what, props, message) => {
     const error = thrown(() => new ReplicationGroup(dockerStack(), 'Group', { engine: redis, ...props } as any));
     expect(error.name).toBe('ValidationError');
-    expect(error.message).toBe(message);
+    expect(error.message).toBe(`Test/Group: ${message}`);
   });
 
   test('Memcached is published beyond loopback only when asked: it has no AUTH', () => {
     const message = '`hostAddress` must be a loopback address (127.0.0.0/8) for Memcached, which has no AUTH: anyone reaching the host would read and write the cache; '
       + 'set allowUnauthenticatedHostAccess to publish it there anyway, got: ';
     for (const hostAddress of ['0.0.0.0', '192.168.1.20']) {
-      expect(thrown(() => new CacheCluster(dockerStack(), 'Pages', { engine: memcached, hostAddress })).message).toBe(`${message}"${hostAddress}"`);
+      expect(thrown(() => new CacheCluster(dockerStack(), 'Pages', { engine: memcached, hostAddress })).message).toBe(`Test/Pages: ${message}"${hostAddress}"`);
       expect(() => new CacheCluster(dockerStack(), 'Pages', { engine: memcached, hostAddress, allowUnauthenticatedHostAccess: true })).not.toThrow();
       expect(() => new CacheCluster(dockerStack(), 'Pages', { engine: memcached, hostAddress, publishPorts: false })).not.toThrow();
       expect(() => new ReplicationGroup(dockerStack(), 'Sessions', { engine: redis, hostAddress })).not.toThrow();
     }
     expect(() => new CacheCluster(dockerStack(), 'Pages', { engine: memcached, hostAddress: '127.0.0.2' })).not.toThrow();
     expect(thrown(() => new CacheCluster(dockerStack(), 'Pages', { engine: memcached, allowUnauthenticatedHostAccess: 'yes' as any })).message)
-      .toBe('`allowUnauthenticatedHostAccess` must be true or false, got: "yes"');
+      .toBe('Test/Pages: `allowUnauthenticatedHostAccess` must be true or false, got: "yes"');
   });
 
   test('Memcached takes no secrets directory: it has no AUTH', () => {
     const error = thrown(() => new CacheCluster(dockerStack(), 'Pages', { engine: memcached, secretsHostPath: '/etc/cachefleet/pages' }));
     expect(error.name).toBe('ValidationError');
-    expect(error.message).toBe('`secretsHostPath` must be unset for Memcached, which has no AUTH (keep its network private), got: "/etc/cachefleet/pages"');
+    expect(error.message).toBe('Test/Pages: `secretsHostPath` must be unset for Memcached, which has no AUTH (keep its network private), got: "/etc/cachefleet/pages"');
   });
 
   test('Memcached takes no AUTH token', () => {
     const stack = dockerStack();
     const variable = new TerraformVariable(stack, 'token', { type: 'string', sensitive: true });
     const error = thrown(() => new CacheCluster(stack, 'Pages', { engine: memcached, authToken: AuthToken.fromVariable(variable) }));
-    expect(error.message).toBe('`authToken` must be unset for Memcached, which has no AUTH (keep its network private), got: "an AuthToken"');
+    expect(error.message).toBe('Test/Pages: `authToken` must be unset for Memcached, which has no AUTH (keep its network private), got: "an AuthToken"');
   });
 
   test('AuthToken.fromFile refuses an empty path', () => {
@@ -139,7 +142,7 @@ describe('docker flavor: one fleet name per stack', () => {
     const parent = new Construct(stack, 'B');
     const error = thrown(() => new ReplicationGroup(parent, 'Sessions', { engine: redis, subnetCidr: '172.28.1.0/24' }));
     expect(error.name).toBe('ValidationError');
-    expect(error.message).toBe('`id` must give a fleet name no other fleet of the stack has (Test/A/Sessions is sessions), got: "Sessions"');
+    expect(error.message).toBe('Test/B/Sessions: `id` must give a fleet name no other fleet of the stack has (Test/A/Sessions is sessions), got: "Sessions"');
     expect(parent.node.findChild('Sessions').node.children).toHaveLength(0);
   });
 
@@ -157,7 +160,7 @@ describe('docker flavor: one fleet name per stack', () => {
   test('the stack keeps one of each: containers, outputs and the AUTH variable of the fleet that has the name', () => {
     const stack = dockerStack();
     new ReplicationGroup(stack, 'Sessions', { engine: redis });
-    expect(() => new ReplicationGroup(new Construct(stack, 'Other'), 'Sessions', { engine: redis, subnetCidr: '172.28.1.0/24' })).toThrow(/^`id` /);
+    expect(() => new ReplicationGroup(new Construct(stack, 'Other'), 'Sessions', { engine: redis, subnetCidr: '172.28.1.0/24' })).toThrow(/^Test\/Other\/Sessions: `id` /);
     const json = synthJson(stack);
     // Five slots and the fleet's bundle container.
     expect(Object.keys(containersByName(json)).sort()).toEqual(['sessions-bundle', 'sessions-node-0', 'sessions-node-1', 'sessions-sentinel-0', 'sessions-sentinel-1', 'sessions-sentinel-2']);
@@ -176,15 +179,15 @@ describe('docker flavor: one fleet name per stack', () => {
 
   test('a fleet refused for its props leaves its name free', () => {
     const stack = dockerStack();
-    expect(() => new ReplicationGroup(new Construct(stack, 'A'), 'Sessions', { engine: redis, hostPortBase: 65535 })).toThrow(/^`hostPortBase` /);
+    expect(() => new ReplicationGroup(new Construct(stack, 'A'), 'Sessions', { engine: redis, hostPortBase: 65535 })).toThrow(/^Test\/A\/Sessions: `hostPortBase` /);
     expect(() => new ReplicationGroup(new Construct(stack, 'B'), 'Sessions', { engine: redis })).not.toThrow();
   });
 
   test('a fleet refused for an overlapping subnet leaves its name free', () => {
     const stack = dockerStack();
-    new CacheCluster(stack, 'Pages', { engine: memcached });
-    expect(() => new ReplicationGroup(new Construct(stack, 'A'), 'Sessions', { engine: redis })).toThrow(/^`subnetCidr` must not overlap/);
-    expect(() => new ReplicationGroup(new Construct(stack, 'B'), 'Sessions', { engine: redis, subnetCidr: '172.28.1.0/24' })).not.toThrow();
+    new CacheCluster(stack, 'Pages', { engine: memcached, subnetCidr: '10.20.0.0/24' });
+    expect(() => new ReplicationGroup(new Construct(stack, 'A'), 'Sessions', { engine: redis, subnetCidr: '10.20.0.0/25' })).toThrow(/^Test\/A\/Sessions: `subnetCidr` must not overlap/);
+    expect(() => new ReplicationGroup(new Construct(stack, 'B'), 'Sessions', { engine: redis })).not.toThrow();
   });
 });
 
@@ -198,20 +201,20 @@ describe('docker flavor: hostPortBase reserves a port for every slot the fleet c
     expect(() => new ReplicationGroup(dockerStack(), 'Group', { engine: redis, ...props, hostPortBase: highest })).not.toThrow();
     const error = thrown(() => new ReplicationGroup(dockerStack(), 'Group', { engine: redis, ...props, hostPortBase: highest + 1 }));
     expect(error.message).toBe(
-      `\`hostPortBase\` must be an integer between 1 and ${highest} (the fleet reserves 9 consecutive ports, one for each slot it can have), got: ${highest + 1}`,
+      `Test/Group: \`hostPortBase\` must be an integer between 1 and ${highest} (the fleet reserves 9 consecutive ports, one for each slot it can have), got: ${highest + 1}`,
     );
   });
 
   test('Memcached: 40 ports, however many nodes', () => {
     const error = thrown(() => new CacheCluster(dockerStack(), 'Pages', { engine: memcached, numCacheNodes: 3, subnetCidr: '10.1.0.0/26', hostPortBase: 65500 }));
-    expect(error.message).toBe('`hostPortBase` must be an integer between 1 and 65496 (the fleet reserves 40 consecutive ports, one for each slot it can have), got: 65500');
+    expect(error.message).toBe('Test/Pages: `hostPortBase` must be an integer between 1 and 65496 (the fleet reserves 40 consecutive ports, one for each slot it can have), got: 65500');
   });
 
   test('two published fleets of a stack on overlapping ports: refused, naming the other fleet; another base or another host address is fine', () => {
     const stack = dockerStack();
     new ReplicationGroup(stack, 'Sessions', { engine: redis });
     const error = thrown(() => new ReplicationGroup(stack, 'Carts', { engine: redis, subnetCidr: '172.28.1.0/24', hostPortBase: 6405 }));
-    expect(error.message).toBe('`hostPortBase` must leave host ports 6400-6408 to fleet "sessions" (Test/Sessions): fleet "carts" reserves 6405-6413; give one of them another hostPortBase, got: 6405');
+    expect(error.message).toBe('Test/Carts: `hostPortBase` must leave host ports 6400-6408 to fleet "sessions" (Test/Sessions): fleet "carts" reserves 6405-6413; give one of them another hostPortBase, got: 6405');
     expect(() => new ReplicationGroup(stack, 'Orders', { engine: redis, subnetCidr: '172.28.2.0/24', hostPortBase: 6409 })).not.toThrow();
     expect(() => new ReplicationGroup(stack, 'Queues', { engine: redis, subnetCidr: '172.28.3.0/24', hostAddress: '127.0.0.2' })).not.toThrow();
     expect(() => new ReplicationGroup(stack, 'Unpublished', { engine: redis, subnetCidr: '172.28.4.0/24', publishPorts: false })).not.toThrow();
@@ -221,9 +224,9 @@ describe('docker flavor: hostPortBase reserves a port for every slot the fleet c
 describe('docker flavor: the subnet holds every address the fleet can have', () => {
   test.each<[string, () => void, string]>([
     ['a replication group needs hosts 10-18', () => new ReplicationGroup(dockerStack(), 'Group', { engine: redis, replicasPerShard: 0, subnetCidr: '10.1.0.0/28' }),
-      '`subnetCidr` must hold hosts 10 to 18: the fleet reserves 9 fixed addresses, one for each slot it can have (a /26 or larger for Memcached, a /27 for Redis and Valkey), got: "10.1.0.0/28"'],
+      'Test/Group: `subnetCidr` must hold hosts 10 to 18: the fleet reserves 9 fixed addresses, one for each slot it can have (a /26 or larger for Memcached, a /27 for Redis and Valkey), got: "10.1.0.0/28"'],
     ['a Memcached cluster needs hosts 10-49', () => new CacheCluster(dockerStack(), 'Pages', { engine: memcached, numCacheNodes: 1, subnetCidr: '10.1.0.0/27' }),
-      '`subnetCidr` must hold hosts 10 to 49: the fleet reserves 40 fixed addresses, one for each slot it can have (a /26 or larger for Memcached, a /27 for Redis and Valkey), got: "10.1.0.0/27"'],
+      'Test/Pages: `subnetCidr` must hold hosts 10 to 49: the fleet reserves 40 fixed addresses, one for each slot it can have (a /26 or larger for Memcached, a /27 for Redis and Valkey), got: "10.1.0.0/27"'],
   ])('%s', (_what, build, message) => {
     expect(thrown(build).message).toBe(message);
   });

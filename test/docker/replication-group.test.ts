@@ -1,6 +1,6 @@
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { Construct } from 'constructs';
-import { bundleContainer, bundleUploadPaths, containersByName, dockerPlan, dockerStack, forSnapshot, slotContainersByName, synthJson, terraformText, uploadedBundle } from './synth';
+import { bundleContainer, bundleUploadPaths, containersByName, defaultAddress, defaultSubnet, dockerPlan, dockerStack, forSnapshot, slotContainersByName, synthJson, terraformText, uploadedBundle } from './synth';
 import { agentFile, agentScript } from '../../src/core/agent-script';
 import { CacheEngine, MemcachedEngineVersion, RedisEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
 import { ParameterGroup } from '../../src/core/parameters/parameter-group';
@@ -25,20 +25,33 @@ describe('docker.ReplicationGroup', () => {
     expect(Object.keys(containers).sort()).toEqual([
       'sessions-bundle', 'sessions-node-0', 'sessions-node-1', 'sessions-sentinel-0', 'sessions-sentinel-1', 'sessions-sentinel-2',
     ]);
-    expect(group.nodeEndpoints.map((e) => e.socketAddress)).toEqual(['172.28.0.10:6379', '172.28.0.11:6379']);
+    expect(group.nodeEndpoints.map((e) => e.socketAddress)).toEqual([`${defaultAddress('Sessions', 10)}:6379`, `${defaultAddress('Sessions', 11)}:6379`]);
     // Sentinels take hosts 16-18 whatever the replica count (node-k takes 10 + k, up to node-5).
-    expect(group.sentinelEndpoints.map((e) => e.socketAddress)).toEqual(['172.28.0.16:26379', '172.28.0.17:26379', '172.28.0.18:26379']);
-    expect(group.primaryEndpoint.socketAddress).toBe('172.28.0.10:6379');
-    expect(group.endpoint).toBe(group.primaryEndpoint);
-    expect(group.readerEndpoint.socketAddress).toBe('sessions-reader:6379');
+    expect(group.sentinelEndpoints.map((e) => e.socketAddress)).toEqual([16, 17, 18].map((host) => `${defaultAddress('Sessions', host)}:26379`));
+    // Named for what they are: slot 0 is the primary only until a failover; the alias includes it.
+    expect(group.initialPrimaryEndpoint.socketAddress).toBe(`${defaultAddress('Sessions', 10)}:6379`);
+    expect(group.anyNodeEndpoint.socketAddress).toBe('sessions-reader:6379');
+    expect(group).not.toHaveProperty('primaryEndpoint');
+    expect(group).not.toHaveProperty('readerEndpoint');
+    expect(group).not.toHaveProperty('endpoint');
     expect(group.sentinelMasterName).toBe('sessions');
     expect(group.authUsername).toBe('app');
   });
 
-  test('the network\'s name is an output, <fleet>_network_name', () => {
+  test('no outputs unless asked; addOutputs adds them once, <fleet>_<what>, none naming a primary', () => {
+    const quiet = dockerStack();
+    new ReplicationGroup(quiet, 'Sessions', { engine: redis });
+    expect(synthJson(quiet).output ?? {}).toEqual({});
+
     const stack = dockerStack();
     const group = new ReplicationGroup(stack, 'Sessions', { engine: redis });
+    group.addOutputs();
+    group.addOutputs();
     const json = synthJson(stack);
+    expect(Object.keys(json.output).sort()).toEqual([
+      'sessions_host_address_map', 'sessions_host_sentinels', 'sessions_network_name', 'sessions_node_endpoints',
+      'sessions_sentinel_endpoints', 'sessions_sentinel_master_name',
+    ]);
     expect(json.output.sessions_network_name.value).toBe('${docker_network.sessions_network.name}');
     expect(group.networkName).toBeDefined();
   });
@@ -68,7 +81,7 @@ describe('docker.ReplicationGroup', () => {
 
   test.each([
     ['replication group, the smallest subnet', (stack: TerraformStack) => new ReplicationGroup(stack, 'Sessions', { engine: redis, subnetCidr: '10.99.0.0/27' }), '10.99.0.0/27', 18],
-    ['replication group, the default subnet', (stack: TerraformStack) => new ReplicationGroup(stack, 'Sessions', { engine: redis }), '172.28.0.0/24', 18],
+    ['replication group, the default subnet', (stack: TerraformStack) => new ReplicationGroup(stack, 'Sessions', { engine: redis }), defaultSubnet('Sessions'), 18],
     ['Memcached, the smallest subnet', (stack: TerraformStack) => new CacheCluster(stack, 'Pages', { engine: CacheEngine.memcached({ version: MemcachedEngineVersion.VER_1_6 }), numCacheNodes: 2, subnetCidr: '10.98.0.0/26' }), '10.98.0.0/26', 49],
   ])('%s: Docker allocates only after every address a slot can ever take', (_, build, subnet, lastFixedHost) => {
     const stack = dockerStack();
@@ -136,7 +149,7 @@ describe('docker.ReplicationGroup', () => {
     const claims = [...seen.values()];
     expect(new Set(claims.map((c) => c.address)).size).toBe(claims.length);
     expect(new Set(claims.map((c) => c.port)).size).toBe(claims.length);
-    expect(seen.get('sessions-sentinel-0')).toEqual({ address: '172.28.0.16', port: 6406 });
+    expect(seen.get('sessions-sentinel-0')).toEqual({ address: defaultAddress('Sessions', 16), port: 6406 });
   });
 
   test('containers: pinned image, the launcher as entrypoint, docker platform, the fleet volume mounted, only the launcher and secrets uploaded', () => {
@@ -197,7 +210,7 @@ describe('docker.ReplicationGroup', () => {
     const agent = bundle.upload.find((u: any) => u.file.endsWith('/cachefleet-node'));
     expect(agent).toMatchObject({ permissions: '0755', content: terraformLiteral(agentScript()) });
     expect(agent.executable).toBeUndefined();
-    expect(uploadedBundle(bundle)['sentinel.conf']).toContain('sentinel monitor sessions 172.28.0.10 6379 2');
+    expect(uploadedBundle(bundle)['sentinel.conf']).toContain(`sentinel monitor sessions ${defaultAddress('Sessions', 10)} 6379 2`);
   });
 
   test('the bundle container: the fleet volume only, no network, no ports, no capability, no secret, no dependency of its own', () => {
@@ -240,7 +253,7 @@ describe('docker.ReplicationGroup', () => {
     for (const [name, container] of slots) {
       expect([name, container.volumes]).toEqual([name, expect.arrayContaining([{ volume_name: '${docker_volume.sessions_bundle_volume.name}', container_path: '/var/lib/cachefleet-fleet' }])]);
       expect([name, container.depends_on]).toEqual([name, ['docker_container.sessions_bundle']]);
-      expect([name, container.entrypoint, container.healthcheck.test[3]]).toEqual([name, ['/usr/local/bin/cachefleet-launch'], '/usr/local/bin/cachefleet-launch']);
+      expect([name, container.entrypoint, container.healthcheck.test[1]]).toEqual([name, ['/usr/local/bin/cachefleet-launch'], '/usr/local/bin/cachefleet-launch']);
       expect([name, container.env]).toEqual([name, expect.arrayContaining(['CACHEFLEET_FLEET_DIR=/var/lib/cachefleet-fleet'])]);
       expect([name, uploadedBundle(container)]).toEqual([name, {}]);
       expect([name, container.upload.map((u: any) => u.file).filter((file: string) => file.startsWith('/etc/cachefleet'))]).toEqual([name, []]);
@@ -266,9 +279,7 @@ describe('docker.ReplicationGroup', () => {
     expect(uploads.find((u: any) => u.file === '/run/cachefleet/secrets/internal-password').content).toBe(
       '${sha256("${var.sessions_auth_token}:cachefleet-internal")}',
     );
-    expect(json.output.sessions_host_primary_url).toMatchObject({ sensitive: true });
-    expect(json.output.sessions_host_primary_url.value).toContain('${urlencode(var.sessions_auth_token)}');
-    for (const [name, output] of Object.entries<any>(json.output)) {
+    for (const [name, output] of Object.entries<any>(json.output ?? {})) {
       if (JSON.stringify(output.value).includes('var.sessions_auth_token')) expect([name, output.sensitive]).toEqual([name, true]);
     }
   });
@@ -313,7 +324,7 @@ describe('docker.ReplicationGroup', () => {
     expect(JSON.stringify(bundleContainer(json, 'sessions').upload.map((u: any) => u.file))).not.toContain('password');
     expect(bundleContainer(json, 'sessions').upload.filter((u: any) => /(^|[^$])\$\{(var\.|sha256\(|sensitive\(|file\()/.test(u.content))).toEqual([]);
     // No output carries it: the application's URLs hold the AUTH token only.
-    expect(JSON.stringify(json.output)).not.toContain('admin_token');
+    expect(JSON.stringify(json.output ?? {})).not.toContain('admin_token');
 
     // GIVEN / WHEN a file
     const own = dockerStack();
@@ -329,20 +340,19 @@ describe('docker.ReplicationGroup', () => {
     new ReplicationGroup(stack, 'Sessions', { engine: redis, replicasPerShard: 2, secretsHostPath: '/etc/cachefleet/sessions' });
     const json = synthJson(stack);
     expect(json.variable ?? {}).toEqual({});
-    expect(Object.keys(json.output).filter((name) => /url/.test(name))).toEqual([]);
+    expect(Object.keys(json.output ?? {}).filter((name) => /url/.test(name))).toEqual([]);
     // No Terraform expression reads a secret (the uploads' contents are the bundle, checked below).
     expect(JSON.stringify(json, (key, value) => (key === 'content' ? undefined : value))).not.toMatch(/var\.|sha256\(|file\(/);
-    const { minLength, maxLength, pattern } = AUTH_TOKEN_RULE;
     expect(bundleContainer(json, 'sessions').volumes).toHaveLength(1);
     for (const container of Object.values<any>(slotContainersByName(json))) {
       expect(container.upload.filter((u: any) => u.file.startsWith('/run/cachefleet/secrets/'))).toEqual([]);
       expect(container.volumes).toContainEqual({ host_path: '/etc/cachefleet/sessions', container_path: '/run/cachefleet/host-secrets', read_only: true });
       expect(container.env).toEqual(expect.arrayContaining([
         'CACHEFLEET_HOST_SECRETS_DIR=/run/cachefleet/host-secrets',
-        `CACHEFLEET_TOKEN_LENGTH=${minLength}-${maxLength}`,
-        `CACHEFLEET_TOKEN_PATTERN=${pattern}`,
         'CACHEFLEET_INTERNAL_PASSWORD_LABEL=cachefleet-internal',
       ]));
+      // The rule the agent checks them with is the bundle's (fleet.env's CF_TOKEN_*), as for every password.
+      expect(container.env.filter((entry: string) => entry.startsWith('CACHEFLEET_TOKEN_'))).toEqual([]);
     }
     // Without it, the secrets are uploads and the directory is not mounted.
     const defaults = dockerStack();
@@ -371,13 +381,14 @@ describe('docker.ReplicationGroup', () => {
   test('ports are published on 127.0.0.1 by default, on fixed host ports from 6400 (a port Docker picks changes at every start)', () => {
     const stack = dockerStack();
     const group = new ReplicationGroup(stack, 'Sessions', { engine: redis });
+    group.addOutputs();
     const json = synthJson(stack);
     const containers = containersByName(json);
     expect(containers['sessions-node-0'].ports).toEqual([{ internal: 6379, external: 6400, ip: '127.0.0.1', protocol: 'tcp' }]);
     expect(containers['sessions-sentinel-0'].ports).toEqual([{ internal: 26379, external: 6406, ip: '127.0.0.1', protocol: 'tcp' }]);
-    expect(group.primaryEndpoint.hostAddress).toBe('127.0.0.1');
-    expect(group.primaryEndpoint.hostPort).toBe(6400);
-    expect(json.output.sessions_host_address_map.value['172.28.0.10:6379']).toBe('127.0.0.1:6400');
+    expect(group.initialPrimaryEndpoint.hostAddress).toBe('127.0.0.1');
+    expect(group.initialPrimaryEndpoint.hostPort).toBe(6400);
+    expect(json.output.sessions_host_address_map.value[`${defaultAddress('Sessions', 10)}:6379`]).toBe('127.0.0.1:6400');
     expect(json.output.sessions_host_sentinels.value).toHaveLength(3);
   });
 
@@ -392,10 +403,12 @@ describe('docker.ReplicationGroup', () => {
   test('GIVEN publishPorts false THEN nothing is published and the address map is empty', () => {
     const stack = dockerStack();
     const group = new ReplicationGroup(stack, 'Sessions', { engine: redis, publishPorts: false });
+    group.addOutputs();
     const json = synthJson(stack);
     for (const container of Object.values<any>(containersByName(json))) expect(container.ports).toBeUndefined();
     expect(group.hostAddressMap).toEqual({});
-    expect(json.output.sessions_host_primary_url).toBeUndefined();
+    expect(json.output.sessions_host_address_map.value).toEqual({});
+    expect(json.output.sessions_host_sentinels).toBeUndefined();
   });
 
   test('limits, volumes, health checks, restart policy: defaults', () => {
@@ -411,7 +424,7 @@ describe('docker.ReplicationGroup', () => {
       { volume_name: '${docker_volume.sessions_bundle_volume.name}', container_path: '/var/lib/cachefleet-fleet' },
       { volume_name: '${docker_volume.sessions_node_0_data.name}', container_path: '/var/lib/cachefleet' },
     ]);
-    expect(node.healthcheck.test).toEqual(['CMD', 'env', 'CACHEFLEET_READY_TIMEOUT=2', '/usr/local/bin/cachefleet-launch', 'wait-ready', 'redis']);
+    expect(node.healthcheck.test).toEqual(['CMD', '/usr/local/bin/cachefleet-launch', 'health', 'redis']);
     expect(containers['sessions-sentinel-0']).toMatchObject({ memory: 64 });
     expect(containers['sessions-bundle']).toMatchObject({ memory: 32, restart: 'unless-stopped' });
     // Retained by default: the volumes of node-2 to node-5, which run no container, are declared too.
@@ -497,8 +510,9 @@ describe('docker.ReplicationGroup', () => {
   test('overlapping subnets are refused', () => {
     const stack = dockerStack();
     new ReplicationGroup(stack, 'A', { engine: redis });
-    expect(() => new ReplicationGroup(stack, 'B', { engine: redis, subnetCidr: '172.28.0.128/25', hostPortBase: 7400 })).toThrow(
-      '`subnetCidr` must not overlap the subnet 172.28.0.0/24 of the Docker network Test/A/Network: give each fleet a subnet of its own, got: "172.28.0.128/25"',
+    const inside = defaultSubnet('A').replace(/\.0\/24$/, '.128/25');
+    expect(() => new ReplicationGroup(stack, 'B', { engine: redis, subnetCidr: inside, hostPortBase: 7400 })).toThrow(
+      `\`subnetCidr\` must not overlap the subnet ${defaultSubnet('A')} of the Docker network Test/A/Network: give each fleet a subnet of its own, got: "${inside}"`,
     );
   });
 
@@ -543,9 +557,4 @@ describe('docker.ReplicationGroup', () => {
     expect(forSnapshot(synthJson(stack))).toMatchSnapshot();
   });
 
-  test('snapshot: Valkey 8.0, no replicas, not published', () => {
-    const stack = dockerStack();
-    new ReplicationGroup(stack, 'Solo', { engine: valkey, replicasPerShard: 0, publishPorts: false, subnetCidr: '10.10.0.0/27' });
-    expect(forSnapshot(synthJson(stack))).toMatchSnapshot();
-  });
 });

@@ -24,8 +24,9 @@ export const MIN_SYNTHS = 200;
 const WEIGHTS = { neutral: 60, own: 12 };
 
 const CREATE: Record<FleetConstruct, (scope: any, props: any) => unknown> = {
-  ReplicationGroup: (scope, props) => new ReplicationGroup(scope, 'Fleet', props),
-  CacheCluster: (scope, props) => new CacheCluster(scope, 'Fleet', props),
+  // With the opt-in outputs, which must synthesize for every accepted prop set too.
+  ReplicationGroup: (scope, props) => new ReplicationGroup(scope, 'Fleet', props).addOutputs(),
+  CacheCluster: (scope, props) => new CacheCluster(scope, 'Fleet', props).addOutputs(),
 };
 
 function expectWholeTemplate(template: Template, construct: FleetConstruct, draw: Draw, props: Record<string, any>) {

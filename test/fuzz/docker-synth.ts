@@ -22,8 +22,9 @@ export const MIN_SYNTHS = 200;
 const VALID_WEIGHT = 60;
 
 const CREATE: Record<FleetConstruct, (scope: any, props: any) => unknown> = {
-  ReplicationGroup: (scope, props) => new ReplicationGroup(scope, 'Fleet', props),
-  CacheCluster: (scope, props) => new CacheCluster(scope, 'Fleet', props),
+  // With the opt-in outputs, which must synthesize for every accepted prop set too.
+  ReplicationGroup: (scope, props) => new ReplicationGroup(scope, 'Fleet', props).addOutputs(),
+  CacheCluster: (scope, props) => new CacheCluster(scope, 'Fleet', props).addOutputs(),
 };
 
 /** Draws `runs` prop sets of the construct; returns how many were built and refused. */

@@ -32,8 +32,10 @@ export function expectRefusal(error: unknown, draw: Draw): string {
     throw new Error(`not a ValidationError: ${error instanceof Error ? error.stack : String(error)}`);
   }
   // A parameter's name may hold a backtick itself: the path the error carries says where the name ends.
-  const path = typeof e.propPath === 'string' ? e.propPath : /^`([^`]+)` /.exec(error.message)?.[1];
-  if (path === undefined || !error.message.startsWith(`\`${path}\` `)) {
+  const path = typeof e.propPath === 'string' ? e.propPath : /^(?:[^`:]+: )?`([^`]+)` /.exec(error.message)?.[1];
+  // Out of a construct, the message starts with the construct's path, then the prop.
+  const located = typeof (e as { constructPath?: unknown }).constructPath === 'string' ? `${(e as { constructPath: string }).constructPath}: ` : '';
+  if (path === undefined || !error.message.startsWith(`${located}\`${path}\` `)) {
     throw new Error(`a ValidationError that does not start with the prop it names: ${error.message}`);
   }
   // The catalog's lookups must not find what every object inherits (a name such as `constructor`).

@@ -15,7 +15,7 @@ import { CacheFleetOptions } from '../../core/fleet-options';
 import { isPinnedByDigest } from '../../core/image-reference';
 import { dataSlots, initialPrimary, restartFingerprint, sentinelPort, sentinelSlots } from '../../core/render';
 import { FleetPlan, fleetKind, fleetName, planFleet, reservedHostCount } from '../../core/topology';
-import { refuseAuthTokenForMemcached, TokenCheck, ValidatedFleet } from '../../core/validation';
+import { AUTH_TOKEN_RULE, refuseAuthTokenForMemcached, TokenCheck, ValidatedFleet } from '../../core/validation';
 import { Endpoint } from '../endpoint';
 import { FleetProps } from '../fleet';
 import { NodeSlot } from '../node-slot';
@@ -47,7 +47,7 @@ export const FLEET_DEFAULTS = {
  * Characters a generated AUTH token never holds: those core's rule refuses (AUTH_TOKEN_RULE), plus
  * `\`, `'` and a backtick, so that the generated token pastes into a shell or a URL unquoted.
  */
-const AUTH_TOKEN_EXCLUDED = ' "/@\\\'`';
+const AUTH_TOKEN_EXCLUDED = `${AUTH_TOKEN_RULE.refusedCharacters}\\'\``;
 
 /** Every fleet's addresses by subnet, per stack: two fleets must not share one. */
 const USED_ADDRESSES = new WeakMap<Stack, Map<string, string>>();
@@ -324,6 +324,7 @@ export class FleetResources {
   /** Stack outputs: the endpoints, the port and the secret. */
   public addOutputs(endpoints: Record<string, string>): void {
     for (const [id, value] of Object.entries(endpoints)) {
+      if (this.scope.node.tryFindChild(id)) continue; // added by an earlier call
       new CfnOutput(this.scope, id, { value, description: `cachefleet ${this.fleetId}: ${id}` });
     }
   }

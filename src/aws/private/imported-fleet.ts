@@ -2,7 +2,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ValidationError } from '../../core/errors';
+import { ValidationError, withConstructPath } from '../../core/errors';
 import { CacheFleetBase } from '../cache-fleet-base';
 import { Endpoint } from '../endpoint';
 
@@ -24,11 +24,13 @@ export class ImportedFleet extends CacheFleetBase {
 
   constructor(scope: Construct, id: string, attrs: ImportedFleetAttributes, required: Record<string, unknown>) {
     super(scope, id);
-    for (const [name, value] of Object.entries(required)) {
-      if (value === undefined || value === null) {
-        throw new ValidationError(name, value, 'is required to import a fleet');
+    withConstructPath(this, () => {
+      for (const [name, value] of Object.entries(required)) {
+        if (value === undefined || value === null) {
+          throw new ValidationError(name, value, 'is required to import a fleet');
+        }
       }
-    }
+    });
     this.fleetId = attrs.fleetId;
     this.endpoint = new Endpoint(attrs.endpointAddress, attrs.port);
     this.connections = new ec2.Connections({ securityGroups: attrs.securityGroups, defaultPort: ec2.Port.tcp(attrs.port) });

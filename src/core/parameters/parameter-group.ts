@@ -1,7 +1,9 @@
 import { Construct } from 'constructs';
 import { CacheEngine } from '../engine';
+import { atConstruct, ValidationError, withConstructPath } from '../errors';
 import { FamilyCatalog } from './catalog/parameter-spec';
 import { validateParameterGroupProps } from './parameter-group-props';
+import { parameterGroupUsers } from './parameter-group-use';
 import { catalogOf, checkParameter, checkParameters } from './validate';
 
 /**
@@ -35,6 +37,9 @@ export interface ParameterGroupProps {
  * Every parameter is checked against its family's catalog when it is set: an unknown name, a value
  * of the wrong type or out of range, a parameter of another family or of a later engine version is
  * a ValidationError naming `parameters.<name>`, the value and what is allowed.
+ *
+ * Set every parameter before creating the fleets that use the group: a fleet plans with the
+ * parameters when it is constructed, so `addParameter` after that is refused rather than lost.
  */
 export class ParameterGroup extends Construct {
   /** The engine the parameters are for. */
@@ -51,12 +56,16 @@ export class ParameterGroup extends Construct {
 
   constructor(scope: Construct, id: string, props: ParameterGroupProps) {
     super(scope, id);
-    validateParameterGroupProps(props);
-    this.engine = props.engine;
-    this.family = props.engine.parameterGroupFamily;
-    this.catalog = this.validateFamily();
-    this.description = props.description ?? `Parameters of a ${this.family} fleet`;
-    this.validateParameters(props.parameters ?? {});
+    try {
+      validateParameterGroupProps(props);
+      this.engine = props.engine;
+      this.family = props.engine.parameterGroupFamily;
+      this.catalog = this.validateFamily();
+      this.description = props.description ?? `Parameters of a ${this.family} fleet`;
+      this.validateParameters(props.parameters ?? {});
+    } catch (error) {
+      throw atConstruct(this, error);
+    }
   }
 
   /**
@@ -68,16 +77,26 @@ export class ParameterGroup extends Construct {
   }
 
   /**
-   * Sets a parameter, replacing any earlier value of it.
+   * Sets a parameter, replacing any earlier value of it. Only before a fleet uses the group: a fleet
+   * plans with the parameters when it is constructed, so a later call is a ValidationError (set the
+   * parameter in `parameters`, or call this before creating the fleets).
    *
    * @param name the parameter's name, such as `timeout`
    * @param value its value, such as `300`
    */
   public addParameter(name: string, value: string): void {
-    const normalized = checkParameter(this.catalog, name, value, this.engine.engineVersion);
-    // The parameters must still fit together (memcached's item size and chunk size).
-    checkParameters(this.catalog, { ...this.values, [name]: normalized }, this.engine.engineVersion, name);
-    this.values[name] = normalized;
+    withConstructPath(this, () => {
+      const users = parameterGroupUsers(this);
+      if (users.length > 0) {
+        throw new ValidationError(`parameters.${name}`, value,
+          `must be set before a fleet uses the group (${users.join(', ')} already planned with its parameters, ` +
+          'and would never get this one): pass it in `parameters`, or call addParameter before creating the fleets');
+      }
+      const normalized = checkParameter(this.catalog, name, value, this.engine.engineVersion);
+      // The parameters must still fit together (memcached's item size and chunk size).
+      checkParameters(this.catalog, { ...this.values, [name]: normalized }, this.engine.engineVersion, name);
+      this.values[name] = normalized;
+    });
   }
 
   /** The family's catalog; an engine whose family has none (`redis9`) is refused. */
