@@ -40,19 +40,20 @@ function synthesize(declare: (stack: TerraformStack) => void): string {
  * `failureDetection` undefined leaves the prop unset (the shipped default).
  */
 export function replicationGroupJson(engine: FaultEngine, failureDetection?: FailureDetection): string {
-  return synthesize((stack: Construct) => new docker.ReplicationGroup(stack, 'Faults', { engine: engine.engine, replicasPerShard: 2, failureDetection }));
+  // The checks read the sentinels' master name and endpoints from the stack's outputs (opt-in).
+  return synthesize((stack: Construct) => new docker.ReplicationGroup(stack, 'Faults', { engine: engine.engine, replicasPerShard: 2, failureDetection }).addOutputs());
 }
 
 
 /** A single Redis node with the given persistence. */
 export function singleNodeJson(engine: FaultEngine, persistence: Persistence): string {
-  return synthesize((stack: Construct) => new docker.CacheCluster(stack, 'Durable', { engine: engine.engine, numCacheNodes: 1, persistence }));
+  return synthesize((stack: Construct) => new docker.CacheCluster(stack, 'Durable', { engine: engine.engine, numCacheNodes: 1, persistence }).addOutputs());
 }
 
 /** A Memcached set of `nodes` nodes. */
 export function memcachedJson(nodes: number): string {
   return synthesize((stack: Construct) =>
-    new docker.CacheCluster(stack, 'Pages', { engine: MEMCACHED_1_6, numCacheNodes: nodes }),
+    new docker.CacheCluster(stack, 'Pages', { engine: MEMCACHED_1_6, numCacheNodes: nodes }).addOutputs(),
   );
 }
 

@@ -11,6 +11,8 @@ import { memcachedRequest } from '../integ/support/clients';
  */
 
 const BATCH = 100;
+/** How long one exchange may take: generous, the checks share two cores with the other fleets. */
+const REQUEST_TIMEOUT_MS = 15_000;
 
 /** The client's choice of node: the first 32 bits of the key's MD5 (as ketama clients hash). */
 function hash(key: string): number {
@@ -36,7 +38,7 @@ export async function runMemcachedNodeLoss(options: MemcachedOptions): Promise<M
       for (let i = 0; i < owned.length; i += BATCH) {
         // Pipelined sets without replies, closed by `version` so the exchange has one answer.
         const sets = owned.slice(i, i + BATCH).map((k) => `set ${k} 0 0 ${value(k).length} noreply\r\n${value(k)}\r\n`);
-        await memcachedRequest(node.address, node.port ?? 11211, `${sets.join('')}version\r\n`);
+        await memcachedRequest(node.address, node.port ?? 11211, `${sets.join('')}version\r\n`, REQUEST_TIMEOUT_MS);
       }
     }
 
@@ -48,8 +50,9 @@ export async function runMemcachedNodeLoss(options: MemcachedOptions): Promise<M
     for (const { node, keys: owned } of byNode(keys)) {
       for (let i = 0; i < owned.length; i += BATCH) {
         const batch = owned.slice(i, i + BATCH);
-        const reply = await memcachedRequest(node.address, node.port ?? 11211, `get ${batch.join(' ')}\r\n`).catch(() => undefined);
-        // An unreachable node is a miss for the client.
+        // An unreachable node is a miss for the client (the killed node refuses the connection at once;
+        // a surviving node on a busy machine gets the time it needs to answer).
+        const reply = await memcachedRequest(node.address, node.port ?? 11211, `get ${batch.join(' ')}\r\n`, REQUEST_TIMEOUT_MS).catch(() => undefined);
         const found = reply === undefined ? new Map<string, string>() : parseValues(reply);
         for (const key of batch) {
           const got = found.get(key);

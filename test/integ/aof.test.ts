@@ -32,8 +32,8 @@ describeInteg('a single Redis 7.0 node with AOF', () => {
       // CONFIG is the admin user's: the application user may not read the engine's configuration.
       admin = { username: plan.users.admin, password: fleet.adminPassword };
       fleet.start('node-0', 'redis');
-      await fleet.waitReady('node-0', 'redis', 15);
-    }, 30_000);
+      await fleet.waitReady('node-0', 'redis', 30);
+    }, 60_000);
 
     afterAll(async () => {
       await fleet?.dispose();
@@ -56,14 +56,14 @@ describeInteg('a single Redis 7.0 node with AOF', () => {
       node.signal('SIGKILL');
       await node.exited;
       fleet.start('node-0', 'redis');
-      await fleet.waitReady('node-0', 'redis', 15);
+      await fleet.waitReady('node-0', 'redis', 30);
 
       expect(await command(address, 6379, app, 'DBSIZE')).toBe(written + 1);
       expect(await command(address, 6379, app, 'GET', 'counter')).toBe(String(written));
       const keys = Array.from({ length: written }, (_, i) => `k:${i}`);
       const values = (await command(address, 6379, app, 'MGET', ...keys)) as string[];
       expect(values.filter((v, i) => v !== `v${i}`)).toEqual([]);
-    }, 30_000);
+    }, 90_000);
 
     test('backup: BGSAVE, then a copy of the RDB in the backup directory', async () => {
       const result = await fleet.agent('node-0', ['backup']);

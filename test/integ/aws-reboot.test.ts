@@ -4,7 +4,7 @@ import * as path from 'path';
 import { APP_TOKEN, boot, BootedFleet, endInstanceProcesses, Slot, withUnitLogs } from './support/aws-instance';
 import { describeInteg, needsBinaries } from './support/binaries';
 import { cli, command, sentinelReplicas } from './support/clients';
-import { runCommand, sleep, waitFor } from './support/processes';
+import { runCommand, waitFor } from './support/processes';
 import { CacheCluster, ReplicationGroup } from '../../src/aws';
 import { CacheEngine, ValkeyEngineVersion } from '../../src/core/engine';
 
@@ -184,7 +184,12 @@ describeInteg('AWS flavor: a 1 + 2 group whose instances reboot', () => {
     const info = String(await command(addresses[0], 6379, APP, 'INFO', 'replication'));
     expect(info).toContain(`master_host:${promoted}`);
     expect(await keysIntact(addresses[0])).toBe(true);
-    expect(await primaryBySentinels()).toBe(promoted);
+    // Its own sentinel, rebooted with it, learns the failover from its peers (their hello messages).
+    await waitFor(`every sentinel to name ${promoted}`, async () => {
+      const named = await Promise.all(addresses.map(async (address) =>
+        (await cli('valkey-cli', address, 26379, ['SENTINEL', 'get-master-addr-by-name', 'sessions'], { password: APP_TOKEN })).stdout.split('\n')[0]));
+      return named.every((ip) => ip === promoted);
+    }, { timeoutMs: 30_000, intervalMs: 250 });
     expectKernelSettings(slot);
   }, 150_000);
 
@@ -264,8 +269,11 @@ describeInteg('AWS flavor: a single Valkey node (CacheCluster) that reboots', ()
   test('keeps its data: the same keys after the reboot, still the primary', async () => {
     const slot = fleet.slots[0];
     for (let i = 1; i <= KEYS; i++) await command(address, 6379, APP, 'SET', `reboot:${i}`, `value-${i}`);
-    // The AOF (everysec) reaches the volume within a second.
-    await sleep(1_500);
+    // Every write is in the append-only file (everysec): nothing left in the engine's buffer, no fsync pending.
+    await waitFor('the append-only file to hold every write', async () => {
+      const info = String(await command(address, 6379, APP, 'INFO', 'persistence'));
+      return /aof_enabled:1\r\n/.test(info) && /aof_buffer_length:0\r\n/.test(info) && /aof_pending_bio_fsync:0\r\n/.test(info);
+    }, { timeoutMs: 30_000, intervalMs: 100 });
     await endInstanceProcesses(slot);
     const result = await systemdBoot(fleet, slot);
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });

@@ -133,7 +133,7 @@ describeInteg('the Docker example run from its cdk.tf.json', () => {
         if (master['num-other-sentinels'] !== '2' || master['num-slaves'] !== '2') return false;
       }
       return true;
-    }, { timeoutMs: 20_000, intervalMs: 250 });
+    }, { timeoutMs: 30_000, intervalMs: 250 });
     for (const s of sentinels()) {
       expect(await command(s.address, 26379, { password: TOKEN }, 'SENTINEL', 'CKQUORUM', 'sessions')).toMatch(/^OK 3 usable Sentinels/);
     }
@@ -169,20 +169,24 @@ describeInteg('the Docker example run from its cdk.tf.json', () => {
     const promoted = await waitFor('the sentinels to name a new primary', async () => {
       const primary = await primaryBySentinels().catch(() => undefined);
       return primary && primary !== '127.0.0.81:6379' ? primary : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 100 });
+    }, { timeoutMs: 60_000, intervalMs: 100 });
     const [host] = promoted.split(':');
-    await waitFor('a write through the new primary', async () => (await command(host, 6379, app, 'SET', 'after', 'failover')) === 'OK', { timeoutMs: 15_000 });
+    await waitFor('a write through the new primary', async () => (await command(host, 6379, app, 'SET', 'after', 'failover')) === 'OK');
+    // A figure, not a verdict: two sentinels that start their election at once split the vote, and
+    // Sentinel retries only after twice its failover timeout, a valid path that takes much longer.
     const seconds = (Date.now() - killedAt) / 1000;
-    expect(seconds).toBeLessThan(15);
     expect(await command(host, 6379, app, 'GET', 'before:99')).toBe('99');
 
     // The restart policy brings the container back: it must come back as a replica.
     fleet.start('sessions-node-0');
     await healthy('sessions-node-0');
-    const info = infoFields(String(await command('127.0.0.81', 6379, app, 'INFO', 'replication')));
-    expect(info.role).toBe('slave');
-    expect(info.master_host).toBe(host);
+    // Healthy is not linked: the replica's link to the new primary comes up after.
+    await waitFor('the old primary to follow the new one, its link up', async () => {
+      const info = infoFields(String(await command('127.0.0.81', 6379, app, 'INFO', 'replication')));
+      return info.role === 'slave' && info.master_host === host && info.master_link_status === 'up';
+    }, { timeoutMs: 30_000, intervalMs: 250 });
     expect(await primaryBySentinels()).toBe(promoted);
+    expect(await command('127.0.0.81', 6379, app, 'GET', 'after')).toBe('failover');
     console.log(`docker fleet failover: a write succeeded ${seconds.toFixed(2)} s after kill -9 of the primary; new primary ${promoted}`);
   });
 
@@ -201,7 +205,7 @@ describeInteg('the Docker example run from its cdk.tf.json', () => {
       const masters = dataNodes().filter((_, i) => roles[i].role === 'master').map((c) => `${c.address}:6379`);
       const following = roles.filter((r) => r.role === 'slave').every((r) => `${r.master_host}:${r.master_port}` === named && r.master_link_status === 'up');
       return masters.length === 1 && masters[0] === named && following ? named : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 200 });
+    }, { timeoutMs: 60_000, intervalMs: 200 });
     console.log(`docker fleet full restart: primary before ${before}, after ${primary}`);
     for (const c of dataNodes()) {
       expect(await command(c.address, 6379, app, 'GET', 'before:42')).toBe('42');
@@ -218,9 +222,8 @@ describeInteg('the Docker example run from its cdk.tf.json', () => {
     expect(Object.keys(natMap)).toHaveLength(6);
     // sentinel-j publishes on hostPortBase + 6 + j, whatever the replica count.
     expect(hostSentinels).toEqual(['127.0.0.81:16385', '127.0.0.81:16386', '127.0.0.81:16387']);
-    const url = fleet.resolve(outputs.sessions_host_primary_url.value, { variables: { sessions_auth_token: TOKEN } });
-    expect(outputs.sessions_host_primary_url.sensitive).toBe(true);
-    expect(url).toBe('redis://app:Docker%26Token%7C%24HOME-9876@127.0.0.81:16379');
+    // No output names a primary: the group's outputs lead a client to the sentinels, which follow it.
+    expect(Object.keys(outputs).filter((name) => /primary/.test(name))).toEqual([]);
 
     const client = new Redis({
       sentinels: hostSentinels.map((hp) => ({ host: hp.split(':')[0], port: Number(hp.split(':')[1]) })),

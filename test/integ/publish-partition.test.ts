@@ -190,7 +190,6 @@ describeInteg('the published primary under a partition (a majority of all the se
     expect({ code: result.code, published: published(majoritySlot) }).toEqual({ code: 0, published: newPrimary });
     const again = await fleet.agent(majoritySlot, ['reconcile']);
     expect({ code: again.code, published: published(majoritySlot) }).toEqual({ code: 0, published: newPrimary });
-    expect(again.stderr).toContain('is current');
   });
 
   test('after the partition heals, the old primary follows the new one and its node publishes the same', async () => {

@@ -161,7 +161,7 @@ class LocalFleet {
       const client = await connect(host, port);
       client.disconnect();
       return true;
-    }, { timeoutMs: 10_000 });
+    });
   }
 
   public async dispose(): Promise<void> {
@@ -384,11 +384,12 @@ describeInteg('rendered files on real servers', () => {
     afterAll(async () => fleet?.dispose());
 
     test('the replica synchronizes with the replication user and serves the primary\'s writes', async () => {
-      await waitFor('the replication link', async () => (await replication(replica)).master_link_status === 'up');
+      await waitFor('the replication link', async () => (await replication(replica)).master_link_status === 'up', { timeoutMs: 30_000 });
       expect(await run(primary.address, PORT, APP, 'SET', 'before-failover', 'kept')).toBe('OK');
       await waitFor('the write on the replica', async () => (await run(replica.address, PORT, APP, 'GET', 'before-failover')) === 'kept');
-      const primaryInfo = await replication(primary);
-      expect(primaryInfo.slave0).toContain(`ip=${replica.address},port=6379,state=online`);
+      // The primary counts the replica online once it has acknowledged the end of its sync.
+      await waitFor('the primary to list the replica online', async () =>
+        (await replication(primary)).slave0?.includes(`ip=${replica.address},port=6379,state=online`), { timeoutMs: 30_000 });
     });
 
     test('the sentinels find each other and the replica through the primary', async () => {
@@ -396,7 +397,7 @@ describeInteg('rendered files on real servers', () => {
         await waitFor(`${slot.name} to know its peers and the replica`, async () => {
           const master = pairs(await run(slot.address, SENTINEL_PORT, APP, 'SENTINEL', 'MASTER', 'failover'));
           return master['num-other-sentinels'] === '2' && master['num-slaves'] === '1';
-        }, { timeoutMs: 15_000 });
+        }, { timeoutMs: 30_000 });
         expect(await run(slot.address, SENTINEL_PORT, APP, 'SENTINEL', 'CKQUORUM', 'failover')).toMatch(/^OK 3 usable Sentinels/);
       }
       const peers = ((await run(sentinels[0].address, SENTINEL_PORT, APP, 'SENTINEL', 'SENTINELS', 'failover')) as unknown[]).map((p) => pairs(p).ip);
@@ -415,11 +416,11 @@ describeInteg('rendered files on real servers', () => {
       expect((await replication(replica)).role).toBe('master');
       expect(await run(replica.address, PORT, APP, 'GET', 'before-failover')).toBe('kept');
       // The promoted node persisted its new role (`CONFIG REWRITE` inside Sentinel's transaction).
-      await waitFor('the promoted node\'s live file to lose its replicaof', () => !/^replicaof /m.test(fs.readFileSync(fleet.dirs(replica).liveRedisConf, 'utf8')));
+      await waitFor('the promoted node\'s live file to lose its replicaof', () => !/^replicaof /m.test(fs.readFileSync(fleet.dirs(replica).liveRedisConf, 'utf8')), { timeoutMs: 30_000 });
       const hookCalls = () => sentinels.flatMap((slot) => (fs.existsSync(fleet.dirs(slot).hookLog) ? fs.readFileSync(fleet.dirs(slot).hookLog, 'utf8').trim().split('\n') : []));
       const leaderCall = `failover leader start ${primary.address} 6379 ${replica.address} 6379`;
-      await waitFor('the leader to call the failover hook', () => hookCalls().includes(leaderCall));
-    }, 45_000);
+      await waitFor('the leader to call the failover hook', () => hookCalls().includes(leaderCall), { timeoutMs: 30_000 });
+    }, 120_000);
 
     test('the old primary, restarted from the same files, is turned into a replica of the new one', async () => {
       // WHEN

@@ -221,15 +221,23 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /**
+ * How long `waitFor` waits unless told: generous, as the servers share two cores with whatever else
+ * runs. A wait ends as soon as its outcome holds, so a long deadline costs a passing test nothing.
+ */
+export const DEFAULT_WAIT_MS = 30_000;
+
+/**
  * Polls `probe` every `intervalMs` until it returns a value other than `undefined`/`false`, and
- * returns that value; throws, naming `what` and the last error or value, after `timeoutMs`.
+ * returns that value; throws, naming `what` and the last error or value, after `timeoutMs`
+ * (DEFAULT_WAIT_MS unless told).
  */
 export async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined | false> | T | undefined | false,
   options: { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS;
+  const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
@@ -240,7 +248,7 @@ export async function waitFor<T>(
       last = error instanceof Error ? error.message : error;
     }
     if (Date.now() >= deadline) {
-      throw new Error(`timed out after ${options.timeoutMs ?? 10_000} ms waiting for ${what} (last: ${String(last)})`);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)})`);
     }
     await sleep(options.intervalMs ?? 100);
   }
