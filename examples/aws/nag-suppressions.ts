@@ -1,5 +1,5 @@
 // The cdk-nag findings the example accepts: each acknowledged on one resource, with its reason.
-// The README's cdk-nag section lists every one (test/aws/example.test.ts checks it).
+// docs/cdk-nag.md lists them, one row per group of rules (test/aws/example.test.ts checks it).
 import { Stack, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
@@ -17,7 +17,8 @@ const secrets = ['Sessions/AuthToken/Resource', 'Sessions/InternalPassword/Resou
 const inlinePolicies = [...bothFleets('InstanceRole/DefaultPolicy/Resource'), ...bothFleets('NodePolicy/Resource'), 'Handler/ServiceRole/DefaultPolicy/Resource', 'Vpc/All/IAMRole/DefaultPolicy/Resource'];
 const BOTH = (rule: string) => [`NIST.800.53.R5-${rule}`, `HIPAA.Security-${rule}`];
 
-const ACCEPTED: Array<{ ids: string[]; paths: string[]; reason: string }> = [
+/** The accepted findings, grouped: the rules one reason answers, on the resources it answers them for. */
+export const ACCEPTED: Array<{ ids: string[]; paths: string[]; reason: string }> = [
   {
     ids: ['AwsSolutions-AS3'],
     paths: [...slots('Sessions', 3, 'Group/ASG'), ...slots('Pages', 3, 'Group/ASG')],
@@ -115,4 +116,14 @@ export function applyNagSuppressions(stack: Stack): void {
       Validations.of(resource).acknowledge({ id: suppression.id, reason: suppression.reason });
     }
   }
+}
+
+/** The table docs/cdk-nag.md holds: one row per group of rules, with its resources and its one reason. */
+export function acceptedFindingsTable(): string {
+  const code = (items: string[]) => items.map((item) => `\`${item}\``).join('<br>');
+  return [
+    '| cdk-nag rules | resources | reason |',
+    '|---|---|---|',
+    ...ACCEPTED.map((entry) => `| ${code(entry.ids)} | ${code(entry.paths)} | ${entry.reason} |`),
+  ].join('\n');
 }

@@ -4,12 +4,12 @@ import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
 import { buildExample, EXAMPLE_ZONES } from '../../examples/aws/app';
-import { EXAMPLE_SUPPRESSIONS } from '../../examples/aws/nag-suppressions';
+import { acceptedFindingsTable, EXAMPLE_SUPPRESSIONS } from '../../examples/aws/nag-suppressions';
 import { formatSummary, summarize } from '../../examples/aws/summary';
 
-/** The README, whose cdk-nag section lists every suppression. */
+/** docs/cdk-nag.md, which lists every accepted finding by rule. */
 function suppressionDocs(): string {
-  return fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+  return fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'cdk-nag.md'), 'utf8');
 }
 
 describe('the AWS example', () => {
@@ -40,9 +40,14 @@ describe('the AWS example', () => {
       const resource = suppression.path.split('/').reduce((scope: any, id) => scope.node.findChild(id), stack);
       expect(resource.node.metadata.some((entry: any) => entry.type === 'aws:cdk:acknowledged-rules' && JSON.stringify(entry.data).includes(JSON.stringify(suppression.id).slice(1, -1)))).toBe(true);
       expect(suppression.reason.length).toBeGreaterThan(30);
-      expect({ row: `| \`${suppression.id}\` | \`${suppression.path}\` |`, listed: docs.includes(`| \`${suppression.id}\` | \`${suppression.path}\` |`) })
-        .toEqual({ row: `| \`${suppression.id}\` | \`${suppression.path}\` |`, listed: true });
+      // Listed in the row of its reason, with its rule and its resource.
+      const row = docs.split('\n').find((line) => line.startsWith('| ') && line.endsWith(` | ${suppression.reason} |`));
+      expect({ id: suppression.id, path: suppression.path, row: row !== undefined && row.includes(`\`${suppression.id}\``) && row.includes(`\`${suppression.path}\``) })
+        .toEqual({ id: suppression.id, path: suppression.path, row: true });
     }
+    // One row per group of rules, each with one reason: the table is the suppressions' own.
+    expect(docs).toContain(acceptedFindingsTable());
+    expect(new Set(EXAMPLE_SUPPRESSIONS.map((suppression) => suppression.reason)).size).toBe(docs.split('\n').filter((line) => /^\| `/.test(line)).length);
   });
 
   test('the summary read from cdk.out: a 1 + 2 Valkey group and 3 Memcached nodes over the three named zones', () => {

@@ -31,9 +31,20 @@ export function testStack(zones: string[] = ZONES): { app: App; stack: Stack; vp
   return { app, stack, vpc };
 }
 
-/** The template of a stack, with asset hashes masked for snapshots. */
-export function maskedTemplate(stack: Stack): unknown {
-  const json = JSON.stringify(Template.fromStack(stack).toJSON());
+/** The template of a stack (or of its fleet's resources), asset hashes and user data masked, for snapshots. */
+export function maskedTemplate(stack: Stack, fleet?: string): unknown {
+  const template = Template.fromStack(stack).toJSON();
+  if (fleet !== undefined) {
+    // The fleet's own resources: the test stack's VPC is scaffolding a reviewer need not read.
+    template.Resources = Object.fromEntries(Object.entries(template.Resources ?? {}).filter(([id]) => id.startsWith(fleet)));
+  }
+  const json = JSON.stringify(template, (key, value) => {
+    // The user data is the fetch program with the group's values: user-data.test.ts checks it line
+    // by line and runs it; in a snapshot it is a long base64 string no reviewer reads.
+    if (key === 'UserData') return '<user data: src/agent/aws/fetch.sh with the group\'s values (test/aws/user-data.test.ts)>';
+    if (key === 'Metadata') return undefined;
+    return value;
+  });
   return JSON.parse(json.replace(/[0-9a-f]{64}/g, '<asset hash>'));
 }
 
