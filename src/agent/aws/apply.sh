@@ -8,10 +8,12 @@ prog=cachefleet-apply
 here=$(cd "$(dirname "$0")" && pwd)
 new=$(dirname "$here")
 running=${1:?usage: apply.sh <running bundle directory>}
-[ -r "$running/agent.env" ] || { echo "$prog: $running/agent.env is missing: the node has not booted" >&2; exit 1; }
 # One apply at a time on a node: each run has its own staging directory, but only one may swap.
+# The check below comes after the lock: while another apply swaps, the running directory is briefly
+# not there.
 exec 9>>"$running.lock"
 flock 9
+[ -r "$running/agent.env" ] || { echo "$prog: $running/agent.env is missing: the node has not booted" >&2; exit 1; }
 cp "$running/agent.env" "$new/agent.env"
 set -a
 # shellcheck source=/dev/null
