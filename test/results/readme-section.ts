@@ -1,4 +1,4 @@
-import { AgentCostResults, BenchResults, TargetResult } from '../bench/results';
+import { AgentCostResults, BenchResults, HealthCheckCostResults, TargetResult } from '../bench/results';
 import { DetectionSetting, FailoverResult, FaultResults, HostLossResult, SplitBrainRun, StallResult, Target } from '../faults/results';
 import { median } from '../shared/run-stats';
 
@@ -162,6 +162,7 @@ export function renderResultsSection(faults: FaultResults, bench: BenchResults):
     })),
     '',
     ...(bench.agentCost ? agentCostLines(bench.agentCost) : []),
+    ...(bench.healthCheckCost ? healthCheckLines(bench.healthCheckCost) : []),
     RESULTS_END,
   ];
   return lines.join('\n');
@@ -176,6 +177,19 @@ function agentCostLines(agent: AgentCostResults): string[] {
       `${agent.route53RequestsPerSecondWithQuotaFleets.toFixed(2)} requests/s for ${agent.route53QuotaFleets} fleets (quota ${agent.route53QuotaRequestsPerSecond}/s).`,
     '',
     ...table(['activity', 'every', 'CPU-seconds per hour per node'], agent.activities.map((a) => [a.description, `${a.periodSeconds} s`, a.cpuSecondsPerHourPerNode.toFixed(2)])),
+    '',
+  ];
+}
+
+/** The Docker health check's cost: a sentence and a table per kind of node, the former check beside it. */
+function healthCheckLines(health: HealthCheckCostResults): string[] {
+  return [
+    `**Docker health check** (\`cachefleet-launch health <service>\`, every ${health.intervalSeconds} s: ${health.callsPerHour} calls an hour): ` +
+      `at most ${health.maxCpuSecondsPerHourPerNode.toFixed(1)} CPU-seconds per hour per node (target: at most 36, 1 % of a core). Measured by running ${health.method}.`,
+    '',
+    ...table(['node', 'calls', 'CPU ms per call', 'CPU-seconds per hour', 'former check (wait-ready): ms per call', 'per hour'],
+      health.services.map((s) => [s.id, String(s.calls), s.cpuMillisecondsPerCall.toFixed(2), s.cpuSecondsPerHourPerNode.toFixed(2),
+        s.formerCpuMillisecondsPerCall.toFixed(2), s.formerCpuSecondsPerHourPerNode.toFixed(2)])),
     '',
   ];
 }
