@@ -3,17 +3,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { testStack, valkey } from './fixtures';
 import { ReplicationGroup } from '../../src/aws';
-import { ValidationError } from '../../src/core/errors';
 import { AUTH_TOKEN_RULE } from '../../src/core/validation';
+import { thrown } from '../shared/thrown';
 
-function thrown(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (error) {
-    return error as ValidationError;
-  }
-  throw new Error('nothing was thrown');
-}
 
 /** A replication group whose AUTH token is the secret `secret` builds in the stack. */
 function withSecret(secret: (stack: ReturnType<typeof testStack>['stack']) => secretsmanager.ISecret): () => ReplicationGroup {

@@ -5,6 +5,7 @@ import { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { AgentCostResults, AgentActivityCost } from './results';
+import { round, runStandalone } from './standalone';
 import { METRICS_NAMESPACE, NODE_METRICS } from '../../src/aws/private/boot-scripts';
 import { AwsEmulator } from '../integ/support/aws-emulator';
 import { AGENT, Fleet } from '../integ/support/fleet';
@@ -310,19 +311,4 @@ export async function measureAgentCost(log: (line: string) => void): Promise<Age
   }
 }
 
-function round(value: number): number {
-  return Math.round(value * 1000) / 1000;
-}
-
-if (require.main === module) {
-  measureAgentCost((line) => console.log(line)).then(
-    (result) => {
-      console.log(JSON.stringify(result, undefined, 2));
-      process.exit(0);
-    },
-    (error: unknown) => {
-      console.error(error instanceof Error ? error.stack ?? error.message : error);
-      process.exit(2);
-    },
-  );
-}
+if (require.main === module) runStandalone(measureAgentCost);

@@ -2,6 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { HealthCheckCostResults, HealthCheckServiceCost } from './results';
+import { round, runStandalone } from './standalone';
 import { agentScript } from '../../src/core/agent-script';
 import { NodeService } from '../../src/core/topology';
 import { Fleet } from '../integ/support/fleet';
@@ -112,19 +113,4 @@ export async function measureHealthCheckCost(log: (line: string) => void): Promi
   }
 }
 
-function round(value: number): number {
-  return Math.round(value * 1000) / 1000;
-}
-
-if (require.main === module) {
-  measureHealthCheckCost((line) => console.log(line)).then(
-    (result) => {
-      console.log(JSON.stringify(result, undefined, 2));
-      process.exit(0);
-    },
-    (error: unknown) => {
-      console.error(error instanceof Error ? error.stack ?? error.message : error);
-      process.exit(2);
-    },
-  );
-}
+if (require.main === module) runStandalone(measureHealthCheckCost);

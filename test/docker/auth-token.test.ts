@@ -1,9 +1,9 @@
 import { Fn, TerraformVariable } from 'cdktf';
 import { dockerStack, synthJson } from './synth';
 import { CacheEngine, RedisEngineVersion } from '../../src/core/engine';
-import { ValidationError } from '../../src/core/errors';
 import { AUTH_TOKEN_RULE } from '../../src/core/validation';
 import { AuthToken, ReplicationGroup } from '../../src/docker';
+import { thrown } from '../shared/thrown';
 
 const redis = CacheEngine.redis({ version: RedisEngineVersion.VER_7_2 });
 
@@ -13,14 +13,6 @@ function rule(value: string): string {
   return `\${(((length(${value}) >= ${minLength}) && (length(${value}) <= ${maxLength})) && can(regex(${JSON.stringify(pattern)}, ${value})))}`;
 }
 
-function thrown(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (error) {
-    return error as ValidationError;
-  }
-  throw new Error('nothing was thrown');
-}
 
 describe('AuthToken.fromVariable: a default written in code is checked at synth', () => {
   test.each<[string, string]>([

@@ -5,6 +5,7 @@ import { CacheEngine, MemcachedEngineVersion, RedisEngineVersion } from '../../s
 import { describeValue } from '../../src/core/errors';
 import { AuthToken, CacheCluster, ReplicationGroup } from '../../src/docker';
 import { InvalidCase, INVALID_CACHE_CLUSTER_PROPS, INVALID_REPLICATION_GROUP_PROPS, NUMBER_TOKEN, STRING_TOKEN } from '../shared/invalid-fleet-props';
+import { thrown } from '../shared/thrown';
 
 /**
  * The same invalid props the AWS flavor refuses, with the same messages (the shared table), and
@@ -31,14 +32,6 @@ test('cdktf calls its stand-in tokens unresolved', () => {
   expect(Token.isUnresolved(CDKTF_STRING_TOKEN)).toBe(true);
 });
 
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('nothing was thrown');
-}
 
 describe('docker flavor: the shared table of invalid fleet props', () => {
   test.each(INVALID_REPLICATION_GROUP_PROPS.map(withCdktfTokens))('ReplicationGroup refuses %s', (_what, props, message) => {

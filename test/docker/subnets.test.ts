@@ -5,9 +5,9 @@ import { Construct } from 'constructs';
 import { dockerStack, synthJson } from './synth';
 import { cidrsOverlap } from '../../src/core/addresses';
 import { CacheEngine, MemcachedEngineVersion, RedisEngineVersion } from '../../src/core/engine';
-import { ValidationError } from '../../src/core/errors';
 import { CacheCluster, ReplicationGroup } from '../../src/docker';
 import { DEFAULT_SUBNET_POOL, defaultSubnetCidr } from '../../src/docker/private/network';
+import { thrown } from '../shared/thrown';
 
 const redis = CacheEngine.redis({ version: RedisEngineVersion.VER_7_2 });
 const memcached = CacheEngine.memcached({ version: MemcachedEngineVersion.VER_1_6 });
@@ -18,14 +18,6 @@ function subnets(stack: TerraformStack): Record<string, string> {
   return Object.fromEntries(networks.map((network) => [network.name, network.ipam_config[0].subnet]));
 }
 
-function thrown(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (error) {
-    return error as ValidationError;
-  }
-  throw new Error('nothing was thrown');
-}
 
 /** Construct ids in `dockerStack()` whose default subnets are the same block. */
 function collidingIds(): [string, string] {
