@@ -64,20 +64,59 @@ export enum FailureDetection {
 }
 
 /**
+ * Whether a replication group runs as one shard watched by Sentinel or as a Redis / Valkey Cluster
+ * of several shards (ElastiCache's cluster mode).
+ */
+export enum ClusterMode {
+  /**
+   * One primary and its replicas; Sentinel fails the primary over. Every key lives on every node.
+   */
+  DISABLED = 'DISABLED',
+
+  /**
+   * Redis Cluster / Valkey Cluster: the 16,384 hash slots are split over `shards` primaries, each with
+   * `replicasPerShard` replicas, and the engine fails a shard's primary over itself (no Sentinel).
+   * Clients must be cluster-aware (ioredis `Cluster`, `redis-cli -c`) and reach them through the
+   * configuration endpoint.
+   */
+  ENABLED = 'ENABLED',
+}
+
+/**
  * What a replication group takes, whichever flavor deploys it.
  */
 export interface ReplicationGroupOptions extends CacheFleetOptions {
   /**
-   * The number of replicas of the primary (cluster mode disabled). With at least one replica,
-   * Sentinel fails over automatically.
+   * The number of replicas of each shard's primary, 0 to 5. With cluster mode disabled and at least
+   * one replica, Sentinel fails over automatically; with cluster mode enabled the engine does.
    *
    * @default 1
    */
   readonly replicasPerShard?: number;
 
   /**
+   * Whether the group is one shard watched by Sentinel or a Redis / Valkey Cluster of `shards`
+   * shards. Not changeable on a running group: a node refuses to start in the other mode on data
+   * written in the first (its boot fails, and the deploy rolls back).
+   *
+   * @default ClusterMode.DISABLED
+   */
+  readonly clusterMode?: ClusterMode;
+
+  /**
+   * The number of shards (ElastiCache's node groups) with cluster mode enabled: at least 3, since the
+   * engine fails a shard's primary over only with the votes of a majority of the primaries. Must be
+   * unset (or 1) with cluster mode disabled.
+   *
+   * @default - 3 with cluster mode enabled, 1 otherwise
+   */
+  readonly shards?: number;
+
+  /**
    * How long the sentinels wait when the primary falls silent before they fail over. A crashed
-   * engine fails over at once with either setting (its node asks for the failover).
+   * engine fails over at once with either setting (its node asks for the failover). With cluster
+   * mode enabled it sets the engine's `cluster-node-timeout` (5 s or 1 s) unless the parameter group
+   * sets that.
    *
    * @default FailureDetection.STALL_TOLERANT
    */

@@ -4,7 +4,7 @@ import { FailureDetection } from './fleet-options';
 import { resolveParameters } from './parameters/resolve';
 import { Persistence } from './persistence';
 import { PERSISTENCE_DIRECTIVES } from './render/persistence-directives';
-import { INTERNAL_USERS, LIMITS, ValidatedFleet } from './validation';
+import { CLUSTER, INTERNAL_USERS, LIMITS, ValidatedFleet } from './validation';
 
 /** What runs on a slot. */
 export type NodeService = 'redis' | 'sentinel' | 'memcached';
@@ -20,7 +20,7 @@ export interface NodeSlot {
   readonly index: number;
   /** The role the slot starts with. */
   readonly role: SlotRole;
-  /** The shard the slot belongs to (0 while cluster mode is not supported). */
+  /** The shard the slot belongs to (0 with cluster mode disabled). */
   readonly shard: number;
   /** Which of the flavor's zones (subnets) the slot lives in. */
   readonly zoneIndex: number;
@@ -55,6 +55,33 @@ export interface SentinelPlan {
   readonly endpoints: string[];
 }
 
+/** One shard of a cluster-mode group. */
+export interface ShardPlan {
+  /** The shard's position: 0, 1, … */
+  readonly index: number;
+  /** The hash slots the shard serves when the group is balanced: one range, first and last included. */
+  readonly slotRange: readonly [number, number];
+  /** The shard's slots, its planned primary first. */
+  readonly slotNames: string[];
+}
+
+/** How a cluster-mode group runs Redis / Valkey Cluster. */
+export interface ClusterPlan {
+  /** The shards, by index. */
+  readonly shards: ShardPlan[];
+  /** The replicas of each shard's primary. */
+  readonly replicasPerShard: number;
+  /** The cluster bus port on every node: the engine's port plus CLUSTER.busPortOffset. */
+  readonly busPort: number;
+  /** The engine's `cluster-node-timeout`, which decides how soon a silent primary is failed over. */
+  readonly nodeTimeoutMillis: number;
+  /**
+   * The slot whose node forms the cluster (meets the others, assigns the slots, sets the replicas)
+   * when no node yet knows a cluster: the planned primary of shard 0.
+   */
+  readonly former: string;
+}
+
 /** The ACL users of a Redis or Valkey fleet. */
 export interface FleetUsers {
   /** The user clients authenticate as. */
@@ -74,16 +101,18 @@ export interface FleetUsers {
 export interface FleetPlan {
   /** The fleet's name: lower-case letters, digits and hyphens. */
   readonly name: string;
-  /** A Memcached set, a single Redis/Valkey node, or a replication group. */
-  readonly kind: 'memcached' | 'standalone' | 'replication';
+  /** A Memcached set, a single Redis/Valkey node, a replication group, or a cluster-mode group. */
+  readonly kind: 'memcached' | 'standalone' | 'replication' | 'cluster';
   /** The engine and version. */
   readonly engine: CacheEngine;
   /** The engine port on every data node. */
   readonly port: number;
   /** Every slot: data nodes first, then sentinel-only slots. */
   readonly slots: NodeSlot[];
-  /** How Sentinel watches the group, when failover is on. */
+  /** How Sentinel watches the group, when failover is on (cluster mode disabled). */
   readonly sentinel?: SentinelPlan;
+  /** The shards, with cluster mode enabled. */
+  readonly cluster?: ClusterPlan;
   /** The persistence of Redis/Valkey data nodes (none for Memcached). */
   readonly persistence: Persistence;
   /** The engine's parameters as config directives, in a stable order. */
@@ -170,6 +199,33 @@ export function slotHostNumber(kind: 'data' | 'sentinel', ordinal: number): numb
   return kind === 'data' ? ordinal : SLOT_HOSTS.sentinelBase + ordinal;
 }
 
+/**
+ * The nodes a shard can ever have: every shard owns this many host numbers, `shard-s-node-r` taking
+ * s × this + r, so that a change of `replicasPerShard` or `shards` never passes an address from one
+ * slot name to another.
+ */
+export const SHARD_HOSTS = 1 + LIMITS.maxReplicasPerShard;
+
+/** The host number of a cluster-mode slot; see `SHARD_HOSTS`. */
+export function shardSlotHostNumber(shard: number, ordinal: number): number {
+  return shard * SHARD_HOSTS + ordinal;
+}
+
+/** The name of the `ordinal`-th node of a shard (its planned primary is 0). */
+export function shardSlotName(shard: number, ordinal: number): string {
+  return `shard-${shard}-node-${ordinal}`;
+}
+
+/**
+ * The hash slots of shard `index` of `shards` when the group is balanced: the 16,384 slots split in
+ * order, the shards' sizes differing by at most one.
+ */
+export function shardSlotRange(index: number, shards: number): [number, number] {
+  const first = Math.floor((CLUSTER.hashSlots * index) / shards);
+  const next = Math.floor((CLUSTER.hashSlots * (index + 1)) / shards);
+  return [first, next - 1];
+}
+
 /** The name of the `ordinal`-th data node's slot. */
 export function dataSlotName(ordinal: number): string {
   return `node-${ordinal}`;
@@ -185,7 +241,10 @@ export function sentinelSlotName(ordinal: number): string {
  * group's `node-0` to `node-5` and `sentinel-0` to `sentinel-2`): the slots a change of the node or
  * replica count adds or removes are among them.
  */
-export function possibleSlotNames(kind: FleetPlan['kind']): string[] {
+export function possibleSlotNames(kind: FleetPlan['kind'], shards = 1): string[] {
+  if (kind === 'cluster') {
+    return Array.from({ length: shards * SHARD_HOSTS }, (_, host) => shardSlotName(Math.floor(host / SHARD_HOSTS), host % SHARD_HOSTS));
+  }
   const dataNodes = kind === 'replication' ? 1 + LIMITS.maxReplicasPerShard : kind === 'memcached' ? LIMITS.maxMemcachedNodes : 1;
   const sentinels = kind === 'replication' ? SENTINEL_DEFAULTS.count : 0;
   return [
@@ -198,15 +257,17 @@ export function possibleSlotNames(kind: FleetPlan['kind']): string[] {
  * How many host numbers a fleet of this kind reserves from the first of its block: every slot name
  * it can ever have under its limits. A replication group 1 + LIMITS.maxReplicasPerShard data nodes
  * and SENTINEL_DEFAULTS.count sentinel-only slots (9), a Memcached cluster LIMITS.maxMemcachedNodes
- * nodes (40), a single node 1.
+ * nodes (40), a single node 1, a cluster-mode group SHARD_HOSTS per shard it has (its block grows
+ * with its shards: a flavor checks the room at each synth).
  */
-export function reservedHostCount(kind: FleetPlan['kind']): number {
-  return possibleSlotNames(kind).length;
+export function reservedHostCount(kind: FleetPlan['kind'], shards = 1): number {
+  return possibleSlotNames(kind, shards).length;
 }
 
 /** A Memcached set, a single Redis/Valkey node, or a replication group, from the validated props. */
 export function fleetKind(fleet: ValidatedFleet): FleetPlan['kind'] {
   if (fleet.engine.engineType === EngineType.MEMCACHED) return 'memcached';
+  if (fleet.cluster) return 'cluster';
   return fleet.construct === 'CacheCluster' ? 'standalone' : 'replication';
 }
 
@@ -265,7 +326,26 @@ export function planFleet(request: PlanRequest): FleetPlan {
   const sentinelCount = fleet.failover ? SENTINEL_DEFAULTS.count : 0;
   const sentinelsOnDataNodes = request.dedicatedSentinels ? 0 : Math.min(sentinelCount, fleet.dataNodes);
   const slots: NodeSlot[] = [];
-  for (let index = 0; index < fleet.dataNodes; index++) {
+  if (fleet.cluster) {
+    // Shard s's node r in zone (s + r) mod zones: the primaries spread over the zones, and each
+    // shard's nodes are in different zones as long as there are as many zones as nodes in a shard.
+    const { shards, replicasPerShard } = fleet.cluster;
+    for (let shard = 0; shard < shards; shard++) {
+      for (let ordinal = 0; ordinal <= replicasPerShard; ordinal++) {
+        const index = slots.length;
+        slots.push({
+          name: shardSlotName(shard, ordinal),
+          index,
+          role: ordinal === 0 ? 'primary' : 'replica',
+          shard,
+          ...place(index, (shard + ordinal) % zoneCount, shardSlotHostNumber(shard, ordinal)),
+          enginePort: fleet.port,
+          services: ['redis'],
+        });
+      }
+    }
+  }
+  for (let index = 0; index < (fleet.cluster ? 0 : fleet.dataNodes); index++) {
     const runsSentinel = index < sentinelsOnDataNodes;
     slots.push({
       name: dataSlotName(index),
@@ -303,6 +383,8 @@ export function planFleet(request: PlanRequest): FleetPlan {
     engine.engineVersion,
   );
   const replicaBufferFitted = !memcached && !REPLICA_OUTPUT_BUFFER.parameters.some((name) => parameters.explicit.has(name));
+  const cluster = fleet.cluster ? planCluster(fleet, slots, parameters) : undefined;
+  refuseClusterEnabledMismatch(fleet);
   return {
     name: request.name,
     kind,
@@ -319,10 +401,14 @@ export function planFleet(request: PlanRequest): FleetPlan {
         endpoints: sentinels.map((slot) => `${slot.address}:${slot.sentinelPort}`),
       }
       : undefined,
+    cluster,
     persistence,
     engineParameters: memcached
       ? parameters.engine
-      : withoutFittedReplicaBuffer(withReplicationSafety(parameters, fleet.dataNodes - 1), replicaBufferFitted),
+      : withoutFittedReplicaBuffer(
+        withClusterTimeout(withReplicationSafety(parameters, fleet.cluster ? fleet.cluster.replicasPerShard : fleet.dataNodes - 1), cluster),
+        replicaBufferFitted,
+      ),
     reservedMemoryPercent: parameters.reservedMemoryPercent,
     replicaOutputBufferFromMemory: replicaBufferFitted,
     users: {
@@ -332,6 +418,52 @@ export function planFleet(request: PlanRequest): FleetPlan {
       admin: INTERNAL_USERS.admin,
     },
   };
+}
+
+/**
+ * How long a silent cluster node goes before the others mark it failing, when the parameter group
+ * does not set `cluster-node-timeout`: the same silences as Sentinel's `down-after` for each
+ * `FailureDetection`, for the same reasons (see SENTINEL_DEFAULTS). The engine's own 15 s would
+ * leave a lost primary's slots unwritable for 15 s or more.
+ */
+export const CLUSTER_NODE_TIMEOUT_MILLIS = SENTINEL_DEFAULTS.downAfterMillis;
+
+function planCluster(fleet: ValidatedFleet, slots: NodeSlot[], parameters: ReturnType<typeof resolveParameters>): ClusterPlan {
+  const { shards, replicasPerShard } = fleet.cluster!;
+  const explicitTimeout = parameters.explicit.has('cluster-node-timeout')
+    ? parameters.engine.find(([name]) => name === 'cluster-node-timeout')?.[1]
+    : undefined;
+  return {
+    shards: Array.from({ length: shards }, (_, index) => ({
+      index,
+      slotRange: shardSlotRange(index, shards),
+      slotNames: slots.filter((slot) => slot.shard === index).map((slot) => slot.name),
+    })),
+    replicasPerShard,
+    busPort: fleet.port + CLUSTER.busPortOffset,
+    nodeTimeoutMillis: explicitTimeout !== undefined ? Number(explicitTimeout) : CLUSTER_NODE_TIMEOUT_MILLIS[fleet.failureDetection],
+    former: shardSlotName(0, 0),
+  };
+}
+
+/**
+ * `cluster-enabled` in a parameter group (ElastiCache's `.cluster.on` groups set `yes`) must agree
+ * with `clusterMode`, which alone decides the mode.
+ */
+function refuseClusterEnabledMismatch(fleet: ValidatedFleet): void {
+  const given = fleet.parameterGroup?.parameters['cluster-enabled'];
+  if (given === undefined || fleet.engine.engineType === EngineType.MEMCACHED) return;
+  const wanted = fleet.cluster ? 'yes' : 'no';
+  if (given !== wanted) {
+    throw new ValidationError('parameterGroup.parameters.cluster-enabled', given,
+      `must be unset or \`${wanted}\` ${fleet.cluster ? 'with cluster mode enabled' : 'without cluster mode (set clusterMode: ClusterMode.ENABLED on the group for a Redis / Valkey Cluster)'}: the clusterMode prop decides the mode`);
+  }
+}
+
+/** Sets `cluster-node-timeout` to the plan's, for a cluster; drops it otherwise (it means nothing there). */
+function withClusterTimeout(pairs: Array<[string, string]>, cluster: ClusterPlan | undefined): Array<[string, string]> {
+  const rest = pairs.filter(([name]) => name !== 'cluster-node-timeout');
+  return cluster ? [...rest, ['cluster-node-timeout', String(cluster.nodeTimeoutMillis)]] : rest;
 }
 
 /**

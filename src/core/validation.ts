@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { CacheEngine, EngineType } from './engine';
 import { ValidationError } from './errors';
-import { CacheClusterOptions, FailureDetection, ReplicationGroupOptions } from './fleet-options';
+import { CacheClusterOptions, ClusterMode, FailureDetection, ReplicationGroupOptions } from './fleet-options';
 import { ParameterGroup } from './parameters/parameter-group';
 import { Persistence, PersistenceMode } from './persistence';
-import { engineSchema, instanceOf, integerBetween, NO_TOKENS, parse, TokenCheck } from './schema';
+import { engineSchema, enumSchema, instanceOf, integerBetween, NO_TOKENS, parse, TokenCheck } from './schema';
 
 export { NO_TOKENS };
 export type { TokenCheck };
@@ -16,6 +16,25 @@ export const LIMITS = {
   minAuthTokenLength: 16,
   maxAuthTokenLength: 128,
   sentinelPort: 26379,
+  /** ElastiCache's most node groups (shards) in one cluster-mode group; a flavor may fit fewer. */
+  maxShards: 500,
+} as const;
+
+/**
+ * Redis / Valkey Cluster's fixed facts, and cachefleet's one rule about it.
+ */
+export const CLUSTER = {
+  /** The hash slots the shards split. */
+  hashSlots: 16_384,
+  /** The cluster bus listens on the data port plus this. */
+  busPortOffset: 10_000,
+  /**
+   * The fewest shards: a replica is promoted only with the votes of a majority of the primaries,
+   * so with one or two primaries the loss of one leaves no majority and its shard never fails over.
+   */
+  minShards: 3,
+  /** The shards of a cluster-mode group when `shards` is unset. */
+  defaultShards: 3,
 } as const;
 
 /** The printable ASCII characters an AUTH token must not hold (ElastiCache's list). */
@@ -94,18 +113,19 @@ const replicationGroupSchema = fleetSchema.extend({
   failureDetection: z
     .enum(FailureDetection, { error: `must be one of ${Object.values(FailureDetection).map((v) => `FailureDetection.${v}`).join(', ')}` })
     .optional(),
-  shards: z
-    .unknown()
-    .refine((value) => value === undefined, {
-      error:
-        'is not supported yet: cluster mode (Redis Cluster) is planned; leave `shards` unset for one primary with `replicasPerShard` replicas',
-    })
-    .optional(),
+  clusterMode: enumSchema(ClusterMode, 'ClusterMode').optional(),
+  shards: integerBetween(1, LIMITS.maxShards).optional(),
 });
 
 const cacheClusterSchema = fleetSchema.extend({
   numCacheNodes: integerBetween(1, LIMITS.maxMemcachedNodes).optional(),
 });
+
+/** A cluster-mode group's size. */
+export interface ValidatedCluster {
+  readonly shards: number;
+  readonly replicasPerShard: number;
+}
 
 /** The props a flavor passed, checked and with every default filled in. */
 export interface ValidatedFleet {
@@ -120,17 +140,43 @@ export interface ValidatedFleet {
   readonly failover: boolean;
   /** How the sentinels detect a silent primary (replication groups; cache clusters do not fail over). */
   readonly failureDetection: FailureDetection;
+  /** The shards and their replicas, with cluster mode enabled. */
+  readonly cluster?: ValidatedCluster;
   readonly construct: 'ReplicationGroup' | 'CacheCluster';
 }
 
 /** Checks a replication group's props; throws `ValidationError` on the first problem. */
 export function validateReplicationGroupOptions(props: ReplicationGroupOptions, tokens: TokenCheck = NO_TOKENS): ValidatedFleet {
-  const valid = parse(replicationGroupSchema, props, tokens, ['replicasPerShard', 'port', 'authUsername']);
+  const valid = parse(replicationGroupSchema, props, tokens, ['replicasPerShard', 'port', 'authUsername', 'shards', 'clusterMode']);
+  const clustered = valid.clusterMode === ClusterMode.ENABLED;
   if (valid.engine.engineType === EngineType.MEMCACHED) {
+    if (clustered) {
+      throw new ValidationError('clusterMode', `ClusterMode.${valid.clusterMode}`, 'must be unset or ClusterMode.DISABLED for Memcached, which has no cluster mode (a CacheCluster of Memcached nodes spreads keys on the client side)');
+    }
     throw new ValidationError('engine', valid.engine.engineType, 'must be Redis or Valkey for a ReplicationGroup (Memcached does not replicate: use a CacheCluster)');
   }
   const replicas = valid.replicasPerShard ?? 1;
-  return { ...finish(valid, 'ReplicationGroup', 1 + replicas, replicas > 0), failureDetection: valid.failureDetection ?? FailureDetection.STALL_TOLERANT };
+  const failureDetection = valid.failureDetection ?? FailureDetection.STALL_TOLERANT;
+  if (!clustered) {
+    if (valid.shards !== undefined && valid.shards !== 1) {
+      throw new ValidationError('shards', valid.shards, `must be unset or 1 with cluster mode disabled: set clusterMode to ClusterMode.ENABLED for ${CLUSTER.minShards} or more shards`);
+    }
+    return { ...finish(valid, 'ReplicationGroup', 1 + replicas, replicas > 0), failureDetection };
+  }
+  const shards = valid.shards ?? CLUSTER.defaultShards;
+  if (shards < CLUSTER.minShards) {
+    throw new ValidationError('shards', shards,
+      `must be at least ${CLUSTER.minShards} with cluster mode enabled (a shard's replica is promoted only with the votes of a majority of the primaries), at most ${LIMITS.maxShards}`);
+  }
+  const port = valid.port ?? valid.engine.defaultPort;
+  if (port + CLUSTER.busPortOffset > 65535) {
+    throw new ValidationError('port', port, `must be at most ${65535 - CLUSTER.busPortOffset} with cluster mode enabled: the cluster bus listens on the port plus ${CLUSTER.busPortOffset}`);
+  }
+  return {
+    ...finish(valid, 'ReplicationGroup', shards * (1 + replicas), false),
+    failureDetection,
+    cluster: { shards, replicasPerShard: replicas },
+  };
 }
 
 /** Checks a cache cluster's props; throws `ValidationError` on the first problem. */

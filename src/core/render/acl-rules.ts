@@ -98,6 +98,16 @@ const APPLICATION_DANGEROUS_KEPT = [
 const APPLICATION_DANGEROUS_KEPT_FROM_7 = ['+sort_ro'] as const;
 
 /**
+ * What a cluster-aware client reads of the cluster (cluster mode only): the slot map and the nodes.
+ * Redis 6.2 files all of `CLUSTER` under `@admin` (so `@dangerous`), and the changes (`MEET`,
+ * `ADDSLOTS`, `FAILOVER`, `FORGET`…) stay the admin user's in every version.
+ */
+const APPLICATION_CLUSTER_READS = ['+cluster|slots', '+cluster|nodes', '+cluster|info', '+cluster|myid', '+cluster|keyslot'] as const;
+
+/** `CLUSTER SHARDS`, which newer clients prefer to `CLUSTER SLOTS`: Redis 7.0 and later, Valkey. */
+const APPLICATION_CLUSTER_READS_FROM_7 = ['+cluster|shards'] as const;
+
+/**
  * What Sentinel-aware clients send a sentinel (ioredis, redis-py, Jedis, Lettuce, go-redis): they
  * authenticate (`AUTH`, `HELLO`), name their connection, ask where the primary, the replicas and
  * the other sentinels are, and subscribe to Sentinel's events (`+switch-master`); health checks ask
@@ -134,9 +144,13 @@ export const CLIENT_COMMANDS_ON_SENTINELS = [
  * less what clients need of it (`APPLICATION_DANGEROUS_KEPT`). The admin user keeps the rest.
  */
 export function applicationUser(plan: FleetPlan): string {
-  const kept: readonly string[] = plan.engine.parameterGroupFamily === 'redis6.x'
-    ? APPLICATION_DANGEROUS_KEPT
-    : [...APPLICATION_DANGEROUS_KEPT, ...APPLICATION_DANGEROUS_KEPT_FROM_7];
+  const from7 = plan.engine.parameterGroupFamily !== 'redis6.x';
+  const kept: readonly string[] = [
+    ...APPLICATION_DANGEROUS_KEPT,
+    ...(from7 ? APPLICATION_DANGEROUS_KEPT_FROM_7 : []),
+    ...(plan.cluster ? APPLICATION_CLUSTER_READS : []),
+    ...(plan.cluster && from7 ? APPLICATION_CLUSTER_READS_FROM_7 : []),
+  ];
   return `user ${plan.users.application} on #${placeholder('app-password-sha256')} ~* &* +@all -@dangerous ${kept.join(' ')}`;
 }
 

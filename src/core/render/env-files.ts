@@ -34,6 +34,7 @@ export function renderFleetEnv(plan: FleetPlan): string {
   const installation = engine.installation;
   const redisLike = engine.supportsReplication;
   const sentinel = plan.sentinel;
+  const cluster = plan.cluster;
   return envFile(`cachefleet: fleet "${plan.name}", sourced by the node agent.`, [
     ['CF_FLEET_NAME', plan.name],
     ['CF_KIND', plan.kind],
@@ -55,6 +56,15 @@ export function renderFleetEnv(plan: FleetPlan): string {
     ['CF_QUORUM', sentinel?.quorum ?? ''],
     ['CF_SENTINELS', sentinel?.endpoints.join(' ') ?? ''],
     ['CF_DATA_NODES', dataSlots(plan).map((slot) => `${slot.address}:${slot.enginePort ?? plan.port}`).join(' ')],
+    // Cluster mode (empty otherwise): the bus port, the node timeout, the replicas of each shard, the
+    // balanced slot range of each shard (`<shard>:<first>-<last>`), every data node as
+    // `<slot>:<address>:<port>:<shard>`, and the slot whose node forms a new cluster.
+    ['CF_CLUSTER_BUS_PORT', cluster?.busPort ?? ''],
+    ['CF_CLUSTER_NODE_TIMEOUT', cluster?.nodeTimeoutMillis ?? ''],
+    ['CF_CLUSTER_REPLICAS', cluster?.replicasPerShard ?? ''],
+    ['CF_CLUSTER_SHARDS', cluster?.shards.map((shard) => `${shard.index}:${shard.slotRange[0]}-${shard.slotRange[1]}`).join(' ') ?? ''],
+    ['CF_CLUSTER_NODES', cluster ? dataSlots(plan).map((slot) => `${slot.name}:${slot.address}:${slot.enginePort ?? plan.port}:${slot.shard}`).join(' ') : ''],
+    ['CF_CLUSTER_FORMER', cluster?.former ?? ''],
     ['CF_APP_USER', redisLike ? plan.users.application : ''],
     ['CF_SENTINEL_USER', redisLike ? plan.users.sentinel : ''],
     ['CF_REPLICATION_USER', redisLike ? plan.users.replication : ''],

@@ -32,6 +32,7 @@ const RESERVED_DIRECTIVES = new Set<string>([
   'requirepass',
   'replicaof',
   'slaveof',
+  'cluster-enabled',
   ...ADMIN_COMMAND_GATES,
 ]);
 
@@ -62,6 +63,8 @@ export function renderRedisConf(plan: FleetPlan): string {
     line('daemonize', 'no'),
     line('logfile', '""'),
     ...(plan.engine.parameterGroupFamily === 'redis6.x' ? [] : ADMIN_COMMAND_GATES.map((name) => line(name, 'yes'))),
+    // The `clusterMode` prop alone decides the mode; the agent forms the cluster.
+    ...(plan.cluster ? [line('cluster-enabled', 'yes')] : []),
     ...persistenceDirectives(plan.persistence),
   ];
   const seen = new Set<string>();

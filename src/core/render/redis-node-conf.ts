@@ -13,7 +13,17 @@ export const NODE_DIRECTIVES: readonly string[] = [
   'maxmemory',
   'masteruser',
   'masterauth',
+  'cluster-config-file',
+  'cluster-announce-ip',
+  'cluster-announce-port',
+  'cluster-announce-bus-port',
 ];
+
+/**
+ * The cluster state file's name in the data directory: on the data volume, so that a node keeps its
+ * id, its view of the cluster and its role across restarts and instance replacements.
+ */
+export const CLUSTER_CONFIG_FILE_NAME = 'nodes.conf';
 
 /**
  * `redis-node.conf`, the include the agent fills at boot and includes after redis.conf.
@@ -43,5 +53,15 @@ export function renderRedisNodeConf(plan: FleetPlan): string {
       : []),
     line('masteruser', plan.users.replication),
     line('masterauth', quoted(placeholder('internal-password'))),
+    // Cluster mode: the state file on the data volume, and the slot's fixed address announced to the
+    // other nodes and in MOVED / CLUSTER SLOTS, whatever interface the node's traffic leaves from.
+    ...(plan.cluster
+      ? [
+        line('cluster-config-file', quoted(`${placeholder('data-dir')}/${CLUSTER_CONFIG_FILE_NAME}`)),
+        line('cluster-announce-ip', placeholder('address')),
+        line('cluster-announce-port', plan.port),
+        line('cluster-announce-bus-port', plan.cluster.busPort),
+      ]
+      : []),
   ]);
 }

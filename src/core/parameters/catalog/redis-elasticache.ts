@@ -1,18 +1,40 @@
 import { engineParameter, ParameterSpec } from './parameter-spec';
-import { explained, oneOf, yesNo } from './value-types';
+import { explained, integer, INT_MAX, oneOf, yesNo } from './value-types';
 
 /**
  * Parameters that ElastiCache exposes for cluster mode, and ElastiCache's own names with no Redis
  * directive. Each says what cachefleet does with it.
  */
 
-export const clusterEnabled = engineParameter({
+export const clusterEnabled: ParameterSpec = {
   name: 'cluster-enabled',
-  type: explained(oneOf('no'), 'must be no: cluster mode is not supported yet (it will come with the `shards` prop)'),
+  type: yesNo(),
   defaultValue: 'no',
   apply: 'restart',
-  elastiCache: "ElastiCache's `.cluster.on` parameter groups set yes; cachefleet refuses it until cluster mode exists.",
+  // The `clusterMode` prop decides and the renderer writes the directive; a group's value must agree.
+  target: 'none',
+  elastiCache: "ElastiCache's `.cluster.on` parameter groups set yes. Here the group's `clusterMode` prop decides: a value that disagrees with it is refused.",
   description: 'Runs the node in Redis Cluster mode.',
+};
+
+export const clusterNodeTimeout = engineParameter({
+  name: 'cluster-node-timeout',
+  type: integer(1n, INT_MAX),
+  defaultValue: '5000',
+  defaultDiffers: {
+    engineDefault: '15000',
+    reason: "the group's `failureDetection` (5 s, or 1 s with FAST) unless set here, the same silences Sentinel waits for: the engine's 15 s would leave a lost primary's slots unwritable for 15 s or more",
+  },
+  elastiCache: 'Not an ElastiCache parameter (ElastiCache fixes it).',
+  description: 'Cluster mode: milliseconds a node may stay silent before the others think it failing; a silent primary is failed over soon after.',
+});
+
+export const clusterMigrationBarrier = engineParameter({
+  name: 'cluster-migration-barrier',
+  type: integer(0n, INT_MAX),
+  defaultValue: '1',
+  elastiCache: 'Not an ElastiCache parameter (ElastiCache fixes it).',
+  description: 'Cluster mode: the replicas a primary keeps before one of them may move to a primary left without any.',
 });
 
 export const clusterRequireFullCoverage = engineParameter({
@@ -76,6 +98,8 @@ export const replicaAllowChaining: ParameterSpec = {
 /** The cluster-mode and ElastiCache-only parameters of every Redis and Valkey family, in rendering order. */
 export const REDIS_ELASTICACHE_PARAMETERS = [
   clusterEnabled,
+  clusterNodeTimeout,
+  clusterMigrationBarrier,
   clusterRequireFullCoverage,
   clusterAllowReadsWhenDown,
   clusterAllowPubsubshardWhenDown,
