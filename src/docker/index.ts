@@ -5,3 +5,4 @@ export * from './endpoint';
 export * from './removal-policy';
 export * from './replication-group';
 export * from './restart-policy';
+export * from './shard-endpoints';

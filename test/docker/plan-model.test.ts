@@ -4,6 +4,7 @@ import { isDeepStrictEqual } from 'util';
 import { TerraformStack } from 'cdktf';
 import { dockerStack, synthJson, terraformText, uploadedBundle } from './synth';
 import { CacheEngine, MemcachedEngineVersion, RedisEngineVersion } from '../../src/core/engine';
+import { ClusterMode } from '../../src/core/fleet-options';
 import { ParameterGroup } from '../../src/core/parameters/parameter-group';
 import { CacheCluster, RemovalPolicy, ReplicationGroup, ReplicationGroupProps, RestartPolicy } from '../../src/docker';
 
@@ -398,6 +399,65 @@ describe('terraform plan between two configurations of a Redis replication group
     // The addresses are in the bundle (slot files, sentinel.conf): a new one.
     expect(changed['docker_container.sessions_bundle']).toBe('replace');
     expect(Object.keys(plan.changes).filter((address) => address.startsWith('docker_volume.'))).toEqual([]);
+    expect(plan.refused).toEqual([]);
+  });
+});
+
+describe('terraform plan between two configurations of a cluster-mode group', () => {
+  const cluster = (props: GroupProps = {}) => group({ clusterMode: ClusterMode.ENABLED, ...props });
+  const VOLUMES = (json: any) => Object.keys(json.resource.docker_volume).map((id) => `docker_volume.${id}`).sort();
+
+  test('synthesizing the same configuration twice gives an empty plan', () => {
+    for (const props of [{}, { shards: 5, replicasPerShard: 2 }]) {
+      expect(planBetween(cluster(props), cluster(props))).toEqual({ changes: {}, refused: [] });
+    }
+  });
+
+  /**
+   * A change of the shard or replica count: of what both configurations have, only the bundle
+   * container is replaced (a new upload); the network stays (its ip_range does not follow the
+   * shards), every slot in both keeps its address and host port, and no volume of a slot in both
+   * changes.
+   */
+  test.each([
+    [{ shards: 3, replicasPerShard: 1 }, { shards: 4, replicasPerShard: 1 }],
+    [{ shards: 4, replicasPerShard: 1 }, { shards: 3, replicasPerShard: 1 }],
+    [{ shards: 3, replicasPerShard: 1 }, { shards: 3, replicasPerShard: 2 }],
+    [{ shards: 3, replicasPerShard: 2 }, { shards: 3, replicasPerShard: 0 }],
+    [{ shards: 3, replicasPerShard: 0 }, { shards: 30, replicasPerShard: 5 }],
+  ])('%j -> %j: only the bundle container is replaced of what both have; nothing moves', (from, to) => {
+    const [before, after] = [cluster(from), cluster(to)];
+    const plan = planBetween(before, after);
+    expect(changesInBoth(plan)).toEqual({ 'docker_container.sessions_bundle': 'replace' });
+    expect(plan.changes['docker_container.sessions_bundle'].arguments).toEqual(['upload']);
+    expect(plan.refused).toEqual([]);
+    for (const id of Object.keys(after.resource.docker_container).filter((name) => before.resource.docker_container[name] && name !== 'sessions_bundle')) {
+      const claim = (json: any) => [json.resource.docker_container[id].networks_advanced[0].ipv4_address, json.resource.docker_container[id].ports[0].external];
+      expect([id, claim(after)]).toEqual([id, claim(before)]);
+    }
+    // Slots come and go with their shards and replicas; retained, a shard's six volumes are
+    // declared whatever its replica count, so a replica count change touches no volume.
+    const [oldNodes, newNodes] = [NODE_CONTAINERS(before), NODE_CONTAINERS(after)];
+    expect(withAction(plan, 'create')).toEqual([
+      ...newNodes.filter((node) => !oldNodes.includes(node)),
+      ...VOLUMES(after).filter((volume) => !VOLUMES(before).includes(volume)),
+    ].sort());
+    expect(withAction(plan, 'delete')).toEqual([
+      ...oldNodes.filter((node) => !newNodes.includes(node)),
+      ...VOLUMES(before).filter((volume) => !VOLUMES(after).includes(volume)),
+    ].sort());
+    if (from.shards === to.shards) expect(VOLUMES(after)).toEqual(VOLUMES(before));
+  });
+
+  test('shards 4 -> 3: the fourth shard\'s containers and its six volumes leave the configuration, and with them their prevent_destroy', () => {
+    const plan = planBetween(cluster({ shards: 4 }), cluster({ shards: 3 }));
+    expect(withAction(plan, 'delete')).toEqual([
+      'docker_container.sessions_shard_3_node_0', 'docker_container.sessions_shard_3_node_1',
+      ...[0, 1, 2, 3, 4, 5].map((r) => `docker_volume.sessions_shard_3_node_${r}_data`),
+    ].sort());
+    // NOTE: a removed block takes its prevent_destroy along: Terraform destroys these volumes
+    // without refusing, once their containers are gone. The shard's hash slots must have left it
+    // before (the container's stop waits for that).
     expect(plan.refused).toEqual([]);
   });
 });

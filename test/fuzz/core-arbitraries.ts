@@ -3,6 +3,7 @@ import { ENGINES, REDIS_LIKE, UNCATALOGED_ENGINES } from './engines';
 import { parameterGroups } from './parameter-arbitraries';
 import { constants, depends, Draw, invalid, made, mix, Pick, Tokens, valid } from './picks';
 import { CacheEngine } from '../../src/core/engine';
+import { ClusterMode } from '../../src/core/fleet-options';
 import { Persistence } from '../../src/core/persistence';
 import { INTERNAL_USERS } from '../../src/core/validation';
 
@@ -107,12 +108,28 @@ export function usernames(tokens: Tokens, validWeight: number): fc.Arbitrary<Pic
   );
 }
 
-/** Cluster mode is not supported yet: any value is refused. */
+/** Cluster mode: unset or either member; anything else is refused. */
+export function clusterModes(validWeight: number): fc.Arbitrary<Pick> {
+  return fc.oneof(
+    // Unset most often, so that replication groups keep most of the draws; Memcached refuses ENABLED.
+    { arbitrary: fc.constant(valid(undefined, 'unset')), weight: validWeight * 2 },
+    { arbitrary: fc.constantFrom(ClusterMode.DISABLED, ClusterMode.ENABLED).map((mode) => depends(mode, `ClusterMode.${mode}`)), weight: validWeight },
+    { arbitrary: constants('invalid', ['ENABLED ', 'enabled', true, 1, null, {}]), weight: 1 },
+  );
+}
+
+/**
+ * The shard count: whether a whole number from 1 to 500 is accepted depends on the cluster mode (at
+ * least 3 with it, unset or 1 without), so those are `depends`; shapes no mode accepts are invalid.
+ * Up to 6 shards are drawn most: the shard count sets the cost of a synth.
+ */
 export function shards(tokens: Tokens, validWeight: number): fc.Arbitrary<Pick> {
+  const outside = (n: number) => !(Number.isInteger(n) && n >= 1 && n <= 500);
   return fc.oneof(
     { arbitrary: fc.constant(valid(undefined, 'unset')), weight: validWeight * 2 },
-    { arbitrary: constants('invalid', [1, 2, 0, null, '1']), weight: 1 },
-    { arbitrary: fc.constant(null).map(() => invalid(tokens.number(), 'a number token')), weight: 1 },
+    { arbitrary: fc.oneof({ arbitrary: fc.integer({ min: 1, max: 6 }), weight: 6 }, { arbitrary: fc.constantFrom(2, 3, 500), weight: 1 }).map((n) => depends(n)), weight: validWeight },
+    { arbitrary: fc.constantFrom(0, -1, 501, 3.5, Number.MAX_SAFE_INTEGER).filter(outside).map((n) => invalid(n)), weight: 1 },
+    { arbitrary: notNumbers(tokens), weight: 1 },
   );
 }
 
@@ -129,6 +146,11 @@ export function fleetOptions(construct: FleetConstruct, tokens: Tokens, validWei
     authUsername: usernames(tokens, validWeight),
   };
   return construct === 'ReplicationGroup'
-    ? fc.record({ ...common, replicasPerShard: integerProp(0, 5, tokens, validWeight), shards: shards(tokens, validWeight) })
+    ? fc.record({
+      ...common,
+      replicasPerShard: integerProp(0, 5, tokens, validWeight),
+      clusterMode: clusterModes(validWeight),
+      shards: shards(tokens, validWeight),
+    })
     : fc.record({ ...common, numCacheNodes: integerProp(1, 40, tokens, validWeight, 6) });
 }

@@ -2,7 +2,9 @@ import type { FleetConstruct } from './core-arbitraries';
 import { Draw, Verdict } from './picks';
 import { CacheEngine, EngineType } from '../../src/core/engine';
 import { ParameterGroup } from '../../src/core/parameters/parameter-group';
+import { ClusterMode } from '../../src/core/fleet-options';
 import { Persistence, PersistenceMode } from '../../src/core/persistence';
+import { CLUSTER, LIMITS } from '../../src/core/validation';
 
 /**
  * A model of the rules that tie one prop to another, written from the props' documentation: it
@@ -15,6 +17,8 @@ export interface FleetSize {
   /** Whether Sentinel watches the fleet (a replication group with replicas). */
   readonly failover: boolean;
   readonly memcached: boolean;
+  /** The shards, with cluster mode enabled. */
+  readonly shards?: number;
 }
 
 /** The parameters that decide persistence; a parameter group may not set them beside the `persistence` prop. */
@@ -32,6 +36,11 @@ export function fleetSize(construct: FleetConstruct, draw: Draw, props: Record<s
   if (construct === 'ReplicationGroup') {
     if (draw.replicasPerShard.verdict !== 'valid') return undefined;
     const replicas = (props.replicasPerShard as number | undefined) ?? 1;
+    if (clustered(props)) {
+      const shards = props.shards ?? CLUSTER.defaultShards;
+      if (!Number.isInteger(shards) || (shards as number) < CLUSTER.minShards || (shards as number) > LIMITS.maxShards) return undefined;
+      return { dataNodes: (shards as number) * (1 + replicas), failover: false, memcached, shards: shards as number };
+    }
     return { dataNodes: 1 + replicas, failover: replicas > 0, memcached };
   }
   if (draw.numCacheNodes.verdict !== 'valid') return undefined;
@@ -48,22 +57,51 @@ export function settleFleet(construct: FleetConstruct, draw: Draw, props: Record
     verdicts.numCacheNodes = 'invalid';
   }
   if (props.port === 26379 && size) verdicts.port = size.failover ? 'invalid' : 'valid';
+  if (construct === 'ReplicationGroup') Object.assign(verdicts, settleCluster(draw, props, engine, group(props)));
 
-  const group = props.parameterGroup instanceof ParameterGroup ? props.parameterGroup : undefined;
-  if (group && engine && group.family !== engine.parameterGroupFamily) verdicts.parameterGroup = 'invalid';
+  const groupOf = group(props);
+  if (groupOf && engine && groupOf.family !== engine.parameterGroupFamily) verdicts.parameterGroup = 'invalid';
 
   const persistence = props.persistence instanceof Persistence ? props.persistence : undefined;
   if (persistence && engine) {
-    const setByGroup = PERSISTENCE_PARAMETERS.some((name) => group?.parameters[name] !== undefined);
+    const setByGroup = PERSISTENCE_PARAMETERS.some((name) => groupOf?.parameters[name] !== undefined);
     if (engine.engineType === EngineType.MEMCACHED) {
       verdicts.persistence = persistence.mode === PersistenceMode.NONE ? 'valid' : 'invalid';
     } else if (setByGroup) {
       // The error names the group's parameter, which the group's own verdict allows.
       verdicts.persistence = 'invalid';
-    } else if (draw.parameterGroup.verdict === 'valid' || group !== undefined) {
+    } else if (draw.parameterGroup.verdict === 'valid' || groupOf !== undefined) {
       verdicts.persistence = 'valid';
     }
   }
+  return verdicts;
+}
+
+function group(props: Record<string, unknown>): ParameterGroup | undefined {
+  return props.parameterGroup instanceof ParameterGroup ? props.parameterGroup : undefined;
+}
+
+function clustered(props: Record<string, unknown>): boolean {
+  return props.clusterMode === ClusterMode.ENABLED;
+}
+
+/**
+ * The cluster-mode rules: Memcached refuses ENABLED; `shards` is 3 to 500 with it, unset or 1
+ * without; the bus port (port + 10000) must exist; a group's `cluster-enabled` must agree.
+ */
+function settleCluster(draw: Draw, props: Record<string, unknown>, engine: CacheEngine | undefined, parameterGroup: ParameterGroup | undefined): Record<string, Verdict> {
+  const verdicts: Record<string, Verdict> = {};
+  const on = clustered(props);
+  if (draw.clusterMode.verdict === 'depends') {
+    verdicts.clusterMode = on && engine?.engineType === EngineType.MEMCACHED ? 'invalid' : 'valid';
+  }
+  if (draw.shards.verdict === 'depends') {
+    const n = props.shards as number;
+    verdicts.shards = on ? (n >= CLUSTER.minShards ? 'valid' : 'invalid') : (n === 1 ? 'valid' : 'invalid');
+  }
+  if (on && typeof props.port === 'number' && Number.isInteger(props.port) && props.port + CLUSTER.busPortOffset > 65535) verdicts.port = 'invalid';
+  const given = parameterGroup?.parameters['cluster-enabled'];
+  if (given !== undefined && engine && engine.engineType !== EngineType.MEMCACHED && given !== (on ? 'yes' : 'no')) verdicts.parameterGroup = 'invalid';
   return verdicts;
 }
 

@@ -39,7 +39,12 @@ function expectWholePlan(plan: FleetPlan, construct: FleetConstruct, draw: Draw,
   expect(dataSlots).toHaveLength(size.dataNodes);
   expect(dataSlots.every((slot) => slot.enginePort === plan.port)).toBe(true);
   expect(plan.port).toBe(props.port ?? props.engine.defaultPort);
-  if (size.failover) {
+  if (size.shards !== undefined) {
+    expect(plan.kind).toBe('cluster');
+    expect(plan.cluster?.shards).toHaveLength(size.shards);
+    expect(plan.slots.filter((slot) => slot.role === 'primary')).toHaveLength(size.shards);
+    expect(plan.sentinel).toBeUndefined();
+  } else if (size.failover) {
     expect(plan.sentinel?.endpoints).toHaveLength(3);
     expect(plan.slots.filter((slot) => slot.role === 'primary')).toHaveLength(1);
   } else {
@@ -56,6 +61,7 @@ function expectWholePlan(plan: FleetPlan, construct: FleetConstruct, draw: Draw,
 describe.each<FleetConstruct>(['ReplicationGroup', 'CacheCluster'])('%s: random props through validation and the planner', (construct) => {
   test(`${RUNS} draws: a whole plan, or a ValidationError naming a prop drawn wrong`, () => {
     const tally = new Tally();
+    let clusters = 0;
     fc.assert(
       fc.property(fleetOptions(construct, TOKENS, 3), placement, (draw, { zoneCount, dedicatedSentinels }) => {
         let props: Record<string, any> | undefined;
@@ -80,6 +86,7 @@ describe.each<FleetConstruct>(['ReplicationGroup', 'CacheCluster'])('%s: random 
         }
         expectAccepted(settled);
         expectWholePlan(outcome.built, construct, settled, props!, dedicatedSentinels);
+        if (outcome.built.kind === 'cluster') clusters++;
         tally.count();
       }),
       { seed: SEED, numRuns: RUNS },
@@ -87,7 +94,10 @@ describe.each<FleetConstruct>(['ReplicationGroup', 'CacheCluster'])('%s: random 
     // Both ends are exercised, and refusals name many props, not one.
     expect(tally.built).toBeGreaterThan(RUNS / 10);
     expect(tally.refused).toBeGreaterThan(RUNS / 10);
-    expect(tally.paths.size).toBeGreaterThanOrEqual(construct === 'ReplicationGroup' ? 8 : 7);
+    expect(tally.paths.size).toBeGreaterThanOrEqual(construct === 'ReplicationGroup' ? 10 : 7);
+    // Cluster-mode groups are among the plans built.
+    if (construct === 'ReplicationGroup') expect(clusters).toBeGreaterThan(RUNS / 50);
+    else expect(clusters).toBe(0);
   });
 });
 

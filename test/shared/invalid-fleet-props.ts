@@ -3,6 +3,7 @@
  * validation and against each flavor's constructs (which add their own required props).
  */
 import { CacheEngine, MemcachedEngineVersion, RedisEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
+import { ClusterMode } from '../../src/core/fleet-options';
 import { Persistence } from '../../src/core/persistence';
 
 const valkey = CacheEngine.valkey({ version: ValkeyEngineVersion.VER_8_0 });
@@ -26,7 +27,15 @@ export const INVALID_REPLICATION_GROUP_PROPS: InvalidCase[] = [
   ['1.5 replicas', { engine: valkey, replicasPerShard: 1.5 }, '`replicasPerShard` must be an integer between 0 and 5, got: 1.5'],
   ['a string of replicas', { engine: valkey, replicasPerShard: '2' }, '`replicasPerShard` must be an integer between 0 and 5, got: "2"'],
   ['a token of replicas', { engine: valkey, replicasPerShard: NUMBER_TOKEN }, '`replicasPerShard` must be a concrete value known at synth time (it sizes the fleet or is written into its configuration), not a token, got: -1.8881545897087626e+289'],
-  ['shards', { engine: valkey, shards: 3 }, '`shards` is not supported yet: cluster mode (Redis Cluster) is planned; leave `shards` unset for one primary with `replicasPerShard` replicas, got: 3'],
+  ['shards without cluster mode', { engine: valkey, shards: 3 }, '`shards` must be unset or 1 with cluster mode disabled: set clusterMode to ClusterMode.ENABLED for 3 or more shards, got: 3'],
+  ['shards with cluster mode disabled', { engine: valkey, clusterMode: ClusterMode.DISABLED, shards: 2 }, '`shards` must be unset or 1 with cluster mode disabled: set clusterMode to ClusterMode.ENABLED for 3 or more shards, got: 2'],
+  ['2 shards', { engine: valkey, clusterMode: ClusterMode.ENABLED, shards: 2 }, '`shards` must be at least 3 with cluster mode enabled (a shard\'s replica is promoted only with the votes of a majority of the primaries), at most 500, got: 2'],
+  ['501 shards', { engine: valkey, clusterMode: ClusterMode.ENABLED, shards: 501 }, '`shards` must be an integer between 1 and 500, got: 501'],
+  ['3.5 shards', { engine: redis, clusterMode: ClusterMode.ENABLED, shards: 3.5 }, '`shards` must be an integer between 1 and 500, got: 3.5'],
+  ['a token of shards', { engine: valkey, clusterMode: ClusterMode.ENABLED, shards: NUMBER_TOKEN }, '`shards` must be a concrete value known at synth time (it sizes the fleet or is written into its configuration), not a token, got: -1.8881545897087626e+289'],
+  ['a string cluster mode', { engine: valkey, clusterMode: 'yes' }, '`clusterMode` must be a ClusterMode (DISABLED, ENABLED), got: "yes"'],
+  ['Memcached in cluster mode', { engine: memcached, clusterMode: ClusterMode.ENABLED }, '`clusterMode` must be unset or ClusterMode.DISABLED for Memcached, which has no cluster mode (a CacheCluster of Memcached nodes spreads keys on the client side), got: "ClusterMode.ENABLED"'],
+  ['a bus port out of range', { engine: valkey, clusterMode: ClusterMode.ENABLED, port: 55536 }, '`port` must be at most 55535 with cluster mode enabled: the cluster bus listens on the port plus 10000, got: 55536'],
   ['port 0', { engine: valkey, port: 0 }, '`port` must be an integer between 1 and 65535, got: 0'],
   ['port 70000', { engine: valkey, port: 70000 }, '`port` must be an integer between 1 and 65535, got: 70000'],
   ['the sentinel port', { engine: valkey, port: 26379 }, '`port` must not be 26379: Sentinel listens there on the same nodes, got: 26379'],

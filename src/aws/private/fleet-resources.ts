@@ -14,12 +14,13 @@ import { ValidationError } from '../../core/errors';
 import { CacheFleetOptions } from '../../core/fleet-options';
 import { isPinnedByDigest } from '../../core/image-reference';
 import { dataSlots, initialPrimary, restartFingerprint, sentinelPort, sentinelSlots } from '../../core/render';
-import { FleetPlan, fleetKind, fleetName, planFleet, reservedHostCount } from '../../core/topology';
-import { AUTH_TOKEN_RULE, refuseAuthTokenForMemcached, TokenCheck, ValidatedFleet } from '../../core/validation';
+import { FleetPlan, fleetKind, fleetName, NodeSlot as PlannedSlot, planFleet, reservedHostCount, SHARD_HOSTS } from '../../core/topology';
+import { AUTH_TOKEN_RULE, refuseAuthTokenForMemcached, TokenCheck, ValidatedCluster, ValidatedFleet } from '../../core/validation';
 import { Endpoint } from '../endpoint';
 import { FleetProps } from '../fleet';
 import { NodeSlot } from '../node-slot';
 import { NodeType } from '../node-type';
+import { maxClusterShards } from './capacity';
 import { instanceMemoryGiB } from './node-memory';
 import { validateFleetProps } from './validate-fleet-props';
 
@@ -88,9 +89,11 @@ export class FleetResources {
     this.nodeType = props.nodeType ?? NodeType.of(FLEET_DEFAULTS.nodeType);
     validateNodeType(this.nodeType);
     const subnets = selectSubnets(scope, props);
-    const reserved = reservedHostCount(fleetKind(fleet));
-    const offset = addressOffset(scope, props.nodeAddressOffset, reserved);
-    checkAddressRoom(subnets, offset, reserved, props.nodeAddressOffset !== undefined);
+    const kind = fleetKind(fleet);
+    if (fleet.cluster) refuseTooManyShards(fleet.cluster);
+    const reserved = reservedHostCount(kind, fleet.cluster?.shards);
+    const offset = addressOffset(scope, props.nodeAddressOffset, reserved, kind);
+    checkAddressRoom(subnets, offset, reserved, props.nodeAddressOffset !== undefined, kind);
 
     const name = fleetName(scope.node.id);
     this.fleetId = `${name}-${hashOf(scope.node.path).slice(0, 6)}`;
@@ -105,6 +108,7 @@ export class FleetResources {
     });
     claimAddresses(scope, subnets, offset, reserved, props.nodeAddressOffset === undefined);
     if (this.plan.sentinel) warnFewZones(scope, subnets, sentinelSlots(this.plan).length);
+    if (this.plan.cluster) warnShardSharesZone(scope, subnets, 1 + this.plan.cluster.replicasPerShard);
     Tags.of(scope).add('cachefleet:fleet', this.fleetId);
 
     // Network: one security group on every node's interfaces; node-to-node only on the ports in use.
@@ -117,6 +121,11 @@ export class FleetResources {
       this.securityGroup.addIngressRule(this.securityGroup, ec2.Port.tcp(fleet.port), 'node to node: the engine (replication)');
       if (this.plan.sentinel) {
         this.securityGroup.addIngressRule(this.securityGroup, ec2.Port.tcp(sentinelPort(this.plan)), 'node to node: Sentinel');
+      }
+      if (this.plan.cluster) {
+        // The cluster bus (gossip, failover votes, slot migration) is the nodes' alone: clients get
+        // the engine's port only, through `connections`.
+        this.securityGroup.addIngressRule(this.securityGroup, ec2.Port.tcp(this.plan.cluster.busPort), 'node to node: the cluster bus');
       }
     }
     this.connections = new ec2.Connections({ securityGroups: [this.securityGroup], defaultPort: ec2.Port.tcp(Token.asNumber(fleet.port)) });
@@ -194,13 +203,8 @@ export class FleetResources {
     // at a time: sentinel-only slots, then the replicas, the primary last. An update thus replaces
     // the replicas first and the primary once they are in sync (its pre-stop hands over first); on
     // creation a replica is ready before its primary exists (the agent's first-boot rule).
-    const primary = this.plan.kind === 'memcached' ? undefined : initialPrimary(this.plan);
     const dataVolumeSize = redisLike ? props.dataVolumeSize ?? defaultDataVolumeSize(this.nodeType, this.plan.reservedMemoryPercent) : undefined;
-    const order = [
-      ...this.plan.slots.filter((slot) => slot.role === 'sentinel'),
-      ...dataSlots(this.plan).filter((slot) => slot !== primary).reverse(),
-      ...(primary ? [primary] : []),
-    ];
+    const order = slotOrder(this.plan);
     const slotsByName = new Map<string, NodeSlot>();
     let previous: NodeSlot | undefined;
     for (const planned of order) {
@@ -261,7 +265,8 @@ export class FleetResources {
         });
         if (this.plan.sentinel) groupTag('reader-record', this.readerRecordName);
       }
-    } else if (this.plan.kind === 'memcached') {
+    } else if (this.plan.kind === 'memcached' || this.plan.kind === 'cluster') {
+      // Memcached and cluster-aware clients take any node to start from: a name over them all.
       new route53.ARecord(scope, 'ConfigurationRecord', {
         zone: this.hostedZone,
         recordName: 'config',
@@ -306,7 +311,17 @@ export class FleetResources {
 
   /** The endpoint of each data node: its record. */
   public nodeEndpoints(): Endpoint[] {
-    return dataSlots(this.plan).map((slot) => new Endpoint(this.recordName(slot.name), slot.enginePort ?? this.plan.port));
+    return dataSlots(this.plan).map((slot) => this.slotEndpoint(slot));
+  }
+
+  /** The node endpoints of each shard of a cluster-mode group, its planned primary first (none otherwise). */
+  public shardNodeEndpoints(): Endpoint[][] {
+    const byName = new Map(this.plan.slots.map((slot) => [slot.name, slot]));
+    return (this.plan.cluster?.shards ?? []).map((shard) => shard.slotNames.map((name) => this.slotEndpoint(byName.get(name)!)));
+  }
+
+  private slotEndpoint(slot: PlannedSlot): Endpoint {
+    return new Endpoint(this.recordName(slot.name), slot.enginePort ?? this.plan.port);
   }
 
   /** The sentinels' addresses. */
@@ -384,7 +399,11 @@ export class FleetResources {
     if (this.plan.slots.some((slot) => slot.services.includes('redis'))) {
       statements.push(new iam.PolicyStatement({
         sid: 'CompletePreStop',
-        actions: ['autoscaling:CompleteLifecycleAction'],
+        // A cluster node leaving the group (fewer shards) moves its hash slots away first, which can
+        // outlast the hook's timeout: its pre-stop extends the hook with heartbeats meanwhile.
+        actions: this.plan.cluster
+          ? ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat']
+          : ['autoscaling:CompleteLifecycleAction'],
         resources: [ownGroups],
         conditions: ownGroupsCondition,
       }));
@@ -464,7 +483,10 @@ const DEFAULT_OFFSET_GRID = reservedHostCount('replication');
  * places on a grid of the block's size (rounded up to whole grid cells) that keep the block within
  * a /24, so that two fleets of a stack rarely pick overlapping blocks.
  */
-function addressOffset(scope: IConstruct, given: number | undefined, reserved: number): number {
+function addressOffset(scope: IConstruct, given: number | undefined, reserved: number, kind: FleetPlan['kind']): number {
+  // A cluster-mode group's block grows with its shards: a default placed by its size would move
+  // every slot's address when `shards` changes. It starts at the first default host whatever its size.
+  if (given === undefined && kind === 'cluster') return DEFAULT_FIRST_HOST;
   if (given === undefined) {
     const step = Math.ceil(reserved / DEFAULT_OFFSET_GRID) * DEFAULT_OFFSET_GRID;
     const places = Math.floor((LAST_HOST_OF_24 - DEFAULT_FIRST_HOST - step + 1) / step) + 1;
@@ -477,7 +499,7 @@ function addressOffset(scope: IConstruct, given: number | undefined, reserved: n
 }
 
 /** Every selected subnet must hold the whole block, so that no later change within the limits runs out of room. */
-function checkAddressRoom(subnets: ec2.ISubnet[], offset: number, reserved: number, given: boolean): void {
+function checkAddressRoom(subnets: ec2.ISubnet[], offset: number, reserved: number, given: boolean, kind: FleetPlan['kind']): void {
   const last = offset + reserved - 1;
   for (const subnet of subnets) {
     if (Token.isUnresolved(subnet.ipv4CidrBlock)) {
@@ -489,7 +511,9 @@ function checkAddressRoom(subnets: ec2.ISubnet[], offset: number, reserved: numb
       // Name the offset (given or default) and what to do, not only the subnet's size.
       throw new ValidationError('nodeAddressOffset', given ? offset : `${offset} (the default for this construct path)`,
         `must leave room for hosts ${offset} to ${last} (the ${reserved} addresses the fleet reserves) in subnet ${subnet.ipv4CidrBlock}: ` +
-        (given ? 'choose a smaller offset or larger subnets' : 'set nodeAddressOffset (the default assumes /24 or larger subnets)'));
+        (given ? 'choose a smaller offset or larger subnets'
+          : kind === 'cluster' ? `select larger subnets, fewer shards, or set nodeAddressOffset (a cluster-mode group reserves ${SHARD_HOSTS} addresses per shard from host ${DEFAULT_FIRST_HOST} by default)`
+            : 'set nodeAddressOffset (the default assumes /24 or larger subnets)'));
     }
   }
 }
@@ -593,4 +617,55 @@ function claimZone(scope: IConstruct, zone: route53.IPrivateHostedZone): void {
     throw new ValidationError('hostedZone', zone.zoneName, `must not hold another fleet's endpoints (${owner} uses it; the record names are the same in every fleet): give each fleet its own zone or leave hostedZone unset`);
   }
   used.set(zone.node.path, scope.node.path);
+}
+
+/**
+ * The order CloudFormation creates and updates the slots in, each waiting for the one before:
+ * sentinel-only slots, then the replicas, the primary last. An update thus replaces the replicas
+ * first and the primary once they are in sync (its pre-stop hands over first); on creation a
+ * replica is ready before its primary exists (the agent's first-boot rule). A cluster-mode group:
+ * the replicas of every shard, then the shards' primaries, the one that forms the cluster
+ * (`plan.cluster.former`) last, once every other node is up.
+ */
+export function slotOrder(plan: FleetPlan): PlannedSlot[] {
+  if (plan.cluster) {
+    const former = plan.cluster.former;
+    const data = dataSlots(plan);
+    return [
+      ...data.filter((slot) => slot.role === 'replica'),
+      ...data.filter((slot) => slot.role === 'primary' && slot.name !== former).reverse(),
+      ...data.filter((slot) => slot.name === former),
+    ];
+  }
+  const primary = plan.kind === 'memcached' ? undefined : initialPrimary(plan);
+  return [
+    ...plan.slots.filter((slot) => slot.role === 'sentinel'),
+    ...dataSlots(plan).filter((slot) => slot !== primary).reverse(),
+    ...(primary ? [primary] : []),
+  ];
+}
+
+/** A cluster-mode group must fit one stack: see `maxClusterShards`. */
+function refuseTooManyShards(cluster: ValidatedCluster): void {
+  const most = maxClusterShards(cluster.replicasPerShard);
+  if (cluster.shards > most) {
+    throw new ValidationError('shards', cluster.shards,
+      `must be at most ${most} with ${cluster.replicasPerShard} replica(s) per shard on EC2: a larger group does not fit one CloudFormation stack ` +
+      `(at most 500 resources, of which each node takes 4, and the nodes' role's policies at most 10,240 characters, of which each node takes its volume's and its interface's ARN)`);
+  }
+}
+
+/**
+ * Each shard of a cluster-mode group spreads its nodes over the zones (shard s's node r in zone
+ * (s + r) mod zones); with fewer zones than nodes in a shard, some share one, and losing that zone
+ * takes the shard's primary and replica at once.
+ */
+function warnShardSharesZone(scope: IConstruct, subnets: ec2.ISubnet[], nodesPerShard: number): void {
+  const zones = new Set(subnets.map((subnet) => subnet.availabilityZone));
+  if (zones.size < nodesPerShard) {
+    Annotations.of(scope).addWarningV2(
+      'cachefleet:shardNodesShareZone',
+      `each shard has ${nodesPerShard} nodes but the subnets span ${zones.size} availability zone(s): some of a shard's nodes share a zone, and losing that zone can lose the shard's primary and its replica together; select subnets in ${nodesPerShard} zones`,
+    );
+  }
 }

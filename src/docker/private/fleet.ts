@@ -12,7 +12,7 @@ import { agentFile, agentScript } from '../../core/agent-script';
 import { ValidationError } from '../../core/errors';
 import { isPinnedByDigest } from '../../core/image-reference';
 import { bundleDigest, NODE_OPEN_FILES, renderBundle, restartFingerprint } from '../../core/render';
-import { FleetPlan, fleetKind, fleetName, NodeService, NodeSlot, planFleet, possibleSlotNames, reservedHostCount } from '../../core/topology';
+import { FleetPlan, fleetKind, fleetName, NodeService, NodeSlot, planFleet, possibleSlotNames, reservedHostCount, SHARD_HOSTS } from '../../core/topology';
 import { AUTH_TOKEN_RULE, ValidatedFleet } from '../../core/validation';
 import { DockerFleetOptions } from '../container-options';
 import { Endpoint } from '../endpoint';
@@ -112,7 +112,10 @@ export interface DockerFleet {
   /** The container that publishes the fleet's bundle to the nodes, and the volume it publishes on. */
   readonly bundle: { readonly container: Container; readonly volume: Volume };
   readonly authToken?: string;
-  /** The network alias over every data node of a replication group (undefined for other fleets). */
+  /**
+   * The network alias over every data node of a replication group (undefined for other fleets): with
+   * cluster mode enabled, the configuration endpoint's host name.
+   */
   readonly readerAlias?: string;
   /** `container address:port` -> `host address:host port`, for host-side clients (ioredis `natMap`). */
   readonly hostAddressMap: Record<string, string>;
@@ -125,7 +128,7 @@ export interface DockerFleet {
 export function validateHostPorts(props: DockerFleetOptions, plan: FleetPlan): void {
   const base = props.hostPortBase;
   if (base === undefined) return;
-  const reserved = reservedHostCount(plan.kind);
+  const reserved = reservedHostCount(plan.kind, shardCount(plan));
   const highest = 65_535 - (reserved - 1);
   if (typeof base !== 'number' || !Number.isInteger(base) || base < 1 || base > highest) {
     throw new ValidationError('hostPortBase', base, `must be an integer between 1 and ${highest} (the fleet reserves ${reserved} consecutive ports, one for each slot it can have)`);
@@ -140,22 +143,72 @@ function hostPortBaseOf(props: DockerFleetOptions, plan: FleetPlan): number {
   return props.hostPortBase ?? (plan.engine.supportsReplication ? DOCKER_DEFAULTS.hostPortBase.redisLike : DOCKER_DEFAULTS.hostPortBase.memcached);
 }
 
-/** The host number of the last fixed address the fleet reserves (the slot names it can ever have). */
-function lastFixedHost(plan: FleetPlan): number {
+/** The shards a plan has: 1 with cluster mode disabled (and for the other kinds). */
+function shardCount(plan: FleetPlan): number {
+  return plan.cluster?.shards.length ?? 1;
+}
+
+/**
+ * The host number before which the fleet's fixed addresses end, and after which Docker hands out
+ * the addresses of other containers (the network's `ip_range`, see `fleetNetwork`).
+ *
+ * The block of a fleet without cluster mode is fixed by its kind: the range starts after it. A
+ * cluster-mode group's block grows with its shards, but its network's range must not move (a new
+ * `ip_range` replaces the network, and with it every container, all at once): whatever the shard
+ * count, the range is the subnet's last quarter, and the shards fit below it.
+ */
+function lastFixedHost(plan: FleetPlan, subnet: string): number {
+  if (plan.kind === 'cluster') return clusterRangeStart(subnet) - 1;
   return DOCKER_DEFAULTS.firstHost + reservedHostCount(plan.kind) - 1;
+}
+
+/** The number of addresses of a (valid) IPv4 block. */
+function blockSize(cidr: string): number {
+  return 2 ** (32 - Number(cidr.split('/')[1]));
+}
+
+/** The first host of a cluster-mode group's subnet left to other containers: its last quarter. */
+function clusterRangeStart(subnet: string): number {
+  return (blockSize(subnet) / 4) * 3;
+}
+
+/** The most shards a cluster-mode group's subnet holds below its last quarter. */
+export function maxShardsIn(subnet: string): number {
+  return Math.floor((clusterRangeStart(subnet) - DOCKER_DEFAULTS.firstHost) / SHARD_HOSTS);
+}
+
+/** The longest prefix of a subnet that holds `shards` shards below its last quarter. */
+function prefixForShards(shards: number): number {
+  const needed = DOCKER_DEFAULTS.firstHost + shards * SHARD_HOSTS;
+  let prefix = 30;
+  while ((blockSize(`0.0.0.0/${prefix}`) / 4) * 3 < needed) prefix--;
+  return prefix;
 }
 
 /**
  * Checks that the subnet holds every address of the fleet's block (every slot name it can ever
- * have): a change of the replica or node count never needs another subnet.
+ * have): a change of the replica or node count never needs another subnet. A cluster-mode group's
+ * block is SHARD_HOSTS addresses per shard, below the subnet's last quarter (see `lastFixedHost`):
+ * more shards than that need a larger subnet, which replaces the network.
  */
-function validateSubnetRoom(subnet: string, kind: FleetPlan['kind']): void {
+function validateSubnetRoom(subnet: FleetSubnet, kind: FleetPlan['kind'], shards: number): void {
+  if (kind === 'cluster') {
+    if (shards <= maxShardsIn(subnet.cidr)) return;
+    const last = DOCKER_DEFAULTS.firstHost + shards * SHARD_HOSTS - 1;
+    const room = `${SHARD_HOSTS} fixed addresses per shard (hosts ${DOCKER_DEFAULTS.firstHost} to ${last} for ${shards}), below the last quarter of the subnet, which other containers of the network take`;
+    if (subnet.isDefault) {
+      throw new ValidationError('shards', shards,
+        `must be at most ${maxShardsIn(subnet.cidr)} with the default subnet (a /${subnet.cidr.split('/')[1]}): the group reserves ${room}; set subnetCidr to a /${prefixForShards(shards)} or larger for more`);
+    }
+    throw new ValidationError('subnetCidr', subnet.cidr,
+      `must hold ${shards} shards: the group reserves ${room} (a /${prefixForShards(shards)} or larger; this one holds ${maxShardsIn(subnet.cidr)})`);
+  }
   const reserved = reservedHostCount(kind);
   const last = DOCKER_DEFAULTS.firstHost + reserved - 1;
   try {
-    addressInCidr('subnetCidr', subnet, last);
+    addressInCidr('subnetCidr', subnet.cidr, last);
   } catch {
-    throw new ValidationError('subnetCidr', subnet,
+    throw new ValidationError('subnetCidr', subnet.cidr,
       `must hold hosts ${DOCKER_DEFAULTS.firstHost} to ${last}: the fleet reserves ${reserved} fixed addresses, one for each slot it can have (a /26 or larger for Memcached, a /27 for Redis and Valkey)`);
   }
 }
@@ -215,19 +268,21 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
     ? { cidr: props.subnetCidr, isDefault: false }
     : { cidr: defaultSubnetCidr(scope.node.path), isDefault: true };
   // Before planning, which takes the slots' addresses: the message then names the whole block.
-  validateSubnetRoom(subnet.cidr, fleetKind(fleet));
+  validateSubnetRoom(subnet, fleetKind(fleet), fleet.cluster?.shards ?? 1);
   const plan = planFleet({ name, fleet, zoneCount: 1, addressOf: slotAddressIn(subnet.cidr), dedicatedSentinels: true });
   validateHostPorts(props, plan);
   const redisLike = plan.engine.supportsReplication;
-  const readerAlias = plan.kind === 'replication' ? `${name}-reader` : undefined;
+  // Cluster mode enabled, the alias over every data node is the configuration endpoint: a
+  // cluster-aware client asks any node for the map of the shards.
+  const readerAlias = plan.kind === 'replication' ? `${name}-reader` : plan.kind === 'cluster' ? `${name}-configuration` : undefined;
 
   const publish = props.publishPorts ?? true;
   const hostAddress = props.hostAddress ?? DOCKER_DEFAULTS.hostAddress;
   const portBase = hostPortBaseOf(props, plan);
-  const ports = { address: hostAddress, first: portBase, last: portBase + reservedHostCount(plan.kind) - 1, name };
+  const ports = { address: hostAddress, first: portBase, last: portBase + reservedHostCount(plan.kind, shardCount(plan)) - 1, name };
   requireFreeFleetName(scope, id, name);
   if (publish) requireFreeHostPorts(scope, name, ports);
-  const network = fleetNetwork(scope, name, subnet, lastFixedHost(plan));
+  const network = fleetNetwork(scope, name, subnet, lastFixedHost(plan, subnet.cidr));
   // The last refusal is behind (the subnet's): from here on the fleet's resources are declared.
   FLEET_NAMES.set(scope, name);
   if (publish) FLEET_PORTS.set(scope, ports);
@@ -315,6 +370,8 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
           aliases: readerAlias !== undefined && !sentinel ? [containerName, readerAlias] : [containerName],
         },
       ],
+      // The data port only: a cluster node's bus port (port + 10000) serves the other nodes, which
+      // reach it on the fleet's network; published, anyone reaching the host could join the cluster.
       ports: publish
         ? [{ internal: port, external: portBase + slot.hostNumber, ip: hostAddress, protocol: 'tcp' }]
         : undefined,
@@ -361,7 +418,7 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
   // would destroy the volume without a word. Retained, every slot the fleet can have keeps its
   // volume declared.
   if (redisLike && retain) {
-    for (const slotName of possibleSlotNames(plan.kind)) {
+    for (const slotName of possibleSlotNames(plan.kind, shardCount(plan))) {
       if (!plan.slots.some((slot) => slot.name === slotName)) dataVolume(new Construct(scope, slotName), name, slotName, retain);
     }
   }

@@ -86,6 +86,10 @@ describe('ParameterGroup', () => {
     ['Redis 7.2', 'notify-keyspace-events', '', ''],
     ['Redis 7.2', 'save', '', ''],
     ['Redis 7.2', 'cluster-enabled', 'no', 'no'],
+    // Accepted by the group; the planner checks it against the fleet's clusterMode.
+    ['Redis 7.2', 'cluster-enabled', 'yes', 'yes'],
+    ['Valkey 8.0', 'cluster-node-timeout', '15000', '15000'],
+    ['Valkey 8.0', 'cluster-migration-barrier', '2', '2'],
     ['Redis 7.2', 'close-on-replica-write', 'no', 'no'],
     ['Redis 7.2', 'slowlog-log-slower-than', '-1', '-1'],
     ['Valkey 7.2', 'hash-max-listpack-value', '128', '128'],
@@ -156,7 +160,8 @@ describe('ParameterGroup', () => {
     ['Redis 7.2', 'hash-max-ziplist-entries', '256', '`parameters.hash-max-ziplist-entries` was renamed `hash-max-listpack-entries`: set that name instead, got: "256"'],
     ['Redis 6.2', 'min-slaves-to-write', '1', '`parameters.min-slaves-to-write` was renamed `min-replicas-to-write`: set that name instead, got: "1"'],
     // ElastiCache's own names, and what cachefleet sets itself.
-    ['Redis 7.2', 'cluster-enabled', 'yes', '`parameters.cluster-enabled` must be no: cluster mode is not supported yet (it will come with the `shards` prop), got: "yes"'],
+    ['Redis 7.2', 'cluster-enabled', 'maybe', '`parameters.cluster-enabled` must be yes or no, got: "maybe"'],
+    ['Valkey 8.0', 'cluster-node-timeout', '0', '`parameters.cluster-node-timeout` must be an integer of at least 1, got: "0"'],
     [
       'Valkey 8.0',
       'close-on-replica-write',

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { CacheEngine, MemcachedEngineVersion, RedisEngineVersion, ValkeyEngineVersion } from '../../../src/core/engine';
+import { ClusterMode } from '../../../src/core/fleet-options';
 import { ParameterGroup } from '../../../src/core/parameters/parameter-group';
 import { Persistence } from '../../../src/core/persistence';
 import { FleetPlan, NodeSlot, planFleet, SentinelPlan, SlotPosition, slotHostNumber } from '../../../src/core/topology';
@@ -116,7 +117,8 @@ const addressOf = (position: SlotPosition) => `10.0.${position.zoneIndex}.${10 +
 
 /**
  * The representative plans, from the planner: 1 primary + 2 replicas (Valkey 8), 1 + 1 with a
- * sentinel-only slot (Redis 7), a standalone Redis 7 node with RDB snapshots, 3 Memcached nodes.
+ * sentinel-only slot (Redis 7), a standalone Redis 7 node with RDB snapshots, 3 Memcached nodes, a
+ * cluster-mode group of 3 shards × (1 + 1) (Valkey 8).
  */
 export const PLANS = {
   replicationGroup: () =>
@@ -127,6 +129,13 @@ export const PLANS = {
     planFleet({ name: 'one', fleet: validateCacheClusterOptions({ engine: REDIS_7, persistence: Persistence.rdb() }), zoneCount: 1, addressOf }),
   memcached: () =>
     planFleet({ name: 'pages', fleet: validateCacheClusterOptions({ engine: MEMCACHED_16, numCacheNodes: 3 }), zoneCount: 3, addressOf }),
+  cluster: () =>
+    planFleet({
+      name: 'carts',
+      fleet: validateReplicationGroupOptions({ engine: VALKEY_8, clusterMode: ClusterMode.ENABLED, shards: 3, replicasPerShard: 1 }),
+      zoneCount: 3,
+      addressOf,
+    }),
 };
 
 /** A 1 + 1 Redis 7 group planned with a parameter group of these parameters. */

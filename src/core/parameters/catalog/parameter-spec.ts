@@ -5,9 +5,11 @@ import { ValueType } from './value-types';
  * - `engine`: a directive of redis.conf / an argument of memcached;
  * - `agent`: read by cachefleet's node agent (`reserved-memory-percent`), never given to the engine;
  * - `none`: an ElastiCache name kept so that copied parameter groups still validate; only the value
- *   that matches what a self-managed node does anyway is accepted, and nothing is rendered.
+ *   that matches what a self-managed node does anyway is accepted, and nothing is rendered;
+ * - `prop`: decided by a construct prop (`cluster-enabled` by `clusterMode`); the planner refuses a
+ *   group whose value disagrees with the prop, and the renderers write the prop's value.
  */
-export type ParameterTarget = 'engine' | 'agent' | 'none';
+export type ParameterTarget = 'engine' | 'agent' | 'none' | 'prop';
 
 /** When a new value takes effect: `live` through `CONFIG SET` (no restart), or at the next `restart`. */
 export type ApplyMode = 'live' | 'restart';

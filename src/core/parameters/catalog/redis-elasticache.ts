@@ -11,8 +11,7 @@ export const clusterEnabled: ParameterSpec = {
   type: yesNo(),
   defaultValue: 'no',
   apply: 'restart',
-  // The `clusterMode` prop decides and the renderer writes the directive; a group's value must agree.
-  target: 'none',
+  target: 'prop',
   elastiCache: "ElastiCache's `.cluster.on` parameter groups set yes. Here the group's `clusterMode` prop decides: a value that disagrees with it is refused.",
   description: 'Runs the node in Redis Cluster mode.',
 };
