@@ -15,6 +15,10 @@ export const FAULT_ADDRESSES = {
   memcached: loopbackAddresses(131, 3),
   /** The split-brain writer's source: the one address the isolated primary still reaches. */
   partitionWriter: '127.0.0.137',
+  /** A cluster-mode group: 3 shards of a primary and a replica. */
+  cluster: loopbackAddresses(122, 6),
+  /** The cluster checks' writer's source address. */
+  clusterWriter: '127.0.0.128',
   /** Stands for the Docker host's 127.0.0.1, where ports would be published. */
   dockerHost: '127.0.0.139',
 } as const;
@@ -40,6 +44,8 @@ export interface FaultProfile {
   /** Writing before the AOF node is killed, ms. */
   readonly aofWriteMs: number;
   readonly memcachedKeys: number;
+  /** Crash trials of a cluster-mode group per engine (each kills the primary of the next shard). */
+  readonly clusterTrials: number;
 }
 
 /** `npm run faults`: the figures that are committed. */
@@ -55,6 +61,7 @@ export const FULL_PROFILE: FaultProfile = {
   partitionMs: 30_000,
   aofWriteMs: 3_000,
   memcachedKeys: 30_000,
+  clusterTrials: 10,
 };
 
 /** The jest version: the same checks, few trials, a partition just longer than the refusal target. */
@@ -70,4 +77,5 @@ export const SHORT_PROFILE: FaultProfile = {
   partitionMs: 12_500,
   aofWriteMs: 1_000,
   memcachedKeys: 3_000,
+  clusterTrials: 1,
 };

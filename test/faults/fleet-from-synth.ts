@@ -27,7 +27,7 @@ export const FAULTS_ADMIN_TOKEN = 'Faults&Admin|5432-fedcba';
 export type FaultEngine = Pick<RedisFamilyEngine, 'title' | 'engine' | 'server'>;
 
 /** Synthesizes a stack with the Docker provider and what `declare` adds. */
-function synthesize(declare: (stack: TerraformStack) => void): string {
+export function synthesizeStack(declare: (stack: TerraformStack) => void): string {
   const app = Testing.app();
   const stack = new TerraformStack(app, 'cachefleet-faults');
   new DockerProvider(stack, 'docker');
@@ -41,18 +41,18 @@ function synthesize(declare: (stack: TerraformStack) => void): string {
  */
 export function replicationGroupJson(engine: FaultEngine, failureDetection?: FailureDetection): string {
   // The checks read the sentinels' master name and endpoints from the stack's outputs (opt-in).
-  return synthesize((stack: Construct) => new docker.ReplicationGroup(stack, 'Faults', { engine: engine.engine, replicasPerShard: 2, failureDetection }).addOutputs());
+  return synthesizeStack((stack: Construct) => new docker.ReplicationGroup(stack, 'Faults', { engine: engine.engine, replicasPerShard: 2, failureDetection }).addOutputs());
 }
 
 
 /** A single Redis node with the given persistence. */
 export function singleNodeJson(engine: FaultEngine, persistence: Persistence): string {
-  return synthesize((stack: Construct) => new docker.CacheCluster(stack, 'Durable', { engine: engine.engine, numCacheNodes: 1, persistence }).addOutputs());
+  return synthesizeStack((stack: Construct) => new docker.CacheCluster(stack, 'Durable', { engine: engine.engine, numCacheNodes: 1, persistence }).addOutputs());
 }
 
 /** A Memcached set of `nodes` nodes. */
 export function memcachedJson(nodes: number): string {
-  return synthesize((stack: Construct) =>
+  return synthesizeStack((stack: Construct) =>
     new docker.CacheCluster(stack, 'Pages', { engine: MEMCACHED_1_6, numCacheNodes: nodes }).addOutputs(),
   );
 }

@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { FULL_PROFILE } from './config';
 import { removeFaultsChain } from './partition';
+import { formatClusterResults, runClusterChecks, writeClusterResults } from './cluster-suite';
 import { formatResults, writeResults } from './report';
 import { runFaultSuite } from './suite';
 
@@ -14,15 +15,24 @@ import { runFaultSuite } from './suite';
 // partition rules.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => process.exit(130));
 
-async function main(): Promise<number> {
-  const results = await runFaultSuite(FULL_PROFILE, (line) => console.log(line));
-  console.log(formatResults(results));
-  const file = writeResults(path.resolve(__dirname, '..', '..'), results);
-  console.log(`\nwrote ${path.relative(process.cwd(), file)}`);
-  return results.pass ? 0 : 1;
+/** `npm run faults` runs every check; `npm run faults -- cluster` only the cluster-mode ones. */
+async function main(only: string | undefined): Promise<number> {
+  if (only !== undefined && only !== 'cluster') throw new Error(`npm run faults takes no argument or \`cluster\`, got: ${only}`);
+  const root = path.resolve(__dirname, '..', '..');
+  let pass = true;
+  if (only === undefined) {
+    const results = await runFaultSuite(FULL_PROFILE, (line) => console.log(line));
+    console.log(formatResults(results));
+    console.log(`\nwrote ${path.relative(process.cwd(), writeResults(root, results))}`);
+    pass &&= results.pass;
+  }
+  const cluster = await runClusterChecks(FULL_PROFILE, (line) => console.log(line));
+  console.log(formatClusterResults(cluster));
+  console.log(`\nwrote ${path.relative(process.cwd(), writeClusterResults(root, cluster))}`);
+  return pass && cluster.pass ? 0 : 1;
 }
 
-main().then(
+main(process.argv[2]).then(
   (code) => {
     removeFaultsChain();
     process.exit(code);
