@@ -77,7 +77,7 @@ export interface ClusterPlan {
   readonly nodeTimeoutMillis: number;
   /**
    * The slot whose node forms the cluster (meets the others, assigns the slots, sets the replicas)
-   * when no node yet knows a cluster: the planned primary of shard 0.
+   * when no node yet knows a cluster: the planned primary of shard 0 (`node-0`).
    */
   readonly former: string;
 }
@@ -200,7 +200,7 @@ export function slotHostNumber(kind: 'data' | 'sentinel', ordinal: number): numb
 }
 
 /**
- * The nodes a shard can ever have: every shard owns this many host numbers, `shard-s-node-r` taking
+ * The nodes a shard can ever have: every shard owns this many host numbers, node r of shard s taking
  * s × this + r, so that a change of `replicasPerShard` or `shards` never passes an address from one
  * slot name to another.
  */
@@ -211,9 +211,15 @@ export function shardSlotHostNumber(shard: number, ordinal: number): number {
   return shard * SHARD_HOSTS + ordinal;
 }
 
-/** The name of the `ordinal`-th node of a shard (its planned primary is 0). */
+/**
+ * The name of the `ordinal`-th node of a shard (its planned primary is 0): `node-<host number>`, the
+ * rule of every data node's name. Shard 0's nodes thus carry the names a replication group's data
+ * nodes have (`node-0`, `node-1`…), with their volumes and addresses: a change of `clusterMode` on a
+ * running group keeps those nodes and their data, and the node agent refuses to start them in the
+ * other mode (the deploy fails and rolls back) instead of new, empty nodes replacing them.
+ */
 export function shardSlotName(shard: number, ordinal: number): string {
-  return `shard-${shard}-node-${ordinal}`;
+  return dataSlotName(shardSlotHostNumber(shard, ordinal));
 }
 
 /**

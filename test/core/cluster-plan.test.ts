@@ -42,23 +42,23 @@ describe('planFleet: cluster mode', () => {
     expect(plan.kind).toBe('cluster');
     expect(plan.sentinel).toBeUndefined();
     expect(plan.slots.map((s) => [s.name, s.role, s.shard, s.zoneIndex, s.hostNumber, s.services.join('+'), s.sentinelPort])).toEqual([
-      ['shard-0-node-0', 'primary', 0, 0, 0, 'redis', undefined],
-      ['shard-0-node-1', 'replica', 0, 1, 1, 'redis', undefined],
-      ['shard-1-node-0', 'primary', 1, 1, 6, 'redis', undefined],
-      ['shard-1-node-1', 'replica', 1, 2, 7, 'redis', undefined],
-      ['shard-2-node-0', 'primary', 2, 2, 12, 'redis', undefined],
-      ['shard-2-node-1', 'replica', 2, 0, 13, 'redis', undefined],
+      ['node-0', 'primary', 0, 0, 0, 'redis', undefined],
+      ['node-1', 'replica', 0, 1, 1, 'redis', undefined],
+      ['node-6', 'primary', 1, 1, 6, 'redis', undefined],
+      ['node-7', 'replica', 1, 2, 7, 'redis', undefined],
+      ['node-12', 'primary', 2, 2, 12, 'redis', undefined],
+      ['node-13', 'replica', 2, 0, 13, 'redis', undefined],
     ]);
     expect(plan.cluster).toEqual({
       shards: [
-        { index: 0, slotRange: [0, 5460], slotNames: ['shard-0-node-0', 'shard-0-node-1'] },
-        { index: 1, slotRange: [5461, 10921], slotNames: ['shard-1-node-0', 'shard-1-node-1'] },
-        { index: 2, slotRange: [10922, 16383], slotNames: ['shard-2-node-0', 'shard-2-node-1'] },
+        { index: 0, slotRange: [0, 5460], slotNames: ['node-0', 'node-1'] },
+        { index: 1, slotRange: [5461, 10921], slotNames: ['node-6', 'node-7'] },
+        { index: 2, slotRange: [10922, 16383], slotNames: ['node-12', 'node-13'] },
       ],
       replicasPerShard: 1,
       busPort: 16379,
       nodeTimeoutMillis: 5000,
-      former: 'shard-0-node-0',
+      former: 'node-0',
     });
   });
 
@@ -95,6 +95,15 @@ describe('planFleet: cluster mode', () => {
         if (same) expect([same.address, same.hostNumber, same.zoneIndex, same.shard, same.role]).toEqual([slot.address, slot.hostNumber, slot.zoneIndex, slot.shard, slot.role]);
       }
     }));
+  });
+
+  test('shard 0 keeps the names, addresses and zones of a replication group\'s data nodes, so a change of clusterMode keeps their volumes', () => {
+    for (const replicas of [0, 1, 2, 5]) {
+      const cluster = clusterPlan({ replicasPerShard: replicas });
+      const group = planFleet({ name: 'carts', fleet: validateReplicationGroupOptions({ engine: valkey, replicasPerShard: replicas }), zoneCount: 3, addressOf });
+      const groupData = group.slots.filter((s) => s.enginePort !== undefined).map((s) => [s.name, s.address, s.zoneIndex, s.role]);
+      expect(cluster.slots.filter((s) => s.shard === 0).map((s) => [s.name, s.address, s.zoneIndex, s.role])).toEqual(groupData);
+    }
   });
 
   test('the reserved block: 6 host numbers a shard, every slot name inside it, distinct', () => {
@@ -156,9 +165,9 @@ describe('rendering a cluster-mode group', () => {
     expect(env).toContain("CF_CLUSTER_NODE_TIMEOUT='5000'\n");
     expect(env).toContain("CF_CLUSTER_REPLICAS='1'\n");
     expect(env).toContain("CF_CLUSTER_SHARDS='0:0-5460 1:5461-10921 2:10922-16383'\n");
-    expect(env).toContain("CF_CLUSTER_NODES='shard-0-node-0:10.0.0.16:6390:0 shard-0-node-1:10.0.1.17:6390:0 shard-1-node-0:10.0.1.22:6390:1 " +
-      "shard-1-node-1:10.0.2.23:6390:1 shard-2-node-0:10.0.2.28:6390:2 shard-2-node-1:10.0.0.29:6390:2'\n");
-    expect(env).toContain("CF_CLUSTER_FORMER='shard-0-node-0'\n");
+    expect(env).toContain("CF_CLUSTER_NODES='node-0:10.0.0.16:6390:0 node-1:10.0.1.17:6390:0 node-6:10.0.1.22:6390:1 " +
+      "node-7:10.0.2.23:6390:1 node-12:10.0.2.28:6390:2 node-13:10.0.0.29:6390:2'\n");
+    expect(env).toContain("CF_CLUSTER_FORMER='node-0'\n");
     expect(env).toContain("CF_SENTINELS=''\n");
   });
 
