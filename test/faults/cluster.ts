@@ -30,6 +30,9 @@ export const CLUSTER_TARGETS = {
   refusalMarginSeconds: 1,
 } as const;
 
+/** The iptables chain of the cluster partition: its own, so that it may run beside the split-brain check. */
+export const CLUSTER_PARTITION_CHAIN = 'CACHEFLEET-CLUSTER';
+
 export function clusterGroupJson(engine: FaultEngine): string {
   return synthesizeStack((stack: Construct) => new docker.ReplicationGroup(stack, 'Carts', {
     engine: engine.engine,
@@ -214,7 +217,7 @@ export async function runClusterPartition(
     await sleep(options.steadyMs);
     acknowledgedBefore = [...writer.acknowledged];
     cutAt = Date.now();
-    partition = Partition.isolate(victim.address.split(':')[0], [options.writerAddress]);
+    partition = Partition.isolate(victim.address.split(':')[0], [options.writerAddress], CLUSTER_PARTITION_CHAIN);
     const majority = seedsOf(fleet).filter((seed) => seed !== victim.address);
     const watchPromotion = waitFor('the majority to promote the replica', async () => {
       const view = await clusterNodes(majority[0], fleet.admin).catch(() => undefined);

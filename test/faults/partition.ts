@@ -44,14 +44,15 @@ export function requireIptables(): void {
   removeFaultsChain();
 }
 
-let exitHandlerInstalled = false;
+/** The chains a partition of this process may have left, removed when the process exits. */
+const chainsToRemove = new Set<string>();
 
-function installExitHandler(): void {
-  if (exitHandlerInstalled) return;
-  exitHandlerInstalled = true;
+function installExitHandler(chain: string): void {
+  if (chainsToRemove.has(chain)) return;
+  chainsToRemove.add(chain);
   process.on('exit', () => {
     try {
-      removeFaultsChain();
+      removeChain(chain);
     } catch {
       // Nothing more can be done while exiting; the next run removes it first.
     }
@@ -64,31 +65,31 @@ function installExitHandler(): void {
  * only, whatever source address a server's outgoing connection picks.
  */
 export class Partition {
-  public static isolate(isolated: string, reachableFrom: readonly string[]): Partition {
-    installExitHandler();
-    removeFaultsChain();
-    mustIptables(['-N', FAULTS_CHAIN]);
+  public static isolate(isolated: string, reachableFrom: readonly string[], chain: string = FAULTS_CHAIN): Partition {
+    installExitHandler(chain);
+    removeChain(chain);
+    mustIptables(['-N', chain]);
     try {
       for (const peer of reachableFrom) {
-        mustIptables(['-A', FAULTS_CHAIN, '-s', isolated, '-d', peer, '-j', 'RETURN']);
-        mustIptables(['-A', FAULTS_CHAIN, '-s', peer, '-d', isolated, '-j', 'RETURN']);
+        mustIptables(['-A', chain, '-s', isolated, '-d', peer, '-j', 'RETURN']);
+        mustIptables(['-A', chain, '-s', peer, '-d', isolated, '-j', 'RETURN']);
       }
       // Traffic of the isolated address with itself stays (a server talking to itself is not across the cut).
-      mustIptables(['-A', FAULTS_CHAIN, '-s', isolated, '-d', isolated, '-j', 'RETURN']);
-      mustIptables(['-A', FAULTS_CHAIN, '-s', isolated, '-j', 'DROP']);
-      mustIptables(['-A', FAULTS_CHAIN, '-d', isolated, '-j', 'DROP']);
-      mustIptables(['-I', 'OUTPUT', '1', '-j', FAULTS_CHAIN]);
+      mustIptables(['-A', chain, '-s', isolated, '-d', isolated, '-j', 'RETURN']);
+      mustIptables(['-A', chain, '-s', isolated, '-j', 'DROP']);
+      mustIptables(['-A', chain, '-d', isolated, '-j', 'DROP']);
+      mustIptables(['-I', 'OUTPUT', '1', '-j', chain]);
     } catch (error) {
-      removeFaultsChain();
+      removeChain(chain);
       throw error;
     }
-    return new Partition(isolated);
+    return new Partition(isolated, chain);
   }
 
-  private constructor(public readonly isolated: string) {}
+  private constructor(public readonly isolated: string, private readonly chain: string) {}
 
   /** Removes every rule of the partition. */
   public heal(): void {
-    removeFaultsChain();
+    removeChain(this.chain);
   }
 }
