@@ -1,6 +1,7 @@
 // The AWS example: a VPC over three named zones, a Valkey replication group (1 primary + 2
-// replicas), a Memcached cluster and a Lambda function allowed to reach both. Environment-agnostic:
-// no lookups, no account or region, so `cdk synth` runs offline.
+// replicas), a Valkey Cluster (cluster mode: 3 shards of a primary and a replica), a Memcached
+// cluster and a Lambda function allowed to reach all three. Environment-agnostic: no lookups, no
+// account or region, so `cdk synth` runs offline.
 import { App, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -10,6 +11,7 @@ import { Construct } from 'constructs';
 import { applyNagSuppressions } from './nag-suppressions';
 import { CacheCluster, NodeType, ReplicationGroup } from '../../src/aws';
 import { CacheEngine, MemcachedEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
+import { ClusterMode } from '../../src/core/fleet-options';
 import { ParameterGroup } from '../../src/core/parameters/parameter-group';
 
 /** The example's zones: named, so that the stack needs no lookup. */
@@ -19,6 +21,7 @@ export const EXAMPLE_ZONES = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
 export class CacheFleetExampleStack extends Stack {
   public readonly sessions: ReplicationGroup;
   public readonly pages: CacheCluster;
+  public readonly orders: ReplicationGroup;
   public readonly handler: lambda.Function;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
@@ -50,9 +53,24 @@ export class CacheFleetExampleStack extends Stack {
       nodeType: NodeType.of('cache.m7g.large'),
       numCacheNodes: 3,
     });
+    // Cluster mode: the 16,384 hash slots split over 3 shards, each a primary and a replica in two
+    // zones; cluster-aware clients start from the configuration endpoint.
+    this.orders = new ReplicationGroup(this, 'Orders', {
+      vpc,
+      engine: valkey,
+      nodeType: NodeType.of('cache.r7g.large'),
+      clusterMode: ClusterMode.ENABLED,
+      shards: 3,
+      replicasPerShard: 1,
+      // A cluster-mode group's block starts at host 16 unless told otherwise, where Pages' is: from
+      // host 272 of the /20 subnets (x.x.x.16 of their second /24), 6 addresses per shard leave room
+      // for every shard it may grow to.
+      nodeAddressOffset: 272,
+    });
     // Outputs are opt-in: these print the endpoints and the secret's ARN after `cdk deploy`.
     this.sessions.addOutputs();
     this.pages.addOutputs();
+    this.orders.addOutputs();
 
     this.handler = new lambda.Function(this, 'Handler', {
       runtime: lambda.Runtime.NODEJS_24_X,
@@ -64,11 +82,15 @@ export class CacheFleetExampleStack extends Stack {
         SESSIONS_ENDPOINT: this.sessions.primaryEndpoint.socketAddress,
         SESSIONS_SECRET_ARN: this.sessions.authSecret.secretArn,
         PAGES_ENDPOINT: this.pages.endpoint.socketAddress,
+        ORDERS_CONFIGURATION_ENDPOINT: this.orders.configurationEndpoint!.socketAddress,
+        ORDERS_SECRET_ARN: this.orders.authSecret.secretArn,
       },
     });
     this.sessions.connections.allowDefaultPortFrom(this.handler);
     this.sessions.grantConnect(this.handler);
     this.pages.connections.allowDefaultPortFrom(this.handler);
+    this.orders.connections.allowDefaultPortFrom(this.handler);
+    this.orders.grantConnect(this.handler);
   }
 }
 

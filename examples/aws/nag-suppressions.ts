@@ -11,22 +11,24 @@ export interface ExampleSuppression {
 }
 
 const slots = (fleet: string, count: number, child: string) => Array.from({ length: count }, (_, i) => `${fleet}/node-${i}/${child}`);
-const bothFleets = (child: string) => ['Sessions', 'Pages'].map((fleet) => `${fleet}/${child}`);
+/** The cluster-mode group's slots: 3 shards of a primary and a replica, node r of shard s named node-<6s + r>. */
+const shardSlots = (fleet: string, child: string) => [0, 1, 2].flatMap((s) => [0, 1].map((r) => `${fleet}/node-${6 * s + r}/${child}`));
+const allFleets = (child: string) => ['Sessions', 'Pages', 'Orders'].map((fleet) => `${fleet}/${child}`);
 const publicSubnets = (child: string) => [1, 2, 3].map((n) => `Vpc/PublicSubnet${n}/${child}`);
-const secrets = ['Sessions/AuthToken/Resource', 'Sessions/InternalPassword/Resource', 'Sessions/AdminToken/Resource'];
-const inlinePolicies = [...bothFleets('InstanceRole/DefaultPolicy/Resource'), ...bothFleets('NodePolicy/Resource'), 'Handler/ServiceRole/DefaultPolicy/Resource', 'Vpc/All/IAMRole/DefaultPolicy/Resource'];
+const secrets = ['Sessions', 'Orders'].flatMap((fleet) => [`${fleet}/AuthToken/Resource`, `${fleet}/InternalPassword/Resource`, `${fleet}/AdminToken/Resource`]);
+const inlinePolicies = [...allFleets('InstanceRole/DefaultPolicy/Resource'), ...allFleets('NodePolicy/Resource'), 'Handler/ServiceRole/DefaultPolicy/Resource', 'Vpc/All/IAMRole/DefaultPolicy/Resource'];
 const BOTH = (rule: string) => [`NIST.800.53.R5-${rule}`, `HIPAA.Security-${rule}`];
 
 /** The accepted findings, grouped: the rules one reason answers, on the resources it answers them for. */
 export const ACCEPTED: Array<{ ids: string[]; paths: string[]; reason: string }> = [
   {
     ids: ['AwsSolutions-AS3'],
-    paths: [...slots('Sessions', 3, 'Group/ASG'), ...slots('Pages', 3, 'Group/ASG')],
+    paths: [...slots('Sessions', 3, 'Group/ASG'), ...slots('Pages', 3, 'Group/ASG'), ...shardSlots('Orders', 'Group/ASG')],
     reason: 'A node slot is a one-instance group whose scaling events are node replacements; the nodes report through CloudFormation signals and their metrics, not ASG notifications.',
   },
   {
     ids: ['AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]'],
-    paths: bothFleets('InstanceRole/Resource'),
+    paths: allFleets('InstanceRole/Resource'),
     reason: 'SSM Session Manager replaces SSH on the nodes; AWS maintains the managed policy it needs.',
   },
   {
@@ -39,18 +41,18 @@ export const ACCEPTED: Array<{ ids: string[]; paths: string[]; reason: string }>
   },
   {
     ids: ['AwsSolutions-IAM5[Resource::*]'],
-    paths: bothFleets('NodePolicy/Resource'),
+    paths: allFleets('NodePolicy/Resource'),
     reason: 'Only ec2:DescribeVolumes, ec2:DescribeNetworkInterfaces, ec2:DescribeInstances, autoscaling:DescribeAutoScalingInstances (no resource-level permissions) and cloudwatch:PutMetricData (limited by the cloudwatch:namespace condition to CacheFleet) use "*".',
   },
   {
     ids: ['AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]'],
-    paths: bothFleets('NodePolicy/Resource'),
+    paths: allFleets('NodePolicy/Resource'),
     reason: "Attaching or force-detaching a volume or interface also authorizes on the instance, whose id is unknown before launch; the aws:ResourceTag/cachefleet:fleet condition limits it to the fleet's own instances, and the volume and interface statements name their ARNs.",
   },
   {
     ids: ['AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/*]'],
-    paths: bothFleets('NodePolicy/Resource'),
-    reason: "Marking an instance Unhealthy after a failed boot and completing the pre-stop lifecycle action: an auto scaling group ARN holds a generated id, and naming the groups would make the role depend on them while they wait for the role; the autoscaling:ResourceTag/cachefleet:fleet condition limits it to the fleet's groups.",
+    paths: allFleets('NodePolicy/Resource'),
+    reason: "Marking an instance Unhealthy after a failed boot and completing the pre-stop lifecycle action (a cluster node extends it while its hash slots move away): an auto scaling group ARN holds a generated id, and naming the groups would make the role depend on them while they wait for the role; the autoscaling:ResourceTag/cachefleet:fleet condition limits it to the fleet's groups.",
   },
   {
     ids: ['AwsSolutions-L1'],
@@ -69,7 +71,7 @@ export const ACCEPTED: Array<{ ids: string[]; paths: string[]; reason: string }>
   },
   {
     ids: BOTH('EC2EBSInBackupPlan'),
-    paths: slots('Sessions', 3, 'DataVolume/Resource'),
+    paths: [...slots('Sessions', 3, 'DataVolume/Resource'), ...shardSlots('Orders', 'DataVolume/Resource')],
     reason: 'Backups of the data volumes (AWS Backup or the agent\'s backup to S3) are not supported yet; the volumes are snapshotted on removal.',
   },
   {

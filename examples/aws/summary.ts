@@ -1,5 +1,6 @@
 // Prints the fleets of a synthesized CDK app, read from its cloud assembly (cdk.out): each node's
-// slot, zone, fixed address and services, the fleet's engine and ports, and its endpoints.
+// slot, zone, fixed address and services, the fleet's engine and ports, its endpoints, and for a
+// cluster-mode group its shards with their hash slots.
 //
 //   npx ts-node --project ../tsconfig.json summary.ts [cdk.out]
 import * as fs from 'fs';
@@ -11,6 +12,15 @@ export interface NodeSummary {
   readonly zone: string;
   readonly address: string;
   readonly services: string;
+  /** The shard the node belongs to (0 with cluster mode disabled). */
+  readonly shard: number;
+}
+
+/** One shard of a cluster-mode group: its index and the hash slots it serves when balanced. */
+export interface ShardSummary {
+  readonly index: number;
+  readonly firstHashSlot: number;
+  readonly lastHashSlot: number;
 }
 
 /** One fleet. */
@@ -21,6 +31,10 @@ export interface FleetSummary {
   readonly kind: string;
   readonly port: string;
   readonly sentinelPort: string;
+  /** The cluster bus port of a cluster-mode group (empty otherwise). */
+  readonly clusterBusPort: string;
+  /** The shards of a cluster-mode group (empty otherwise). */
+  readonly shards: ShardSummary[];
   readonly nodes: NodeSummary[];
   readonly endpoints: Record<string, string>;
 }
@@ -57,6 +71,15 @@ function bundleDir(outdir: string, parameter: { Properties?: any }): string {
   return path.join(outdir, `asset.${hash[1]}`);
 }
 
+/** The bundle's `CF_CLUSTER_SHARDS`: `<shard>:<first>-<last>` words. */
+function parseShards(text: string): ShardSummary[] {
+  return text.split(' ').filter((word) => word !== '').map((word) => {
+    const match = /^(\d+):(\d+)-(\d+)$/.exec(word);
+    if (!match) throw new Error(`cannot read the shard ${JSON.stringify(word)} of CF_CLUSTER_SHARDS`);
+    return { index: Number(match[1]), firstHashSlot: Number(match[2]), lastHashSlot: Number(match[3]) };
+  });
+}
+
 /** Every fleet of every stack in the assembly. */
 export function summarize(outdir: string): FleetSummary[] {
   const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
@@ -90,6 +113,7 @@ export function summarize(outdir: string): FleetSummary[] {
           zone: String(subnet.Properties.AvailabilityZone),
           address: String(eni.Properties.PrivateIpAddress),
           services: slotEnv.CF_SERVICES,
+          shard: Number(slotEnv.CF_SHARD),
         };
       }).sort((a, b) => a.slot.localeCompare(b.slot, 'en', { numeric: true }));
       const prefix = Object.keys(template.Outputs ?? {}).filter((id) => JSON.stringify(template.Outputs[id].Description ?? '').includes(`cachefleet ${fleet}:`));
@@ -105,6 +129,8 @@ export function summarize(outdir: string): FleetSummary[] {
         kind: env.CF_KIND,
         port: env.CF_PORT,
         sentinelPort: env.CF_SENTINEL_PORT,
+        clusterBusPort: env.CF_CLUSTER_BUS_PORT,
+        shards: parseShards(env.CF_CLUSTER_SHARDS),
         nodes,
         endpoints,
       });
@@ -118,8 +144,20 @@ export function formatSummary(fleets: FleetSummary[]): string {
   const lines: string[] = [];
   for (const fleet of fleets) {
     const zones = new Set(fleet.nodes.map((node) => node.zone));
-    lines.push(`${fleet.stack} / ${fleet.fleet}: ${fleet.engine} (${fleet.kind}), ${fleet.nodes.length} nodes over ${zones.size} AZs, port ${fleet.port}${fleet.sentinelPort ? `, sentinel ${fleet.sentinelPort}` : ''}`);
-    for (const node of fleet.nodes) lines.push(`  ${node.slot.padEnd(11)} ${node.zone.padEnd(11)} ${node.address.padEnd(15)} ${node.services}`);
+    const extraPort = fleet.sentinelPort ? `, sentinel ${fleet.sentinelPort}` : fleet.clusterBusPort ? `, cluster bus ${fleet.clusterBusPort}` : '';
+    const shards = fleet.shards.length > 0 ? `${fleet.shards.length} shards, ` : '';
+    lines.push(`${fleet.stack} / ${fleet.fleet}: ${fleet.engine} (${fleet.kind}), ${shards}${fleet.nodes.length} nodes over ${zones.size} AZs, port ${fleet.port}${extraPort}`);
+    const width = Math.max(11, ...fleet.nodes.map((node) => node.slot.length));
+    const nodeLine = (node: NodeSummary, indent: string) => `${indent}${node.slot.padEnd(width)} ${node.zone.padEnd(11)} ${node.address.padEnd(15)} ${node.services}`;
+    if (fleet.shards.length > 0) {
+      for (const shard of fleet.shards) {
+        const members = fleet.nodes.filter((node) => node.shard === shard.index);
+        lines.push(`  shard ${shard.index}: hash slots ${shard.firstHashSlot}-${shard.lastHashSlot}, ${members.length} nodes in ${[...new Set(members.map((node) => node.zone))].join(', ')}`);
+        for (const node of members) lines.push(nodeLine(node, '    '));
+      }
+    } else {
+      for (const node of fleet.nodes) lines.push(nodeLine(node, '  '));
+    }
     for (const [name, value] of Object.entries(fleet.endpoints)) {
       if (name === 'AuthSecretArn') continue;
       lines.push(`  ${name}: ${value.split(',').join(', ')}`);

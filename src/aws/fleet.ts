@@ -101,11 +101,18 @@ export interface FleetProps {
    * in its subnet, `sentinel-j` takes offset + 6 + j (past the last data node a replication group can
    * have), so an address never passes from one slot to another. A replication group reserves hosts
    * offset to offset + 8, a Memcached cluster offset to offset + 39, a single Redis or Valkey node
-   * the offset alone; the whole block must fit in every subnet, and two fleets sharing subnets in
-   * one stack must not reserve overlapping blocks (both checked).
+   * the offset alone, and a cluster-mode group 6 hosts per shard: node r of shard s is `node-<6s + r>`
+   * (6 = a primary and the most replicas a shard can have), so its block grows with `shards`. The
+   * whole block must fit in every subnet, and two fleets sharing subnets in one stack must not
+   * reserve overlapping blocks (both checked at each synth, a cluster-mode group's for its current
+   * shards).
    *
    * @default - from a hash of the construct path: 16 + 9 × (0 to 25) for a replication group or a
-   * single node, 16 + 45 × (0 to 4) for a Memcached cluster, so that the block stays within a /24
+   * single node, 16 + 45 × (0 to 4) for a Memcached cluster, so that the block stays within a /24;
+   * 16 for a cluster-mode group whatever its size or path, so that a change of `shards` never moves
+   * a node's address (a /24 holds every cluster-mode group the AWS flavor accepts). Set it for a
+   * second cluster-mode group sharing the subnets, and to keep the addresses across a change of
+   * `clusterMode` (the two modes' defaults differ)
    */
   readonly nodeAddressOffset?: number;
 

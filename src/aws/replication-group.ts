@@ -1,3 +1,4 @@
+import { Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,6 +8,7 @@ import { Construct } from 'constructs';
 import { CacheFleetBase } from './cache-fleet-base';
 import { Endpoint } from './endpoint';
 import { FleetAttributes, FleetProps, ICacheFleet } from './fleet';
+import { ShardEndpoints } from './shard-endpoints';
 import { atConstruct, ValidationError, withConstructPath } from '../core/errors';
 import { ReplicationGroupOptions } from '../core/fleet-options';
 import { recordParameterGroupUse } from '../core/parameters/parameter-group-use';
@@ -15,6 +17,7 @@ import { validateReplicationGroupOptions } from '../core/validation';
 import { NODE_METRICS } from './private/boot-scripts';
 import { CDK_TOKENS, FleetResources } from './private/fleet-resources';
 import { ImportedFleet } from './private/imported-fleet';
+import { fleetMetric } from './private/metric-methods';
 
 /**
  * A replication group on EC2: the ElastiCache model's ReplicationGroup, self-managed.
@@ -52,9 +55,11 @@ export interface ReplicationGroupAttributes extends FleetAttributes {
 }
 
 /**
- * A Redis or Valkey replication group (cluster mode disabled) on EC2: one primary and 0 to 5
- * replicas, each an EC2 node slot; with a replica or more, Sentinel fails over automatically and
- * the primary endpoint follows the primary.
+ * A Redis or Valkey replication group on EC2, each node an EC2 node slot. With cluster mode
+ * disabled (the default): one primary and 0 to 5 replicas; with a replica or more, Sentinel fails
+ * over automatically and the primary endpoint follows the primary. With cluster mode enabled: a
+ * Redis / Valkey Cluster of `shards` shards of one primary and `replicasPerShard` replicas each,
+ * reached through the configuration endpoint by cluster-aware clients.
  *
  * @resource AWS::AutoScaling::AutoScalingGroup
  */
@@ -94,14 +99,24 @@ export class ReplicationGroup extends CacheFleetBase implements IReplicationGrou
    * `allowSentinelFrom`.
    */
   public readonly connections: ec2.Connections;
-  /** The primary endpoint: `primary.<zone>`, moved by the node agent on failover. */
-  public readonly primaryEndpoint: Endpoint;
-  /** The reader endpoint: `replicas.<zone>` over the healthy replicas (the node agent keeps it so after failovers). */
-  public readonly readerEndpoint: Endpoint;
-  /** The primary endpoint. */
+  /**
+   * The address clients connect to: the primary endpoint with cluster mode disabled, the
+   * configuration endpoint with cluster mode enabled.
+   */
   public readonly endpoint: Endpoint;
-  /** One endpoint per data node: `node-<n>.<zone>`. */
+  /**
+   * The configuration endpoint of a cluster-mode group, for cluster-aware clients (ioredis `Cluster`,
+   * `redis-cli -c`): `config.<zone>`, a record (TTL 5 s) over every node, from which a client
+   * discovers the cluster's shards and primaries. Undefined with cluster mode disabled.
+   */
+  public readonly configurationEndpoint?: Endpoint;
+  /**
+   * One endpoint per data node: `node-<n>.<zone>`; with cluster mode enabled, node r of shard s is
+   * `node-<6s + r>` (shard by shard, each planned primary first).
+   */
   public readonly nodeEndpoints: Endpoint[];
+  /** The shards of a cluster-mode group, by index: their hash slots and node endpoints. Empty with cluster mode disabled. */
+  public readonly shardEndpoints: ShardEndpoints[];
   /** The sentinels' addresses, for Sentinel-aware clients (empty without replicas). */
   public readonly sentinelEndpoints: Endpoint[];
   /** The secret holding the AUTH token. */
@@ -119,6 +134,8 @@ export class ReplicationGroup extends CacheFleetBase implements IReplicationGrou
   /** The nodes' role. */
   public readonly role: iam.IRole;
   private readonly resources: FleetResources;
+  private readonly sentinelPrimaryEndpoint?: Endpoint;
+  private readonly sentinelReaderEndpoint?: Endpoint;
 
   constructor(scope: Construct, id: string, props: ReplicationGroupProps) {
     super(scope, id);
@@ -135,29 +152,71 @@ export class ReplicationGroup extends CacheFleetBase implements IReplicationGrou
       this.hostedZone = r.hostedZone;
       this.authSecret = r.authSecret!;
       this.adminSecret = r.adminSecret;
-      this.primaryEndpoint = new Endpoint(r.primaryRecordName, fleet.port);
-      this.readerEndpoint = fleet.dataNodes > 1 ? new Endpoint(r.recordName('replicas'), fleet.port) : this.primaryEndpoint;
-      this.endpoint = this.primaryEndpoint;
       this.nodeEndpoints = r.nodeEndpoints();
       this.sentinelEndpoints = r.sentinelEndpoints();
+      const cluster = r.plan.cluster;
+      if (cluster) {
+        this.configurationEndpoint = new Endpoint(r.recordName('config'), fleet.port);
+        this.endpoint = this.configurationEndpoint;
+        const nodes = r.shardNodeEndpoints();
+        this.shardEndpoints = cluster.shards.map((shard) => ({
+          shard: shard.index,
+          firstHashSlot: shard.slotRange[0],
+          lastHashSlot: shard.slotRange[1],
+          nodeEndpoints: nodes[shard.index],
+        }));
+      } else {
+        this.sentinelPrimaryEndpoint = new Endpoint(r.primaryRecordName, fleet.port);
+        this.sentinelReaderEndpoint = fleet.dataNodes > 1 ? new Endpoint(r.recordName('replicas'), fleet.port) : this.sentinelPrimaryEndpoint;
+        this.endpoint = this.sentinelPrimaryEndpoint;
+        this.shardEndpoints = [];
+      }
     } catch (error) {
       throw atConstruct(this, error);
     }
   }
 
   /**
-   * Adds stack outputs for the group: `PrimaryEndpoint`, `ReaderEndpoint`, `NodeEndpoints`,
-   * `SentinelEndpoints` (with replicas) and `AuthSecretArn`, each in this construct's scope. The
-   * group adds none unless asked, as aws-cdk-lib's constructs do. Calling it again adds nothing more.
+   * The primary endpoint: `primary.<zone>`, moved by the node agent on failover. With cluster mode
+   * enabled there is none (each shard has its own primary, which the engine fails over): reading it
+   * throws a ValidationError; use `configurationEndpoint`.
+   */
+  public get primaryEndpoint(): Endpoint {
+    return this.withoutCluster('primaryEndpoint', this.sentinelPrimaryEndpoint);
+  }
+
+  /**
+   * The reader endpoint: `replicas.<zone>` over the healthy replicas (the node agent keeps it so
+   * after failovers), the primary's without replicas. With cluster mode enabled there is none:
+   * reading it throws a ValidationError; cluster-aware clients read from replicas through
+   * `configurationEndpoint` (ioredis `scaleReads`, `READONLY`).
+   */
+  public get readerEndpoint(): Endpoint {
+    return this.withoutCluster('readerEndpoint', this.sentinelReaderEndpoint);
+  }
+
+  /**
+   * Adds stack outputs for the group, each in this construct's scope: with cluster mode disabled
+   * `PrimaryEndpoint`, `ReaderEndpoint`, `NodeEndpoints`, `SentinelEndpoints` (with replicas); with
+   * cluster mode enabled `ConfigurationEndpoint`, `NodeEndpoints` and `Shard<s>NodeEndpoints` for
+   * each shard; and `AuthSecretArn`. The group adds none unless asked, as aws-cdk-lib's constructs
+   * do. Calling it again adds nothing more.
    */
   public addOutputs(): void {
-    this.resources.addOutputs({
-      PrimaryEndpoint: this.primaryEndpoint.socketAddress,
-      ReaderEndpoint: this.readerEndpoint.socketAddress,
-      NodeEndpoints: this.nodeEndpoints.map((endpoint) => endpoint.socketAddress).join(','),
-      ...(this.sentinelEndpoints.length > 0 ? { SentinelEndpoints: this.sentinelEndpoints.map((endpoint) => endpoint.socketAddress).join(',') } : {}),
-      AuthSecretArn: this.authSecret.secretArn,
-    });
+    const list = (endpoints: Endpoint[]) => endpoints.map((endpoint) => endpoint.socketAddress).join(',');
+    const endpoints: Record<string, string> = this.configurationEndpoint
+      ? {
+        ConfigurationEndpoint: this.configurationEndpoint.socketAddress,
+        NodeEndpoints: list(this.nodeEndpoints),
+        ...Object.fromEntries(this.shardEndpoints.map((shard) => [`Shard${shard.shard}NodeEndpoints`, list(shard.nodeEndpoints)])),
+      }
+      : {
+        PrimaryEndpoint: this.primaryEndpoint.socketAddress,
+        ReaderEndpoint: this.readerEndpoint.socketAddress,
+        NodeEndpoints: list(this.nodeEndpoints),
+        ...(this.sentinelEndpoints.length > 0 ? { SentinelEndpoints: list(this.sentinelEndpoints) } : {}),
+      };
+    this.resources.addOutputs({ ...endpoints, AuthSecretArn: this.authSecret.secretArn });
   }
 
   public grantConnect(grantee: iam.IGrantable): iam.Grant {
@@ -175,6 +234,10 @@ export class ReplicationGroup extends CacheFleetBase implements IReplicationGrou
   public allowSentinelFrom(peer: ec2.IConnectable, description?: string): void {
     const plan = this.resources.plan;
     withConstructPath(this, () => {
+      if (plan.cluster) {
+        throw new ValidationError('clusterMode', 'ClusterMode.ENABLED',
+          'must be ClusterMode.DISABLED for allowSentinelFrom: a cluster-mode group runs no sentinels (cluster-aware clients need only the engine\'s port: connections.allowDefaultPortFrom)');
+      }
       if (!plan.sentinel) {
         throw new ValidationError('replicasPerShard', plan.slots.length - 1,
           'must be at least 1 for allowSentinelFrom: a group without replicas runs no sentinels');
@@ -186,5 +249,36 @@ export class ReplicationGroup extends CacheFleetBase implements IReplicationGrou
   /** Seconds since a replica last heard from its primary (`ReplicationLag`, Maximum over 1 minute). */
   public metricReplicationLag(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(NODE_METRICS.replicationLag, { statistic: 'Maximum', ...props });
+  }
+
+  /**
+   * A metric of one shard of a cluster-mode group: what its nodes publish in the `CacheFleet`
+   * namespace under the dimensions `Fleet` and `Shard` (the shard's index), Average over 1 minute
+   * unless `props` say otherwise, such as `metricForShard(2, 'DatabaseMemoryUsagePercentage', { statistic: 'Maximum' })`.
+   *
+   * @param shard the shard's index, 0 to `shards` − 1 (`shardEndpoints[i].shard`)
+   * @param metricName the metric's name, such as `CPUUtilization`, `CurrConnections`, `ReplicationLag`
+   * @param props options such as the statistic (default: Average) and period (default: 1 minute)
+   */
+  public metricForShard(shard: number, metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    const shards = this.shardEndpoints.length;
+    withConstructPath(this, () => {
+      if (shards === 0) {
+        throw new ValidationError('clusterMode', 'ClusterMode.DISABLED', 'must be ClusterMode.ENABLED for metricForShard: a group without cluster mode is one shard (use metric)');
+      }
+      if (Token.isUnresolved(shard) || !Number.isInteger(shard) || shard < 0 || shard >= shards) {
+        throw new ValidationError('shard', shard, `must be a shard's index, an integer from 0 to ${shards - 1}`);
+      }
+    });
+    return fleetMetric(this.fleetId, metricName, props, { Shard: String(shard) });
+  }
+
+  /** A Sentinel endpoint, refused with cluster mode enabled. */
+  private withoutCluster(name: string, endpoint: Endpoint | undefined): Endpoint {
+    if (endpoint) return endpoint;
+    return withConstructPath(this, () => {
+      throw new ValidationError('clusterMode', 'ClusterMode.ENABLED',
+        `must be ClusterMode.DISABLED to read ${name}: each shard of a cluster-mode group has its own primary, which the engine fails over; cluster-aware clients connect to configurationEndpoint`);
+    });
   }
 }

@@ -1,6 +1,7 @@
 /**
  * cfn-lint (AWS's CloudFormation linter, preinstalled) over the AWS example and a matrix of fleets:
- * each engine family and version, 0 to 5 replicas, Memcached 1 to 40 nodes, a single Redis node.
+ * each engine family and version, 0 to 5 replicas, cluster mode (the smallest and the largest
+ * groups), Memcached 1 to 40 nodes, a single Redis node.
  * One cfn-lint process reads every template (its start-up dominates the cost). Our resources get no
  * error and no warning.
  */
@@ -14,6 +15,7 @@ import { memcached, testStack } from './fixtures';
 import { buildExample } from '../../examples/aws/app';
 import { CacheCluster, NodeType, ReplicationGroup } from '../../src/aws';
 import { CacheEngine, RedisEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
+import { ClusterMode } from '../../src/core/fleet-options';
 
 /**
  * Findings on resources that aws-cdk-lib creates and we cannot change, each ignored narrowly: the
@@ -68,6 +70,13 @@ function templates(): Record<string, unknown> {
     const { stack, vpc } = testStack();
     new CacheCluster(stack, 'Fleet', { vpc, engine });
     add(`cc-${name}`, stack);
+  }
+  // Cluster mode: 3 shards with 0, 1 and 2 replicas on three engines, and the largest group.
+  for (const [name, shards, replicasPerShard] of [['redis62', 3, 0], ['valkey80', 3, 1], ['redis70', 3, 2], ['valkey80', 19, 1]] as const) {
+    const { stack, vpc } = testStack();
+    const engine = ENGINES.find(([engineName]) => engineName === name)![1];
+    new ReplicationGroup(stack, 'Fleet', { vpc, engine, clusterMode: ClusterMode.ENABLED, shards, replicasPerShard });
+    add(`cluster-${name}-${shards}x${replicasPerShard}`, stack);
   }
   for (const numCacheNodes of [1, 2, 3, 4, 40]) {
     const { stack, vpc } = testStack();

@@ -50,14 +50,15 @@ describe('the AWS example', () => {
     expect(new Set(EXAMPLE_SUPPRESSIONS.map((suppression) => suppression.reason)).size).toBe(docs.split('\n').filter((line) => /^\| `/.test(line)).length);
   });
 
-  test('the summary read from cdk.out: a 1 + 2 Valkey group and 3 Memcached nodes over the three named zones', () => {
+  test('the summary read from cdk.out: a 1 + 2 Valkey group, 3 Memcached nodes and a Valkey Cluster of 3 shards of 1 + 1 over the three named zones', () => {
     expect(assembly.directory).toBe(outdir);
     const fleets = summarize(outdir);
     expect(fleets.map((fleet) => [fleet.engine, fleet.kind, fleet.nodes.length, fleet.port])).toEqual([
       ['valkey 8.0.2', 'replication', 3, '6379'],
       ['memcached 1.6.45', 'memcached', 3, '11211'],
+      ['valkey 8.0.2', 'cluster', 6, '6379'],
     ]);
-    for (const fleet of fleets) expect(fleet.nodes.map((node) => node.zone)).toEqual(EXAMPLE_ZONES);
+    for (const fleet of fleets.slice(0, 2)) expect(fleet.nodes.map((node) => node.zone)).toEqual(EXAMPLE_ZONES);
     expect(fleets[0].endpoints.PrimaryEndpoint).toBe(`${stack.sessions.primaryEndpoint.hostname}:6379`);
     expect(fleets[0].endpoints.SentinelEndpoints.split(',')).toHaveLength(3);
     expect(fleets[1].endpoints.Endpoint).toBe(stack.pages.endpoint.socketAddress);
@@ -66,13 +67,32 @@ describe('the AWS example', () => {
     expect(text).toMatch(/node-2\s+eu-west-1c\s+10\.0\.\d+\.\d+\s+redis sentinel/);
   });
 
-  test('the Lambda function may reach both fleets on their ports and read the AUTH secret', () => {
+  test('the summary of the cluster-mode group: its shards, their hash slots and zones, each shard\'s nodes in two zones, primaries in three', () => {
+    const orders = summarize(outdir)[2];
+    expect(orders.clusterBusPort).toBe('16379');
+    expect(orders.shards).toEqual([
+      { index: 0, firstHashSlot: 0, lastHashSlot: 5460 },
+      { index: 1, firstHashSlot: 5461, lastHashSlot: 10921 },
+      { index: 2, firstHashSlot: 10922, lastHashSlot: 16383 },
+    ]);
+    const zonesOf = (shard: number) => orders.nodes.filter((node) => node.shard === shard).map((node) => node.zone);
+    expect([0, 1, 2].map(zonesOf)).toEqual([['eu-west-1a', 'eu-west-1b'], ['eu-west-1b', 'eu-west-1c'], ['eu-west-1c', 'eu-west-1a']]);
+    expect(orders.endpoints.ConfigurationEndpoint).toBe(stack.orders.configurationEndpoint!.socketAddress);
+    expect(orders.endpoints.Shard2NodeEndpoints.split(',')).toEqual(stack.orders.shardEndpoints[2].nodeEndpoints.map((endpoint) => endpoint.socketAddress));
+    const text = formatSummary([orders]);
+    expect(text).toContain('(cluster), 3 shards, 6 nodes over 3 AZs, port 6379, cluster bus 16379');
+    expect(text).toContain('  shard 1: hash slots 5461-10921, 2 nodes in eu-west-1b, eu-west-1c');
+    expect(text).toMatch(/\n {4}node-13\s+eu-west-1a\s+10\.0\.17\.29\s+redis\n/);
+  });
+
+  test('the Lambda function may reach the three fleets on their ports and read both AUTH secrets', () => {
     const template = JSON.parse(fs.readFileSync(path.join(outdir, 'CacheFleetExample.template.json'), 'utf8'));
     const ingress = Object.values<any>(template.Resources).filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress'
       && JSON.stringify(r.Properties.SourceSecurityGroupId).includes('HandlerSecurityGroup'));
-    expect(ingress.map((r) => r.Properties.FromPort).sort()).toEqual([11211, 6379]);
+    expect(ingress.map((r) => r.Properties.FromPort).sort()).toEqual([11211, 6379, 6379]);
     const policies = JSON.stringify(Object.values<any>(template.Resources).filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes('HandlerServiceRole')));
     expect(policies).toContain('secretsmanager:GetSecretValue');
     expect(policies).toContain('SessionsAuthToken');
+    expect(policies).toContain('OrdersAuthToken');
   });
 });

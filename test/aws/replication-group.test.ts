@@ -8,6 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { maskedTemplate, readBundleFile, redis, redis62, resourcesOf, testStack, valkey } from './fixtures';
 import { NodeType, ReplicationGroup, ReplicationGroupProps } from '../../src/aws';
 import { ValidationError } from '../../src/core/errors';
+import { ClusterMode } from '../../src/core/fleet-options';
 import { ParameterGroup } from '../../src/core/parameters/parameter-group';
 import { Persistence } from '../../src/core/persistence';
 import { INVALID_REPLICATION_GROUP_PROPS } from '../shared/invalid-fleet-props';
@@ -581,6 +582,11 @@ describe('ReplicationGroup: invalid props', () => {
     ['a token size', () => ({ dataVolumeSize: Size.gibibytes(Token.asNumber(Lazy.number({ produce: () => 50 }))) }), '`dataVolumeSize` must be a Size of whole gibibytes between 1 and 16384 (gp3), such as Size.gibibytes(50), known at synth time, got: "a token"'],
     ['an image whose getImage is not a function', () => ({ machineImage: { getImage: 5 } }), '`machineImage` must be an ec2.IMachineImage (ec2.MachineImage.latestAmazonLinux2023(), …), got: {"getImage":5}'],
     ['an unknown subnet type', () => ({ vpcSubnets: { subnetType: 'Nope' } }), /^`vpcSubnets.subnetType` must be an ec2.SubnetType \(SubnetType.PRIVATE_ISOLATED, .*\), got: "Nope"$/],
+    ['cluster mode: more shards than one stack holds', () => ({ clusterMode: ClusterMode.ENABLED, shards: 20, replicasPerShard: 1 }),
+      '`shards` must be at most 19 with 1 replica(s) per shard on EC2: a larger group does not fit one CloudFormation stack (at most 500 resources, of which each node takes 4, ' +
+      'and the nodes\' role\'s policies at most 10,240 characters, of which each node takes its volume\'s and its interface\'s ARN), got: 20'],
+    ['cluster mode: an offset that leaves no room for the shards', () => ({ clusterMode: ClusterMode.ENABLED, nodeAddressOffset: 240 }),
+      '`nodeAddressOffset` must leave room for hosts 240 to 257 (the 18 addresses the fleet reserves) in subnet 10.0.3.0/24: choose a smaller offset or larger subnets, got: 240'],
   ])('AWS: %s', (_what, props, message) => {
     const { stack, vpc } = testStack();
     let error: unknown;

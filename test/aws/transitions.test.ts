@@ -13,6 +13,7 @@ import { Size } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { memcached, redis, redis62, testStack, valkey } from './fixtures';
 import { CacheCluster, CacheClusterProps, NodeType, ReplicationGroup, ReplicationGroupProps } from '../../src/aws';
+import { ClusterMode } from '../../src/core/fleet-options';
 import { ParameterGroup } from '../../src/core/parameters/parameter-group';
 
 type Resource = { Type: string; Properties?: Record<string, any>; DeletionPolicy?: string };
@@ -182,6 +183,33 @@ describe('transitions: one prop changed, as CloudFormation applies it', () => {
     const addresses = (resources: Resources) => ofType(resources, 'AWS::EC2::NetworkInterface').map((id) => resources[id].Properties!.PrivateIpAddress);
     const sentinelAddress = one[ofType(one, 'AWS::EC2::NetworkInterface').find((id) => id.includes('sentinel0'))!].Properties!.PrivateIpAddress;
     expect(addresses(two)).not.toContain(sentinelAddress);
+  });
+
+  /** A cluster-mode group's slots (construct ids `node<6s + r>`) whose resources a change creates or deletes. */
+  const slotsOf = (ids: string[]) => [...new Set(ids.map((id) => /^Fleet(node\d+)/.exec(id)?.[1] ?? `not a slot's: ${id}`))].sort();
+  const clusterGroup = (shards: number, replicasPerShard: number) =>
+    group(`cluster ${shards} x ${replicasPerShard}`, { clusterMode: ClusterMode.ENABLED, shards, replicasPerShard });
+
+  test.each([
+    ['shards', 3, 1, 4, 1, ['node18', 'node19']],
+    ['shards', 4, 1, 3, 1, ['node18', 'node19']],
+    ['replicasPerShard', 3, 1, 3, 2, ['node14', 'node2', 'node8']],
+    ['replicasPerShard', 3, 2, 3, 1, ['node14', 'node2', 'node8']],
+  ])('cluster mode: %s (%i shards of 1 + %i -> %i shards of 1 + %i) adds or removes only its slots; the others keep everything', (_prop, fromShards, fromReplicas, toShards, toReplicas, changed) => {
+    const before = clusterGroup(fromShards, fromReplicas);
+    const after = clusterGroup(toShards, toReplicas);
+    const outcome = expectSafe(before, after);
+    expect(outcome.refused).toEqual([]);
+    // Nothing replaced: the configuration record and the policies change in place.
+    expect(outcome.replaced).toEqual([]);
+    const grows = toShards * (1 + toReplicas) > fromShards * (1 + fromReplicas);
+    expect(slotsOf(grows ? outcome.created : outcome.deleted)).toEqual(changed);
+    expect(grows ? outcome.deleted : outcome.created).toEqual([]);
+    const slots = (resources: Resources) => ofType(resources, 'AWS::AutoScaling::AutoScalingGroup').length;
+    expect([slots(before), slots(after)]).toEqual([fromShards * (1 + fromReplicas), toShards * (1 + toReplicas)]);
+    // The nodes that stay are not rolled: their launch template (the user data's restart fingerprint) is the same.
+    const launchTemplate = (resources: Resources) => resources[ofType(resources, 'AWS::EC2::LaunchTemplate')[0]];
+    expect(launchTemplate(after)).toEqual(launchTemplate(before));
   });
 
   test.each([...bothWays([1, 2, 3, 4, 5, 6, 7]), ...bothWays([39, 40])])('Memcached numCacheNodes %i -> %i', (from, to) => {

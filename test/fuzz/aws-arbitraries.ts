@@ -6,8 +6,9 @@ import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import fc from 'fast-check';
 import { FleetConstruct, fleetOptions, integerProp } from './core-arbitraries';
-import { constants, Draw, made, mix, Pick, Tokens, valid } from './picks';
+import { constants, depends, Draw, made, mix, Pick, Tokens, valid } from './picks';
 import { NodeType } from '../../src/aws';
+import { ClusterMode } from '../../src/core/fleet-options';
 
 /** aws-cdk-lib's own tokens, as a CDK app makes them. */
 export const CDK_TOKENS: Tokens = {
@@ -194,4 +195,31 @@ export function awsFleetProps(construct: FleetConstruct, weights: { neutral: num
     nodeAddressOffset: addressOffsets(own),
   });
   return fc.tuple(fleetOptions(construct, CDK_TOKENS, weights.neutral), aws).map(([fleet, flavor]) => ({ ...fleet, ...flavor }));
+}
+
+/**
+ * The shards of a cluster-mode group on EC2: a few most often (a synth's cost grows with them), and
+ * now and then the most that one stack holds for some replica count, or one more (39/40 nodes of one
+ * shard each, 19/20 shards of 1 + 1, …, 6/7 of 1 + 5), whose verdict the model settles.
+ */
+function clusterShards(): fc.Arbitrary<Pick> {
+  return fc.oneof(
+    { arbitrary: fc.integer({ min: 3, max: 6 }).map((n) => depends(n)), weight: 8 },
+    { arbitrary: fc.constantFrom(7, 8, 9, 10, 13, 14, 19, 20, 39, 40).map((n) => depends(n)), weight: 1 },
+  );
+}
+
+/**
+ * Cluster-mode props on EC2: every prop of `awsFleetProps`, with cluster mode on, the shards drawn
+ * around the flavor's own limit and the replicas drawn valid. Defined here rather than beside the
+ * engine-neutral arbitraries: the limit is the AWS flavor's.
+ */
+export function awsClusterProps(weights: { neutral: number; own: number }): fc.Arbitrary<Draw> {
+  return fc.tuple(awsFleetProps('ReplicationGroup', weights), clusterShards(), fc.integer({ min: 0, max: 5 })).map(([draw, shards, replicas]) => ({
+    ...draw,
+    // Memcached refuses it: the engine-neutral model settles it.
+    clusterMode: depends(ClusterMode.ENABLED, 'ClusterMode.ENABLED'),
+    shards,
+    replicasPerShard: valid(replicas),
+  }));
 }

@@ -1,7 +1,7 @@
 import { fuzzAws, MIN_SYNTHS } from './aws-synth';
 
 /** Enough draws for at least MIN_SYNTHS whole templates with the seed. */
-const RUNS = 500;
+const RUNS = 600;
 
 describe('aws.ReplicationGroup with random props', () => {
   test(`${RUNS} draws: a whole template, or a ValidationError naming a prop drawn wrong and nothing created`, () => {

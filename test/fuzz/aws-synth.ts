@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import fc from 'fast-check';
-import { awsFleetProps, awsStack } from './aws-arbitraries';
+import { awsClusterProps, awsFleetProps, awsStack } from './aws-arbitraries';
 import { settleAws } from './aws-model';
 import { FleetConstruct } from './core-arbitraries';
 import { fleetSize, slotCount } from './fleet-model';
@@ -37,6 +37,12 @@ function expectWholeTemplate(template: Template, construct: FleetConstruct, draw
   template.resourceCountIs('AWS::EC2::Volume', size.memcached ? 0 : slots);
   template.resourceCountIs('AWS::EC2::LaunchTemplate', 1);
   template.hasOutput('*', { Value: Match.anyValue() });
+  if (size.shards !== undefined) {
+    // A cluster: each node's record and the configuration record; the engine's port and the bus between nodes.
+    template.resourceCountIs('AWS::Route53::RecordSet', slots + 1);
+    template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 2);
+    expect(Object.keys(template.toJSON().Resources).length).toBeLessThanOrEqual(500);
+  }
 }
 
 /** One draw's build and its check; counts the outcome. */
@@ -60,10 +66,15 @@ function checkDraw(construct: FleetConstruct, draw: Draw, tally: Tally): void {
   tally.count();
 }
 
-/** Draws `runs` prop sets of the construct; returns how many were built and refused. */
-export function fuzzAws(construct: FleetConstruct, runs: number): Tally {
+/** Draws `runs` prop sets of the construct (by default from `awsFleetProps`); returns how many were built and refused. */
+export function fuzzAws(construct: FleetConstruct, runs: number, props: fc.Arbitrary<Draw> = awsFleetProps(construct, WEIGHTS)): Tally {
   const tally = new Tally();
   withPlainStackTraces(() =>
-    fc.assert(fc.property(awsFleetProps(construct, WEIGHTS), (draw) => checkDraw(construct, draw, tally)), { seed: SEED, numRuns: runs }));
+    fc.assert(fc.property(props, (draw) => checkDraw(construct, draw, tally)), { seed: SEED, numRuns: runs }));
   return tally;
+}
+
+/** Draws `runs` cluster-mode prop sets (`awsClusterProps`). */
+export function fuzzAwsCluster(runs: number): Tally {
+  return fuzzAws('ReplicationGroup', runs, awsClusterProps(WEIGHTS));
 }

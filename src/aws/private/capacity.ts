@@ -1,7 +1,8 @@
 /**
- * How large a cluster-mode group one CloudFormation stack holds. Two of AWS's limits bind, both
- * growing with the nodes: a stack's resources, and the size of the nodes' role's inline policies
- * (their policy names each node's volume and interface by ARN, not by tag: tags can be changed).
+ * How large a cluster-mode group one CloudFormation stack holds. Two of AWS's limits grow with the
+ * nodes: a stack's resources (500: 121 nodes) and the size of the nodes' role's inline policies
+ * (10,240 characters: 39 nodes), which name each node's volume and interface by ARN, not by tag
+ * (tags can be changed). The second binds: 39 nodes, such as 19 shards of 1 + 1 or 39 of one node.
  * test/aws/capacity.test.ts synthesizes the largest accepted groups and measures both.
  */
 
@@ -21,7 +22,7 @@ export const RESOURCES_PER_NODE = 4;
  * instance profile and default policy, the launch template, the node policy, the configuration
  * association and the configuration record.
  */
-export const CLUSTER_FIXED_RESOURCES = 17;
+export const CLUSTER_FIXED_RESOURCES = 16;
 
 /** IAM: the inline policies of one role hold at most this many characters, whitespace excluded. */
 export const ROLE_INLINE_POLICY_LIMIT = 10_240;

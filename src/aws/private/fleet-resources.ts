@@ -106,7 +106,7 @@ export class FleetResources {
       // an address never passes from one slot name to another, whatever the change.
       addressOf: (position) => addressInCidr('nodeAddressOffset', subnets[position.zoneIndex].ipv4CidrBlock, offset + position.hostNumber),
     });
-    claimAddresses(scope, subnets, offset, reserved, props.nodeAddressOffset === undefined);
+    claimAddresses(scope, subnets, offset, reserved, props.nodeAddressOffset === undefined, kind);
     if (this.plan.sentinel) warnFewZones(scope, subnets, sentinelSlots(this.plan).length);
     if (this.plan.cluster) warnShardSharesZone(scope, subnets, 1 + this.plan.cluster.replicasPerShard);
     Tags.of(scope).add('cachefleet:fleet', this.fleetId);
@@ -200,9 +200,7 @@ export class FleetResources {
     });
 
     // The slots, each waiting for the one before it, so CloudFormation creates and updates them one
-    // at a time: sentinel-only slots, then the replicas, the primary last. An update thus replaces
-    // the replicas first and the primary once they are in sync (its pre-stop hands over first); on
-    // creation a replica is ready before its primary exists (the agent's first-boot rule).
+    // at a time, in `slotOrder`: replicas first, the primary (or the cluster's former) last.
     const dataVolumeSize = redisLike ? props.dataVolumeSize ?? defaultDataVolumeSize(this.nodeType, this.plan.reservedMemoryPercent) : undefined;
     const order = slotOrder(this.plan);
     const slotsByName = new Map<string, NodeSlot>();
@@ -509,7 +507,7 @@ function checkAddressRoom(subnets: ec2.ISubnet[], offset: number, reserved: numb
       addressInCidr('nodeAddressOffset', subnet.ipv4CidrBlock, last);
     } catch {
       // Name the offset (given or default) and what to do, not only the subnet's size.
-      throw new ValidationError('nodeAddressOffset', given ? offset : `${offset} (the default for this construct path)`,
+      throw new ValidationError('nodeAddressOffset', given ? offset : `${offset} (the default for ${kind === 'cluster' ? 'a cluster-mode group' : 'this construct path'})`,
         `must leave room for hosts ${offset} to ${last} (the ${reserved} addresses the fleet reserves) in subnet ${subnet.ipv4CidrBlock}: ` +
         (given ? 'choose a smaller offset or larger subnets'
           : kind === 'cluster' ? `select larger subnets, fewer shards, or set nodeAddressOffset (a cluster-mode group reserves ${SHARD_HOSTS} addresses per shard from host ${DEFAULT_FIRST_HOST} by default)`
@@ -585,7 +583,7 @@ function warnFewZones(scope: IConstruct, subnets: ec2.ISubnet[], sentinels: numb
  * now: a later change within the limits (more replicas, more Memcached nodes) then never runs into
  * another fleet of the stack.
  */
-function claimAddresses(scope: IConstruct, subnets: ec2.ISubnet[], offset: number, reserved: number, isDefault: boolean): void {
+function claimAddresses(scope: IConstruct, subnets: ec2.ISubnet[], offset: number, reserved: number, isDefault: boolean, kind: FleetPlan['kind']): void {
   const stack = Stack.of(scope);
   let used = USED_ADDRESSES.get(stack);
   if (!used) {
@@ -597,7 +595,9 @@ function claimAddresses(scope: IConstruct, subnets: ec2.ISubnet[], offset: numbe
   for (const address of block) {
     const owner = used.get(address);
     if (owner !== undefined && owner !== scope.node.path) {
-      const which = isDefault ? `an offset (the default for this construct path is ${offset})` : 'another offset';
+      const which = !isDefault ? 'another offset'
+        : kind === 'cluster' ? `an offset (the default of every cluster-mode group is ${offset}: set nodeAddressOffset on all but one of them)`
+          : `an offset (the default for this construct path is ${offset})`;
       throw new ValidationError('nodeAddressOffset', address,
         `must give addresses no other fleet of the stack reserves (${owner} reserves it; this fleet reserves ${reserved} from the offset): choose ${which}`);
     }
@@ -651,7 +651,7 @@ function refuseTooManyShards(cluster: ValidatedCluster): void {
   if (cluster.shards > most) {
     throw new ValidationError('shards', cluster.shards,
       `must be at most ${most} with ${cluster.replicasPerShard} replica(s) per shard on EC2: a larger group does not fit one CloudFormation stack ` +
-      `(at most 500 resources, of which each node takes 4, and the nodes' role's policies at most 10,240 characters, of which each node takes its volume's and its interface's ARN)`);
+      '(at most 500 resources, of which each node takes 4, and the nodes\' role\'s policies at most 10,240 characters, of which each node takes its volume\'s and its interface\'s ARN)');
   }
 }
 
