@@ -1,13 +1,14 @@
 // Prints the fleets the Docker example synthesized: reads every cdktf.out/stacks/*/cdk.tf.json
 // (run `npx cdktf synth` here first) and lists each container's fleet, slot, service, image,
-// address in its network, port, published host port, limits and volumes.
+// address in its network, port, published host port, limits and volumes; for a cluster-mode group,
+// each shard's hash slots and nodes (from its `<fleet>_shards` output).
 import * as fs from 'fs';
 import * as path from 'path';
 
 interface TerraformJson {
   resource?: Record<string, Record<string, Record<string, unknown>>>;
   variable?: Record<string, { sensitive?: boolean }>;
-  output?: Record<string, { sensitive?: boolean }>;
+  output?: Record<string, { sensitive?: boolean; value?: unknown }>;
 }
 
 const outDir = process.argv[2] ?? path.join(__dirname, 'cdktf.out', 'stacks');
@@ -47,6 +48,9 @@ for (const stack of fs.readdirSync(outDir).sort()) {
       };
     }),
   );
+  for (const [name, output] of Object.entries(tf.output ?? {}).filter(([outputName]) => outputName.endsWith('_shards'))) {
+    printShards(name.slice(0, -'_shards'.length), output.value, tf.output?.[name.replace(/_shards$/, '_host_address_map')]?.value);
+  }
   const variables = Object.entries(tf.variable ?? {}).map(([name, v]) => `${name}${v.sensitive ? ' (sensitive)' : ''}`);
   console.log(`variables: ${variables.join(', ') || 'none'}`);
   const outputs = Object.entries(tf.output ?? {}).map(([name, o]) => `${name}${o.sensitive ? ' (sensitive)' : ''}`);
@@ -65,4 +69,28 @@ function imageName(reference: string, images: Record<string, Record<string, unkn
   const match = /^\$\{docker_image\.([^.]+)\.image_id\}$/.exec(reference);
   const image = match ? images[match[1]] : undefined;
   return image ? String(image.name) : reference;
+}
+
+interface ShardOutput {
+  shard: number;
+  hash_slots: string;
+  node_endpoints: string[];
+}
+
+/**
+ * A cluster-mode group's shards: the hash slots each serves when balanced, its nodes (the one that
+ * starts as its primary first) and where the host publishes them. A Docker host is one zone: the
+ * nodes of a shard are apart only as containers are.
+ */
+function printShards(fleet: string, value: unknown, hostAddressMap: unknown): void {
+  const shards = value as ShardOutput[];
+  const published = (hostAddressMap ?? {}) as Record<string, string>;
+  console.log(`\ncluster ${fleet}: ${shards.length} shards (one zone: the Docker host)`);
+  console.table(shards.flatMap((shard) => shard.node_endpoints.map((node, i) => ({
+    'shard': shard.shard,
+    'hash slots': shard.hash_slots,
+    'node': node,
+    'starts as': i === 0 ? 'primary' : 'replica',
+    'host': published[node] ?? '(not published)',
+  }))));
 }

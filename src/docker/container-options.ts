@@ -10,7 +10,7 @@ export interface DockerFleetOptions {
   /**
    * The IPv4 subnet of the fleet's private Docker network. Each slot has a fixed address by its
    * name, whatever the replica or node count: `node-k` is host `10 + k`, `sentinel-j` host
-   * `16 + j`; with cluster mode enabled, `shard-s-node-r` is host `10 + 6s + r`. The subnet must
+   * `16 + j`; with cluster mode enabled, node r of shard s is `node-<6s + r>`, host `10 + 6s + r`. The subnet must
    * hold every address the fleet can ever use (hosts 10-18 of a replication group, 10-49 of a
    * Memcached cluster; with cluster mode enabled, 6 per shard below the subnet's last quarter,
    * which other containers of the network take: a /24 holds 30 shards), must not overlap another Docker network of
@@ -65,13 +65,13 @@ export interface DockerFleetOptions {
 
   /**
    * The first host port of the fleet's block: slot `node-k` publishes on `hostPortBase + k`,
-   * `sentinel-j` on `hostPortBase + 6 + j`, `shard-s-node-r` on `hostPortBase + 6s + r`, whatever
+   * `sentinel-j` on `hostPortBase + 6 + j`, node r of shard s on `hostPortBase + 6s + r`, whatever
    * the replica, node or shard count and across restarts. The block holds a port for every slot the
    * fleet can have (9 for Redis and Valkey, 40 for Memcached, 6 per shard with cluster mode
    * enabled); two published fleets of a stack must not share ports on one host address. A cluster
    * node's bus port is never published: only the other nodes reach it, on the fleet's network.
    *
-   * @default 6400 for Redis and Valkey (6400-6408), 11300 for Memcached (11300-11339)
+   * @default 6400 for Redis and Valkey (6400-6408; with cluster mode enabled, 6400 to 6399 + 6 × shards), 11300 for Memcached (11300-11339)
    */
   readonly hostPortBase?: number;
 

@@ -50,7 +50,10 @@ export class ReplicationGroup extends Construct {
   public readonly nodeEndpoints: Endpoint[];
   /** Every sentinel's endpoint (none without replicas, nor with cluster mode enabled): they name the current primary. */
   public readonly sentinelEndpoints: Endpoint[];
-  /** The name Sentinel monitors the primary under (`SENTINEL get-master-addr-by-name`). */
+  /**
+   * The name Sentinel monitors the primary under (`SENTINEL get-master-addr-by-name`); with cluster
+   * mode enabled, where no sentinel runs, the fleet's name.
+   */
   public readonly sentinelMasterName: string;
   /** The ACL user clients authenticate as. */
   public readonly authUsername: string;

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { containersByName, dockerStack, synthJson } from './synth';
 import { CacheEngine, MemcachedEngineVersion, RedisEngineVersion } from '../../src/core/engine';
 import { describeValue } from '../../src/core/errors';
+import { ClusterMode } from '../../src/core/fleet-options';
 import { AuthToken, CacheCluster, ReplicationGroup } from '../../src/docker';
 import { InvalidCase, INVALID_CACHE_CLUSTER_PROPS, INVALID_REPLICATION_GROUP_PROPS, NUMBER_TOKEN, STRING_TOKEN } from '../shared/invalid-fleet-props';
 import { thrown } from '../shared/thrown';
@@ -88,6 +89,32 @@ const INVALID_DOCKER_PROPS: Array<[string, Record<string, unknown>, string]> = [
     '`adminAuthToken` must be unset when secretsHostPath is set: the passwords then come from that directory of the Docker host, and none is a Terraform value, got: "an AuthToken"'],
   ['a token secrets directory', { secretsHostPath: CDKTF_STRING_TOKEN }, `\`secretsHostPath\` must be a concrete value known at synth time (it sizes the fleet or is written into its configuration), not a token, got: ${describeValue(CDKTF_STRING_TOKEN)}`],
 ];
+
+const CLUSTER_ROOM = '6 fixed addresses per shard (hosts 10 to %s), below the last quarter of the subnet, which other containers of the network take';
+
+/** Cluster mode enabled, the block grows with the shards: the subnet and the host ports must hold it. */
+const INVALID_CLUSTER_DOCKER_PROPS: Array<[string, Record<string, unknown>, string]> = [
+  ['31 shards in the default /24', { shards: 31 },
+    `\`shards\` must be at most 30 with the default subnet (a /24): the group reserves ${CLUSTER_ROOM.replace('%s', '195 for 31')}; set subnetCidr to a /23 or larger for more, got: 31`],
+  ['7 shards in a /26', { shards: 7, subnetCidr: '10.9.0.0/26' },
+    `\`subnetCidr\` must hold 7 shards: the group reserves ${CLUSTER_ROOM.replace('%s', '51 for 7')} (a /25 or larger; this one holds 6), got: "10.9.0.0/26"`],
+  ['3 shards in a /27', { subnetCidr: '10.9.0.0/27' },
+    `\`subnetCidr\` must hold 3 shards: the group reserves ${CLUSTER_ROOM.replace('%s', '27 for 3')} (a /26 or larger; this one holds 2), got: "10.9.0.0/27"`],
+  ['host ports past 65535 for 5 shards', { shards: 5, hostPortBase: 65510 },
+    '`hostPortBase` must be an integer between 1 and 65506 (the fleet reserves 30 consecutive ports, one for each slot it can have), got: 65510'],
+  ['a port whose bus port is past 65535', { port: 55536 },
+    '`port` must be at most 55535 with cluster mode enabled: the cluster bus listens on the port plus 10000, got: 55536'],
+];
+
+describe('docker flavor: cluster mode', () => {
+  test.each(INVALID_CLUSTER_DOCKER_PROPS)('ReplicationGroup refuses %s', (_what, props, message) => {
+    const stack = dockerStack();
+    const error = thrown(() => new ReplicationGroup(stack, 'Group', { engine: redis, clusterMode: ClusterMode.ENABLED, ...props } as any));
+    expect(error.name).toBe('ValidationError');
+    expect(error.message).toBe(`Test/Group: ${message}`);
+    expect(stack.node.tryFindChild('Group')?.node.children.length ?? 0).toBe(0);
+  });
+});
 
 describe('docker flavor: its own props', () => {
   test.each(INVALID_DOCKER_PROPS)('ReplicationGroup refuses %s', (_what, props, message) => {

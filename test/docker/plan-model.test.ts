@@ -432,7 +432,10 @@ describe('terraform plan between two configurations of a cluster-mode group', ()
     expect(plan.changes['docker_container.sessions_bundle'].arguments).toEqual(['upload']);
     expect(plan.refused).toEqual([]);
     for (const id of Object.keys(after.resource.docker_container).filter((name) => before.resource.docker_container[name] && name !== 'sessions_bundle')) {
-      const claim = (json: any) => [json.resource.docker_container[id].networks_advanced[0].ipv4_address, json.resource.docker_container[id].ports[0].external];
+      const claim = (json: any) => {
+        const container = json.resource.docker_container[id];
+        return [container.networks_advanced[0].ipv4_address, container.ports[0].external];
+      };
       expect([id, claim(after)]).toEqual([id, claim(before)]);
     }
     // Slots come and go with their shards and replicas; retained, a shard's six volumes are
@@ -452,8 +455,8 @@ describe('terraform plan between two configurations of a cluster-mode group', ()
   test('shards 4 -> 3: the fourth shard\'s containers and its six volumes leave the configuration, and with them their prevent_destroy', () => {
     const plan = planBetween(cluster({ shards: 4 }), cluster({ shards: 3 }));
     expect(withAction(plan, 'delete')).toEqual([
-      'docker_container.sessions_shard_3_node_0', 'docker_container.sessions_shard_3_node_1',
-      ...[0, 1, 2, 3, 4, 5].map((r) => `docker_volume.sessions_shard_3_node_${r}_data`),
+      'docker_container.sessions_node_18', 'docker_container.sessions_node_19',
+      ...[18, 19, 20, 21, 22, 23].map((host) => `docker_volume.sessions_node_${host}_data`),
     ].sort());
     // NOTE: a removed block takes its prevent_destroy along: Terraform destroys these volumes
     // without refusing, once their containers are gone. The shard's hash slots must have left it

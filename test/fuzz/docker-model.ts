@@ -25,27 +25,32 @@ export function containerCount(size: FleetSize): number {
   return slotCount(size, true);
 }
 
+/** The slots a shard of a cluster-mode group can ever have, each with its address and host port. */
+const SHARD_HOSTS = 6;
+
 /**
  * The docker_volume resources of a fleet: the fleet volume the bundle container publishes on, and for
  * Redis or Valkey one data volume per slot. Retained (the default removal policy), every slot the
  * fleet can ever have keeps its volume declared, its container there or not (prevent_destroy protects
- * only a declared block): a replication group 6 data nodes and 3 sentinels, a single node 1;
- * destroyed, only the running containers'.
+ * only a declared block): a replication group 6 data nodes and 3 sentinels, a cluster-mode group 6
+ * per shard, a single node 1; destroyed, only the running containers'.
  */
 export function volumeCount(construct: FleetConstruct, size: FleetSize, props: Record<string, any>): number {
   if (size.memcached) return 1;
   const retain = props.removalPolicy === undefined || props.removalPolicy === 'retain';
-  return (retain ? (construct === 'ReplicationGroup' ? 6 + 3 : 1) : containerCount(size)) + 1;
+  const possible = size.shards !== undefined ? SHARD_HOSTS * size.shards : construct === 'ReplicationGroup' ? 6 + 3 : 1;
+  return (retain ? possible : containerCount(size)) + 1;
 }
 
 /**
  * The addresses and host ports a fleet reserves: one for every slot it can ever have, so that a slot
  * keeps both whatever the replica or node count. A replication group: 6 data nodes and 3 sentinels;
- * a Memcached cluster: 40 nodes; a single Redis or Valkey node: 1.
+ * a cluster-mode group: 6 per shard; a Memcached cluster: 40 nodes; a single Redis or Valkey node: 1.
  */
-function reservedSlots(construct: FleetConstruct, props: Record<string, any>): number | undefined {
+function reservedSlots(construct: FleetConstruct, size: FleetSize, props: Record<string, any>): number | undefined {
   const engine = engineOf(props);
   if (!engine) return undefined;
+  if (size.shards !== undefined) return SHARD_HOSTS * size.shards;
   if (construct === 'ReplicationGroup') return 9;
   return engine.engineType === EngineType.MEMCACHED ? 40 : 1;
 }
@@ -53,13 +58,23 @@ function reservedSlots(construct: FleetConstruct, props: Record<string, any>): n
 export function settleDocker(construct: FleetConstruct, draw: Draw, props: Record<string, any>): Record<string, Verdict> {
   const verdicts = settleFleet(construct, draw, props);
   const size = fleetSize(construct, draw, props);
-  const containers = size && reservedSlots(construct, props);
+  const containers = size && reservedSlots(construct, size, props);
 
   if (draw.subnetCidr.verdict !== 'invalid') {
     const block = blockSize(props.subnetCidr ?? DEFAULT_SUBNET);
-    // Every reserved address must fall short of the block's broadcast address.
-    if (block === undefined) verdicts.subnetCidr = 'invalid';
-    else if (containers !== undefined) verdicts.subnetCidr = FIRST_HOST + containers - 1 < block - 1 ? 'valid' : 'invalid';
+    if (block === undefined) {
+      verdicts.subnetCidr = 'invalid';
+    } else if (containers !== undefined && size?.shards !== undefined) {
+      // A cluster-mode group's addresses stay below the block's last quarter, which the network
+      // leaves to other containers whatever the shard count: too many shards for the default subnet
+      // are the shard count's fault, for a given one the subnet's.
+      const fits = FIRST_HOST + containers <= (block / 4) * 3;
+      if (props.subnetCidr === undefined) verdicts.shards = fits ? verdicts.shards : 'invalid';
+      else verdicts.subnetCidr = fits ? 'valid' : 'invalid';
+    } else if (containers !== undefined) {
+      // Every reserved address must fall short of the block's broadcast address.
+      verdicts.subnetCidr = FIRST_HOST + containers - 1 < block - 1 ? 'valid' : 'invalid';
+    }
   }
   if (draw.hostPortBase.verdict === 'depends') {
     if (props.publishPorts === false) verdicts.hostPortBase = 'invalid';

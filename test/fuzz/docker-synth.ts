@@ -27,9 +27,16 @@ const CREATE: Record<FleetConstruct, (scope: any, props: any) => unknown> = {
   CacheCluster: (scope, props) => new CacheCluster(scope, 'Fleet', props).addOutputs(),
 };
 
+/** What a run of draws gave: how many were built and refused, and how many built were cluster-mode groups. */
+export interface DockerFuzzOutcome {
+  readonly tally: Tally;
+  readonly clusterBuilt: number;
+}
+
 /** Draws `runs` prop sets of the construct; returns how many were built and refused. */
-export function fuzzDocker(construct: FleetConstruct, runs: number): Tally {
+export function fuzzDocker(construct: FleetConstruct, runs: number): DockerFuzzOutcome {
   const tally = new Tally();
+  let clusterBuilt = 0;
   withPlainStackTraces(() => fc.assert(
     fc.property(dockerFleetProps(construct, VALID_WEIGHT), (draw) => {
       const stack = dockerStack();
@@ -57,9 +64,19 @@ export function fuzzDocker(construct: FleetConstruct, runs: number): Tally {
       expect(Object.keys(json.resource.docker_network)).toHaveLength(1);
       expect(new Set(containers.map((container) => container.networks_advanced[0].ipv4_address)).size).toBe(containers.length);
       expect(Object.keys(json.output).length).toBeGreaterThanOrEqual(3);
+      if (size.shards !== undefined) {
+        // A cluster-mode group: no sentinel, the data port only (never the bus port), and each node
+        // in the host address map when published.
+        clusterBuilt++;
+        expect(containers.filter((container) => container.command[1] !== 'redis')).toEqual([]);
+        for (const container of containers) expect((container.ports ?? []).length).toBeLessThanOrEqual(1);
+        const published = containers.filter((container) => container.ports !== undefined);
+        expect(Object.keys(json.output[`${fleetName('Fleet')}_host_address_map`].value)).toHaveLength(published.length);
+        expect(json.output[`${fleetName('Fleet')}_shards`].value).toHaveLength(size.shards);
+      }
       tally.count();
     }),
     { seed: SEED, numRuns: runs },
   ));
-  return tally;
+  return { tally, clusterBuilt };
 }

@@ -1,0 +1,42 @@
+// The Docker example's cluster-mode group, in a stack of its own: `main.ts` synthesizes it beside
+// CacheFleetsStack, and the behaviour test (test/integ/docker-cluster.test.ts) runs what it synthesizes.
+import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import { TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import { CacheEngine, ClusterMode, RedisEngineVersion } from '../../src';
+import * as cache from '../../src/docker';
+
+export interface ClusterFleetStackProps {
+  /**
+   * The cluster's engine: Redis or Valkey, any version that has Cluster.
+   *
+   * @default - Redis 7.2
+   */
+  readonly engine?: CacheEngine;
+}
+
+export class ClusterFleetStack extends TerraformStack {
+  public readonly orders: cache.ReplicationGroup;
+
+  constructor(scope: Construct, id: string, props: ClusterFleetStackProps = {}) {
+    super(scope, id);
+    new DockerProvider(this, 'docker');
+
+    // A Redis Cluster of 3 shards, each a primary and a replica: the 16,384 hash slots split in
+    // three, no sentinels (the engine fails a shard over itself). On a subnet of its own, published
+    // on 127.0.0.1:6400-6417 (six ports per shard: one for each node a shard can have); the cluster
+    // bus stays inside the network. The AUTH token comes from the sensitive variable
+    // `orders_auth_token` (TF_VAR_orders_auth_token).
+    this.orders = new cache.ReplicationGroup(this, 'Orders', {
+      engine: props.engine ?? CacheEngine.redis({ version: RedisEngineVersion.VER_7_2 }),
+      clusterMode: ClusterMode.ENABLED,
+      shards: 3,
+      replicasPerShard: 1,
+      subnetCidr: '172.28.2.0/24',
+      memoryLimitMiB: 256,
+    });
+
+    // The configuration endpoint, the shards and the host address map (ioredis Cluster's natMap).
+    this.orders.addOutputs();
+  }
+}
