@@ -66,8 +66,17 @@ main.exec('ts-node --project ../tsconfig.json summary.ts', { cwd: 'examples/dock
 // Reliability and performance: fault runs and benchmarks on real servers (not part of `build`);
 // each writes its JSON under results/, from which `results` renders the README's tables and chart.
 const tsNode = 'ts-node --project test/tsconfig.json';
-project.addTask('faults', { description: 'Runs the fault suite on fleets started from the synthesized output; writes results/faults.json', exec: `${tsNode} test/faults/run.ts` });
-project.addTask('bench', { description: 'Runs the benchmarks; writes results/bench.json', exec: `${tsNode} test/bench/run.ts` });
+// `npm run faults -- cluster` / `npm run bench -- cluster` run the cluster-mode part alone.
+project.addTask('faults', {
+  description: 'Runs the fault suite on fleets started from the synthesized output; writes results/faults.json and results/cluster-faults.json (`-- cluster`: the cluster-mode checks alone)',
+  exec: `${tsNode} test/faults/run.ts`,
+  receiveArgs: true,
+});
+project.addTask('bench', {
+  description: 'Runs the benchmarks; writes results/bench.json (`-- cluster`: the cluster-mode throughput alone, merged into it)',
+  exec: `${tsNode} test/bench/run.ts`,
+  receiveArgs: true,
+});
 project.addTask('results', { description: "Renders the README's reliability and performance section and its chart from results/*.json", exec: `${tsNode} test/results/render.ts` });
 
 // The node agent, the EC2 node scripts and the Docker launcher are shell files shipped as-is beside

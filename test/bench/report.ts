@@ -1,4 +1,4 @@
-import { BenchResults } from './results';
+import { BenchResults, ClusterThroughputResults } from './results';
 
 /** The figures of a run as plain-text tables. */
 export function formatReport(results: BenchResults): string {
@@ -37,6 +37,10 @@ export function formatReport(results: BenchResults): string {
     lines.push(`Calls in the hour: ${Object.entries(agent.awsCallsByOperation).map(([op, n]) => `${op} ${n}`).join(', ')}`);
     lines.push('');
   }
+  if (results.cluster) {
+    lines.push(formatClusterReport(results.cluster));
+    lines.push('');
+  }
   const health = results.healthCheckCost;
   if (health) {
     lines.push(`Docker health check, every ${health.intervalSeconds} s (${health.callsPerHour} calls an hour), CPU per call and per hour per node; wait-ready, the former check, beside it`);
@@ -53,6 +57,20 @@ export function formatReport(results: BenchResults): string {
     results.targets.map((t) => [t.description, t.value.toFixed(3), `${t.comparison} ${t.limit}`, t.pass ? 'pass' : 'FAIL']),
   ));
   return lines.join('\n');
+}
+
+/** The cluster's throughput: both fleets' samples and the ratio, with the cores that bound it. */
+export function formatClusterReport(cluster: ClusterThroughputResults): string {
+  return [
+    `Cluster throughput, SET ops/s (median of ${cluster.rounds}, ${cluster.engine}, persistence ${cluster.persistence}, formed by ${cluster.formedBy}; ${cluster.date})`,
+    table(
+      ['fleet', 'shards', 'SET', 'SET samples', 'SET calls per master'],
+      cluster.configurations.map((c) => [c.id, String(c.shards), c.medianSet.toFixed(0), c.samplesSet.map((v) => v.toFixed(0)).join(' '), c.setCallsPerMaster.join(' ')]),
+    ),
+    ...cluster.configurations.map((c) => `  ${c.id}: ${c.benchmarkCommand}`),
+    `3 shards / 1 shard: ${cluster.setRatio.toFixed(3)} on ${cluster.cpuCount} CPUs shared by every server and redis-benchmark (no target: the cores bound it); ` +
+      `load average ${cluster.loadAverage.start[0]} at the start, ${cluster.loadAverage.end[0]} at the end`,
+  ].join('\n');
 }
 
 function table(header: string[], rows: string[][]): string {

@@ -19,6 +19,12 @@ export interface BenchResults {
   readonly agentCost?: AgentCostResults;
   /** The Docker flavor's container health check (absent from runs made before it was measured). */
   readonly healthCheckCost?: HealthCheckCostResults;
+  /**
+   * Aggregate SET throughput of a 3-shard cluster against 1 shard (absent from runs made before it
+   * was measured). `npm run bench -- cluster` measures it alone and keeps the rest of the file, so
+   * it has its own date.
+   */
+  readonly cluster?: ClusterThroughputResults;
   /** Every target, in the order of the printed table. */
   readonly targets: TargetResult[];
   /** Whether every target holds and both synth variants gave the same resources (synth.sameResources). */
@@ -187,4 +193,49 @@ export interface HealthCheckServiceCost {
   readonly cpuSecondsPerHourPerNode: number;
   readonly formerCpuMillisecondsPerCall: number;
   readonly formerCpuSecondsPerHourPerNode: number;
+}
+
+/** A 3-shard Redis Cluster against a 1-shard one, same load, both planned, rendered and run by cachefleet (test/bench/cluster-throughput.ts). */
+export interface ClusterThroughputResults {
+  /** When this measurement started (ISO 8601, UTC); the file's `date` may be an earlier full run's. */
+  readonly date: string;
+  readonly durationSeconds: number;
+  /** The cores the servers and the load generator shared: with fewer than shards + 1, they bound the ratio. */
+  readonly cpuCount: number;
+  /** The machine's 1-, 5- and 15-minute load averages when the measurement started and ended (other work may share it). */
+  readonly loadAverage: { readonly start: number[]; readonly end: number[] };
+  /** `Redis 7.0`. */
+  readonly engine: string;
+  /** Both fleets' persistence. */
+  readonly persistence: string;
+  /** Who formed the clusters. */
+  readonly formedBy: string;
+  /** redis-benchmark's load against both, the same but for `--cluster` and the address. */
+  readonly load: string;
+  /** Samples per configuration. */
+  readonly rounds: number;
+  /** The order of the first round; the next one starts with the other configuration. */
+  readonly roundOrder: string[];
+  readonly configurations: ClusterConfigurationResult[];
+  /** Median SET ops/s of 3 shards / of 1 shard. No target: reported as measured. */
+  readonly setRatio: number;
+}
+
+/** One cluster-mode fleet and its samples. */
+export interface ClusterConfigurationResult {
+  /** `one-shard` or `three-shards`. */
+  readonly id: string;
+  readonly description: string;
+  readonly shards: number;
+  /** The masters' addresses (port 6379). */
+  readonly addresses: string[];
+  /** Each shard's hash slots, `first-last`. */
+  readonly slotRanges: string[];
+  /** The benchmark's command line (the password masked). */
+  readonly benchmarkCommand: string;
+  /** SET operations per second, one per round. */
+  readonly samplesSet: number[];
+  readonly medianSet: number;
+  /** SET calls each master served over the warm-up and the rounds (INFO commandstats), in `addresses` order. */
+  readonly setCallsPerMaster: number[];
 }

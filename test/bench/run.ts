@@ -1,19 +1,24 @@
 /**
  * The benchmarks (`npm run bench`): server throughput with the generated configuration against
- * stock Redis and with AOF against none, synth time against hand-written resources and across
+ * stock Redis and with AOF against none, a 3-shard cluster's aggregate SET throughput against 1
+ * shard (cluster-throughput.ts), synth time against hand-written resources and across
  * sizes, the node agent's own steady-state cost (CPU, AWS calls; agent-cost.ts) and the Docker
  * flavor's container health check (CPU per call and per hour; health-check-cost.ts). The
  * throughput and synth targets are ratios measured within this run on this machine; the agent's
  * are absolute budgets. Prints a table and writes results/bench.json (see results.ts); exits 1
  * when a target fails, after writing it.
+ *
+ * `npm run bench -- cluster` measures only the cluster's throughput and puts it into the existing
+ * results/bench.json, keeping every other figure and their date (the cluster figure has its own).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { measureAgentCost } from './agent-cost';
+import { measureClusterThroughput } from './cluster-throughput';
 import { LAYOUT_DESCRIPTION } from './fleet-layout';
 import { measureHealthCheckCost } from './health-check-cost';
 import { describeMachine } from './machine';
-import { formatReport } from './report';
+import { formatClusterReport, formatReport } from './report';
 import { BenchResults, TargetResult, ThroughputResults } from './results';
 import { BenchServer, startGeneratedServer, startStockServer } from './servers';
 import { measureSynth } from './synth-time';
@@ -33,7 +38,9 @@ const SYNTH_RUNS = 7;
 
 const log = (line: string) => console.log(line);
 
-async function main(): Promise<number> {
+async function main(only: string | undefined): Promise<number> {
+  if (only === 'cluster') return clusterOnly();
+  if (only !== undefined) throw new Error(`npm run bench takes no argument or \`cluster\`, got: ${only}`);
   const started = new Date();
   const machine = describeMachine();
 
@@ -53,6 +60,8 @@ async function main(): Promise<number> {
       ],
     } satisfies ThroughputResults;
   });
+
+  const cluster = await measureClusterThroughput(log);
 
   log(`Synth time: ${SYNTH_WARM_UP_RUNS} warm-up + ${SYNTH_RUNS} runs at ${SYNTH_SIZES.join(' / ')} nodes`);
   const synthRun = measureSynth(SYNTH_SIZES, SYNTH_WARM_UP_RUNS, SYNTH_RUNS, log);
@@ -97,6 +106,7 @@ async function main(): Promise<number> {
     },
     agentCost,
     healthCheckCost,
+    cluster,
     targets,
     // The synth ratios compare like with like only when both variants gave the same resources.
     passed: synthRun.sameResources && targets.every((t) => t.pass),
@@ -115,6 +125,20 @@ async function main(): Promise<number> {
   const failed = targets.filter((t) => !t.pass);
   for (const t of failed) log(`FAILED: ${t.description} = ${t.value}, the target is ${t.comparison} ${t.limit}`);
   return failed.length === 0 ? 0 : 1;
+}
+
+/** `npm run bench -- cluster`: the cluster's figure into the last full run's results/bench.json. */
+async function clusterOnly(): Promise<number> {
+  if (!fs.existsSync(RESULTS_FILE)) throw new Error(`${RESULTS_FILE} does not exist: run the whole benchmark (npm run bench) first`);
+  const previous = JSON.parse(fs.readFileSync(RESULTS_FILE, 'utf8')) as BenchResults;
+  const cluster = await measureClusterThroughput(log);
+  const results: BenchResults = { ...previous, cluster };
+  fs.writeFileSync(RESULTS_FILE, `${JSON.stringify(results, undefined, 2)}\n`);
+  log('');
+  log(formatClusterReport(cluster));
+  log('');
+  log(`Wrote the cluster figure into ${path.relative(process.cwd(), RESULTS_FILE)} (the other figures are the run of ${previous.date}; ${cluster.durationSeconds} s)`);
+  return 0;
 }
 
 /** Starts the servers, runs `fn`, and stops every server that started, whatever happens. */
@@ -139,7 +163,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
-main().then(
+main(process.argv[2]).then(
   (code) => process.exit(code),
   (error: unknown) => {
     console.error(error instanceof Error ? error.stack ?? error.message : error);

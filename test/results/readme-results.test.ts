@@ -36,6 +36,32 @@ describe('README results', () => {
     }
   });
 
+  test('the committed bench has the cluster row: 3 shards / 1 shard from interleaved rounds, every shard loaded, the CPUs beside it', () => {
+    const cluster = bench.cluster!;
+    expect(cluster).toBeDefined();
+    const one = cluster.configurations.find((c) => c.id === 'one-shard')!;
+    const three = cluster.configurations.find((c) => c.id === 'three-shards')!;
+    expect([one.shards, three.shards]).toEqual([1, 3]);
+    expect(one.slotRanges).toEqual(['0-16383']);
+    expect(three.slotRanges).toHaveLength(3);
+    for (const c of [one, three]) {
+      expect(c.samplesSet).toHaveLength(cluster.rounds);
+      expect(c.setCallsPerMaster).toHaveLength(c.shards);
+    }
+    expect(cluster.rounds).toBeGreaterThanOrEqual(5);
+    expect(three.benchmarkCommand).toContain('--cluster');
+    expect(one.benchmarkCommand).not.toContain('--cluster');
+    // Every master took its part of the load: the keys spread over the shards.
+    for (const calls of three.setCallsPerMaster) expect(calls).toBeGreaterThan(Math.min(...three.setCallsPerMaster) / 2);
+    expect(Math.min(...three.setCallsPerMaster)).toBeGreaterThan(0);
+    expect(cluster.setRatio).toBeCloseTo(three.medianSet / one.medianSet, 3);
+    expect(cluster.cpuCount).toBeGreaterThan(0);
+
+    const section = renderResultsSection(faults, bench);
+    expect(section).toContain(`| aggregate SET ops/s, 3-shard cluster / 1 shard (${cluster.engine}, ${cluster.date.slice(0, 10)}) | ${cluster.setRatio.toFixed(3)} | none | bound by the ${cluster.cpuCount} CPUs |`);
+    expect(section).toContain(`This machine has ${cluster.cpuCount} CPUs`);
+  });
+
   test('the section between the markers is the one rendered from results/*.json', () => {
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const start = readme.indexOf(RESULTS_START);

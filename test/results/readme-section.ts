@@ -1,4 +1,4 @@
-import { AgentCostResults, BenchResults, HealthCheckCostResults, TargetResult } from '../bench/results';
+import { AgentCostResults, BenchResults, ClusterThroughputResults, HealthCheckCostResults, TargetResult } from '../bench/results';
 import { DetectionSetting, FailoverResult, FaultResults, HostLossResult, SplitBrainRun, StallResult, Target } from '../faults/results';
 import { median } from '../shared/run-stats';
 
@@ -81,6 +81,32 @@ function benchRow(target: TargetResult): string[] {
   return [target.description, target.value.toFixed(3), `${target.comparison} ${target.limit}`, verdict(target.pass)];
 }
 
+/** The cluster's row of the performance table: no target, the figure as measured. */
+function clusterRow(cluster: ClusterThroughputResults): string[] {
+  return [
+    `aggregate SET ops/s, 3-shard cluster / 1 shard (${cluster.engine}, ${cluster.date.slice(0, 10)})`,
+    cluster.setRatio.toFixed(3),
+    'none',
+    `bound by the ${cluster.cpuCount} CPUs`,
+  ];
+}
+
+/** What the cluster row measured, and why this machine bounds it. */
+function clusterLines(cluster: ClusterThroughputResults): string[] {
+  const of = (id: string) => cluster.configurations.find((c) => c.id === id);
+  const one = of('one-shard');
+  const three = of('three-shards');
+  return [
+    `**Cluster mode** (\`npm run bench -- cluster\`, ${cluster.date.slice(0, 10)}): the same SET load (\`redis-benchmark ${cluster.load}\`) ` +
+      `against a 3-shard cluster through \`redis-benchmark --cluster\` and against one cluster-mode node owning all 16,384 slots, both ${cluster.engine} fleets planned and rendered by cachefleet, ` +
+      `persistence ${cluster.persistence}, formed by ${cluster.formedBy}. Median of ${cluster.rounds} interleaved rounds: ` +
+      `${one ? count(Math.round(one.medianSet)) : '—'} SET/s on 1 shard, ${three ? count(Math.round(three.medianSet)) : '—'} on 3 (${three?.setCallsPerMaster.map(count).join(' / ') ?? '—'} SET calls per master). ` +
+      `This machine has ${cluster.cpuCount} CPUs, shared by the three servers and the load generator: the ratio is bound by the cores, not by the cluster, and says nothing of 3 shards on 3 hosts. ` +
+      `Load average ${cluster.loadAverage.start[0]} at the start and ${cluster.loadAverage.end[0]} at the end (other work shared the machine).`,
+    '',
+  ];
+}
+
 /** The failover writer's rate over every trial: the median, to the nearest hundred writes/s. */
 function failoverWriteRate(failover: FailoverResult[]): number {
   return Math.round(median(failover.flatMap((engine) => engine.trials.map((trial) => trial.writesPerSecond))) / 100) * 100;
@@ -149,8 +175,9 @@ export function renderResultsSection(faults: FaultResults, bench: BenchResults):
     `**Performance**: ratios within one run (${bench.throughput.benchmarkCommand.replace(/<[^>]+>/g, '…')}, median of ${bench.throughput.rounds} interleaved rounds; ` +
       `synth: ${bench.synth.layout}, median of ${bench.synth.runs} runs).`,
     '',
-    ...table(['measure', 'value', 'target', ''], bench.targets.map(benchRow)),
+    ...table(['measure', 'value', 'target', ''], [...bench.targets.map(benchRow), ...(bench.cluster ? [clusterRow(bench.cluster)] : [])]),
     '',
+    ...(bench.cluster ? clusterLines(bench.cluster) : []),
     'Every ratio of the run, SET and GET (medians; `stock` is redis-server with its built-in defaults):',
     '',
     ...table(['ratio', 'SET', 'GET'], bench.throughput.ratios.map((r) => [`${r.numerator} / ${r.denominator}`, r.ratio.SET.toFixed(3), r.ratio.GET.toFixed(3)])),
