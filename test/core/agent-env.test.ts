@@ -6,6 +6,7 @@ import { NODE_SCRIPTS } from '../../src/aws/private/boot-scripts';
 import { bundleFiles, BUNDLE_CONFIG_DIR } from '../../src/aws/private/bundle';
 import { agentScript, agentScriptPath } from '../../src/core/agent-script';
 import { CacheEngine, MemcachedEngineVersion, RedisEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
+import { ClusterMode } from '../../src/core/fleet-options';
 import { NODE_OPEN_FILES, renderBundle, slotEnvPath } from '../../src/core/render';
 import { FleetPlan, planFleet } from '../../src/core/topology';
 import { AUTH_TOKEN_RULE, validateCacheClusterOptions, validateReplicationGroupOptions } from '../../src/core/validation';
@@ -40,7 +41,15 @@ function plans(dedicatedSentinels: boolean): Record<string, FleetPlan> {
     }),
     'a Valkey node': planFleet({ name: 'one', fleet: validateCacheClusterOptions({ engine: VALKEY, numCacheNodes: 1 }), zoneCount: 1, addressOf }),
     'a Memcached set': planFleet({ name: 'pages', fleet: validateCacheClusterOptions({ engine: MEMCACHED, numCacheNodes: 2 }), zoneCount, addressOf }),
+    'a Valkey cluster-mode group': clusterMode(zoneCount),
   };
+}
+
+/** 3 shards × (1 primary + 1 replica), with cluster mode. */
+function clusterMode(zoneCount = 3): FleetPlan {
+  return planFleet({
+    name: 'shards', fleet: validateReplicationGroupOptions({ engine: VALKEY, clusterMode: ClusterMode.ENABLED, shards: 3, replicasPerShard: 1 }), zoneCount, addressOf,
+  });
 }
 
 /** The bundle as each flavor ships it: its programs, and the rendered files by path below its configuration directory. */
@@ -159,6 +168,19 @@ describe('a bundle that lacks a variable is refused, naming it', () => {
       const result = node.agent(['configure', 'redis']);
       expect({ code: result.status, stderr: result.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
       expect(fs.existsSync(path.join(node.root, 'run', 'redis-node.conf'))).toBe(true);
+    } finally {
+      node.dispose();
+    }
+  });
+
+  test('GIVEN a cluster-mode bundle THEN configure succeeds and leaves the role to the cluster (no replicaof)', () => {
+    const node = new Node(clusterMode());
+    try {
+      const result = node.agent(['configure', 'redis']);
+      expect({ code: result.status, stderr: result.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+      const nodeConf = fs.readFileSync(path.join(node.root, 'run', 'redis-node.conf'), 'utf8');
+      expect(nodeConf).toContain(`cluster-config-file "${path.join(node.root, 'state', 'redis', 'data', 'nodes.conf')}"`);
+      expect(nodeConf).not.toMatch(/^replicaof /m);
     } finally {
       node.dispose();
     }
