@@ -90,6 +90,17 @@ export class StrictResolver {
 // One synthesized fleet, booted slot by slot
 // ------------------------------------------------------------------------------------------------
 
+/** How a fleet's account is laid out. */
+export interface BootedFleetOptions {
+  /**
+   * The one subnet's CIDR block, within the VPC's 127.0.0.0/16: where the fixed addresses of the
+   * fleet's interfaces are (a cluster-mode group's block, 6 addresses per shard, does not fit the
+   * room other tests leave in 127.0.0.0/24).
+   * @default '127.0.0.0/24'
+   */
+  readonly subnetCidr?: string;
+}
+
 export interface Slot {
   readonly name: string;
   readonly groupId: string;
@@ -119,8 +130,10 @@ export class BootedFleet {
   private readonly literals = new Map<string, string>();
   private readonly resources: Record<string, any>;
   private readonly outdir: string;
+  private readonly subnetCidr: string;
 
-  constructor(public readonly label: string, build: (stack: Stack, vpc: ec2.IVpc) => void) {
+  constructor(public readonly label: string, build: (stack: Stack, vpc: ec2.IVpc) => void, options: BootedFleetOptions = {}) {
+    this.subnetCidr = options.subnetCidr ?? '127.0.0.0/24';
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `cachefleet-aws-${label}-`));
     this.standin = path.join(this.dir, 'standin');
     for (const sub of ['bin', 'volumes']) fs.mkdirSync(path.join(this.standin, sub), { recursive: true });
@@ -128,7 +141,7 @@ export class BootedFleet {
     fs.writeFileSync(path.join(this.standin, 'calls.log'), '');
     for (const image of PUBLISHED_IMAGES) this.publishImage(image);
     this.outdir = path.join(this.dir, 'cdk.out');
-    this.resources = synth(build, this.outdir);
+    this.resources = synth(build, this.outdir, this.subnetCidr);
   }
 
   /**
@@ -189,7 +202,7 @@ export class BootedFleet {
   private async deploy(): Promise<void> {
     const aws = this.aws;
     const vpc = (await aws.api('ec2', 'create_vpc', { CidrBlock: '127.0.0.0/16' })).Vpc.VpcId;
-    const subnet = (await aws.api('ec2', 'create_subnet', { VpcId: vpc, CidrBlock: '127.0.0.0/24', AvailabilityZone: `${REGION}a` })).Subnet.SubnetId;
+    const subnet = (await aws.api('ec2', 'create_subnet', { VpcId: vpc, CidrBlock: this.subnetCidr, AvailabilityZone: `${REGION}a` })).Subnet.SubnetId;
     this.literals.set('vpc-0test', vpc).set('subnet-0test', subnet);
     const resolver = this.resolver(this.resources);
     const of = (type: string) => Object.entries(this.resources).filter(([, r]) => r.Type === type);
@@ -315,7 +328,7 @@ export class BootedFleet {
    */
   public async synthesize(build: (stack: Stack, vpc: ec2.IVpc) => void, outdirName: string) {
     const outdir = path.join(this.dir, outdirName);
-    const resources = synth(build, outdir);
+    const resources = synth(build, outdir, this.subnetCidr);
     const resolver = this.resolver(resources);
     await this.publishBundle(resources, outdir, resolver);
     return { resources, resolver };
@@ -464,9 +477,27 @@ export class BootedFleet {
     return fs.readFileSync(path.join(this.standin, 'calls.log'), 'utf8').split('\n').filter(Boolean);
   }
 
+  /**
+   * The fleet's zone in the account: the one its nodes are told of (a group whose agent moves records), else
+   * the template's only zone (a cluster-mode group's records are CloudFormation's alone).
+   */
+  public hostedZoneId(): string {
+    const tagged = this.slots[0]?.tags['cachefleet:hosted-zone-id'];
+    if (tagged) return tagged;
+    const zones = Object.entries(this.resources).filter(([, r]) => r.Type === 'AWS::Route53::HostedZone');
+    if (zones.length !== 1) throw new Error(`the template has ${zones.length} hosted zones and no node names one`);
+    return this.physical.get(zones[0][0])!;
+  }
+
+  /** Every record set of the fleet's zone: its name and type. */
+  public async recordSets(): Promise<Array<{ name: string; type: string }>> {
+    const sets = (await this.aws.api('route53', 'list_resource_record_sets', { HostedZoneId: this.hostedZoneId() })).ResourceRecordSets;
+    return sets.map((r: any) => ({ name: r.Name as string, type: r.Type as string }));
+  }
+
   /** A record's values in the account's zone, sorted ([] when the record does not exist). */
   public async recordValues(name: string): Promise<string[]> {
-    const zone = this.slots[0].tags['cachefleet:hosted-zone-id'];
+    const zone = this.hostedZoneId();
     const fqdn = name.endsWith('.') ? name : `${name}.`;
     const sets = (await this.aws.api('route53', 'list_resource_record_sets', { HostedZoneId: zone, StartRecordName: fqdn, StartRecordType: 'A', MaxItems: '1' })).ResourceRecordSets;
     const set = sets.find((r: any) => r.Name === fqdn && r.Type === 'A');
@@ -572,12 +603,12 @@ export class BootedFleet {
   }
 }
 
-/** Synthesizes the app into `outdir` (the VPC imported: subnet 127.0.0.0/24) and returns the template's resources. */
-function synth(build: (stack: Stack, vpc: ec2.IVpc) => void, outdir: string): Record<string, any> {
+/** Synthesizes the app into `outdir` (the VPC imported: one subnet, `subnetCidr`) and returns the template's resources. */
+function synth(build: (stack: Stack, vpc: ec2.IVpc) => void, outdir: string, subnetCidr: string): Record<string, any> {
   const app = new App({ outdir });
   const stack = new Stack(app, STACK);
   const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
-    vpcId: 'vpc-0test', availabilityZones: [`${REGION}a`], privateSubnetIds: ['subnet-0test'], privateSubnetIpv4CidrBlocks: ['127.0.0.0/24'],
+    vpcId: 'vpc-0test', availabilityZones: [`${REGION}a`], privateSubnetIds: ['subnet-0test'], privateSubnetIpv4CidrBlocks: [subnetCidr],
   });
   build(stack, vpc);
   app.synth();
