@@ -156,6 +156,9 @@ describe('rendering a cluster-mode group', () => {
     expect(node).toContain('cluster-announce-ip {{address}}\n');
     expect(node).toContain('cluster-announce-port 6379\n');
     expect(node).toContain('cluster-announce-bus-port 16379\n');
+    expect(node).toContain('bind-source-addr {{address}}\n');
+    // Redis 6.2 binds its outgoing connections to its first `bind` address and has no such directive.
+    expect(renderRedisNodeConf(clusterPlan({ engine: redis62 }))).not.toContain('bind-source-addr');
   });
 
   test('fleet.env carries the cluster facts the agent needs', () => {

@@ -8,6 +8,7 @@ import { ShardWriter } from './shard-writer';
 import { maximum, seconds, target } from './stats';
 import { ClusterMode } from '../../src/core/fleet-options';
 import * as docker from '../../src/docker';
+import { command, infoFields } from '../integ/support/clients';
 import { bundleFile } from '../integ/support/docker-bundle';
 import { sleep, waitFor } from '../integ/support/processes';
 import { median } from '../shared/run-stats';
@@ -63,7 +64,14 @@ export async function settledCluster(fleet: SynthesizedFleet, timeoutMs = 60_000
     const nodes = await clusterNodes(seedsOf(fleet)[0], fleet.admin);
     const masters = nodes.filter((node) => isMaster(node) && ownedSlotCount(node) > 0);
     const replicaOf = (master: ClusterNode) => nodes.filter((node) => node.masterId === master.id && node.flags.includes('slave') && !node.flags.some((f) => f.startsWith('fail')));
-    return masters.every((master) => replicaOf(master).length >= 1) ? nodes : undefined;
+    if (!masters.every((master) => replicaOf(master).length >= 1)) return undefined;
+    // Every replica's link to its master up, so that WAIT can confirm writes from the start.
+    for (const replica of masters.flatMap(replicaOf)) {
+      const [host, port] = replica.address.split(':');
+      const info = infoFields(String(await command(host, Number(port), fleet.admin, 'INFO', 'replication').catch(() => '')));
+      if (info.master_link_status !== 'up') return undefined;
+    }
+    return nodes;
   }, { timeoutMs, intervalMs: 200 });
 }
 
@@ -127,9 +135,10 @@ export async function runClusterCrashTrials(fleet: SynthesizedFleet, engine: str
       const diedAt = Date.now();
       const acknowledged = writer.acknowledged.filter((w) => w.at < diedAt);
       const resumed = await writer.firstSuccessAfter(diedAt, 60_000);
-      // The node comes back (its agent restarts the engine, or the restart policy the container).
-      if (!fleet.containers.process(container.name).running) await fleet.restart(container.name);
-      await fleet.healthy(container.name, 60_000);
+      // The node's agent hands the shard over, then exits with its engine's status; the restart
+      // policy starts the container again, as the Sentinel path's trials do.
+      await fleet.exited(container.name, 60_000);
+      await fleet.restart(container.name);
       const after = await settledCluster(fleet);
       const rejoined = after.find((node) => node.address === victim.address);
       const newMaster = after.find((node) => node.id === rejoined?.masterId);
@@ -185,6 +194,11 @@ export interface ClusterPartitionResult {
   /** Writes a replica confirmed before the cut, missing afterwards. */
   readonly acknowledgedLost: number;
   readonly rejoinedAsReplica: boolean;
+  /** What the writer saw, by kind (CLUSTERDOWN, connection…). */
+  readonly writerErrors: Record<string, number>;
+  /** The cut-off primary and its replica, `ip:port`. */
+  readonly isolated: string;
+  readonly replica: string;
   readonly targets: { readonly refusal: Target; readonly promoted: Target; readonly acknowledgedLost: Target };
 }
 
@@ -251,6 +265,9 @@ export async function runClusterPartition(
     acceptedAfterCut,
     acknowledgedLost: lost,
     rejoinedAsReplica: rejoined?.flags.includes('slave') === true,
+    writerErrors: { ...writer.errors },
+    isolated: victim.address,
+    replica: replica.address,
     targets: {
       refusal: target(`the cut-off primary refuses writes within node timeout + ${CLUSTER_TARGETS.refusalMarginSeconds} s (${refusalLimit} s)`, refusalLimit, refusedAfterSeconds),
       promoted: target(`the majority promotes the shard's replica within the partition (${seconds(options.partitionMs)} s)`, seconds(options.partitionMs), promotedAfterSeconds),

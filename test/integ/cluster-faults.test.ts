@@ -64,7 +64,7 @@ describeInteg('cluster mode under faults (short version of npm run faults)', () 
   test('a shard primary cut off from the majority refuses writes after the node timeout; the majority promotes its replica; nothing a replica confirmed is lost', async () => {
     const { partition } = await checks;
     console.log(`cluster partition (short): refused after ${partition.refusedAfterSeconds} s (${partition.refusal}), promoted after ${partition.promotedAfterSeconds} s, ` +
-      `${partition.acceptedAfterCut} writes accepted after the cut`);
+      `${partition.acceptedAfterCut} writes accepted after the cut; ${partition.isolated} cut off, its replica ${partition.replica}; writer errors ${JSON.stringify(partition.writerErrors)}`);
     expect(partition.refusedAfterSeconds).toBeDefined();
     expect(partition.refusal).toMatch(/^CLUSTERDOWN/);
     // A node marks a peer failing once both its oldest unanswered ping and the last data it received

@@ -17,6 +17,7 @@ export const NODE_DIRECTIVES: readonly string[] = [
   'cluster-announce-ip',
   'cluster-announce-port',
   'cluster-announce-bus-port',
+  'bind-source-addr',
 ];
 
 /**
@@ -61,6 +62,13 @@ export function renderRedisNodeConf(plan: FleetPlan): string {
         line('cluster-announce-ip', placeholder('address')),
         line('cluster-announce-port', plan.port),
         line('cluster-announce-bus-port', plan.cluster.busPort),
+        // The node's own connections (the cluster bus, replication, MIGRATE) leave from the fixed
+        // address too, so that its peers see one node at one address in both directions: a node
+        // cut off from the others is cut off both ways, as its failure detection assumes. Redis
+        // 6.2 has no such directive and binds them to its first `bind` address itself. On EC2,
+        // Amazon Linux 2023's policy routing sends traffic from an interface's address out of that
+        // interface.
+        ...(plan.engine.parameterGroupFamily === 'redis6.x' ? [] : [line('bind-source-addr', placeholder('address'))]),
       ]
       : []),
   ]);
