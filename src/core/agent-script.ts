@@ -23,21 +23,31 @@ export function agentFile(relative: string): string {
 /** The helpers every node program shares, by path below the agent's directory. */
 export const AGENT_COMMON = 'lib/common.sh';
 
-/** The lines of the agent that source AGENT_COMMON from beside it, between these markers. */
-const COMMON_BEGIN = '# cachefleet:common.sh begin\n';
-const COMMON_END = '# cachefleet:common.sh end\n';
+/** Online resharding in cluster mode (cluster_rebalance, cluster_drain, cluster_forget_absent). */
+export const AGENT_CLUSTER_SLOTS = 'lib/cluster-slots.sh';
+
+/** The libraries the agent sources, in order; each between markers `# cachefleet:<file name> begin` / `end`. */
+export const AGENT_LIBRARIES = [AGENT_COMMON, AGENT_CLUSTER_SLOTS] as const;
+
+/** The markers around the lines of the agent that source `relative` from beside it. */
+export function libraryMarkers(relative: string): { begin: string; end: string } {
+  const name = path.basename(relative);
+  return { begin: `# cachefleet:${name} begin\n`, end: `# cachefleet:${name} end\n` };
+}
 
 /**
- * The node agent as the flavors ship it: `src/agent/cachefleet-node` with the text of
- * `lib/common.sh` in place of the lines that source it, so that the one file a bundle carries is the
- * whole program wherever it is copied (and a change of the helpers is a change of the agent: the
- * Docker flavor's restart key follows it). Run from the source tree, the agent sources the file.
+ * The node agent as the flavors ship it: `src/agent/cachefleet-node` with the text of each of
+ * AGENT_LIBRARIES in place of the lines that source it, so that the one file a bundle carries is the
+ * whole program wherever it is copied (and a change of a library is a change of the agent: the
+ * Docker flavor's restart key follows it). Run from the source tree, the agent sources the files.
  */
 export function agentScript(): string {
-  const source = fs.readFileSync(agentScriptPath(), 'utf8');
-  const begin = source.indexOf(COMMON_BEGIN);
-  const end = source.indexOf(COMMON_END);
-  if (begin < 0 || end < begin) throw new Error(`cachefleet's node agent has no ${COMMON_BEGIN.trim()} ... ${COMMON_END.trim()} block to carry ${AGENT_COMMON} in`);
-  const common = agentFile(AGENT_COMMON).replace(/^# shellcheck shell=sh\n/, '');
-  return `${source.slice(0, begin)}# ${AGENT_COMMON} of cachefleet, as the agent ships:\n${common}# end of ${AGENT_COMMON}\n${source.slice(end + COMMON_END.length)}`;
+  return AGENT_LIBRARIES.reduce((source, relative) => {
+    const { begin, end } = libraryMarkers(relative);
+    const from = source.indexOf(begin);
+    const to = source.indexOf(end);
+    if (from < 0 || to < from) throw new Error(`cachefleet's node agent has no ${begin.trim()} ... ${end.trim()} block to carry ${relative} in`);
+    const text = agentFile(relative).replace(/^# shellcheck shell=sh\n/, '');
+    return `${source.slice(0, from)}# ${relative} of cachefleet, as the agent ships:\n${text}# end of ${relative}\n${source.slice(to + end.length)}`;
+  }, fs.readFileSync(agentScriptPath(), 'utf8'));
 }

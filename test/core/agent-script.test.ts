@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { AGENT_COMMON, agentFile, agentScript, agentScriptPath } from '../../src/core/agent-script';
+import { AGENT_COMMON, AGENT_LIBRARIES, agentFile, agentScript, agentScriptPath, libraryMarkers } from '../../src/core/agent-script';
 
 test('the node agent is found and is the POSIX shell program', () => {
   expect(fs.statSync(agentScriptPath()).mode & 0o111).not.toBe(0); // eslint-disable-line no-bitwise
@@ -10,16 +10,22 @@ test('the node agent is found and is the POSIX shell program', () => {
 });
 
 describe('the agent as shipped', () => {
-  test('carries lib/common.sh in place of the lines that source it, and nothing else changes', () => {
+  test('carries each library in place of the lines that source it, and nothing else changes', () => {
     const source = fs.readFileSync(agentScriptPath(), 'utf8');
-    const common = agentFile(AGENT_COMMON);
     const shipped = agentScript();
-    expect(shipped).toContain(common.replace(/^# shellcheck shell=sh\n/, ''));
+    expect(AGENT_LIBRARIES).toEqual([AGENT_COMMON, 'lib/cluster-slots.sh']);
     expect(shipped).not.toContain('. "$AGENT_LIB"');
-    const before = source.slice(0, source.indexOf('# cachefleet:common.sh begin'));
-    const after = source.slice(source.indexOf('# cachefleet:common.sh end\n') + '# cachefleet:common.sh end\n'.length);
-    expect(shipped.startsWith(before)).toBe(true);
-    expect(shipped.endsWith(after)).toBe(true);
+    // Each library's text stands where its block stood; putting the blocks back gives the source.
+    let restored = shipped;
+    for (const relative of AGENT_LIBRARIES) {
+      const { begin, end } = libraryMarkers(relative);
+      const text = agentFile(relative).replace(/^# shellcheck shell=sh\n/, '');
+      const inlined = `# ${relative} of cachefleet, as the agent ships:\n${text}# end of ${relative}\n`;
+      expect(shipped.split(inlined)).toHaveLength(2);
+      const block = source.slice(source.indexOf(begin), source.indexOf(end) + end.length);
+      restored = restored.replace(inlined, () => block);
+    }
+    expect(restored).toBe(source);
   });
 
   test('passes shellcheck as a POSIX sh program, helpers included', () => {

@@ -1,7 +1,7 @@
 import * as path from 'path';
+import { formatClusterResults, runClusterChecks, writeClusterResults } from './cluster-suite';
 import { FULL_PROFILE } from './config';
 import { removeFaultsChain } from './partition';
-import { formatClusterResults, runClusterChecks, writeClusterResults } from './cluster-suite';
 import { formatResults, writeResults } from './report';
 import { runFaultSuite } from './suite';
 

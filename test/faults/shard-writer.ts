@@ -1,7 +1,7 @@
-import { keySlot } from './key-slot';
-import { AcknowledgedWrite } from './writer';
-import { RespConnection } from './resp';
 import { ClusterNode, isMaster, parseClusterNodes } from './cluster-topology';
+import { keySlot } from './key-slot';
+import { RespConnection } from './resp';
+import { AcknowledgedWrite } from './writer';
 import { Credentials } from '../integ/support/clients';
 import { sleep } from '../integ/support/processes';
 
@@ -113,8 +113,12 @@ export class ShardWriter {
       try {
         const [host, port] = seed.split(':');
         const connection = await RespConnection.open({
-          host, port: Number(port), localAddress: this.options.localAddress,
-          username: this.options.credentials.username!, password: this.options.credentials.password!, timeoutMs: 500,
+          host,
+          port: Number(port),
+          localAddress: this.options.localAddress,
+          username: this.options.credentials.username!,
+          password: this.options.credentials.password!,
+          timeoutMs: 500,
         });
         try {
           nodes = parseClusterNodes(String(await connection.call('CLUSTER', 'NODES')));
@@ -124,7 +128,8 @@ export class ShardWriter {
       } catch {
         continue;
       }
-      const owner = nodes.find((node) => isMaster(node) && node.slots.some(([first, last]) => this.options.slot >= first && this.options.slot <= last));
+      const slot = this.options.slot;
+      const owner = nodes.find((node) => isMaster(node) && node.slots.some(([first, last]) => slot >= first && slot <= last));
       if (owner) return owner.address;
     }
     return undefined;
@@ -152,8 +157,12 @@ export class ShardWriter {
         try {
           const [host, port] = master.split(':');
           this.connection = await RespConnection.open({
-            host, port: Number(port), localAddress: this.options.localAddress,
-            username: this.options.credentials.username!, password: this.options.credentials.password!, timeoutMs: 1_000,
+            host,
+            port: Number(port),
+            localAddress: this.options.localAddress,
+            username: this.options.credentials.username!,
+            password: this.options.credentials.password!,
+            timeoutMs: 1_000,
           });
           this.master = master;
         } catch {

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ADMIN_PASSWORD, APP_TOKEN, boot, BootedFleet, Slot, STACK, withUnitLogs } from './support/aws-instance';
+import { publishedMetrics, withMovingCpu } from './support/aws-metrics';
 import { describeInteg, needsBinaries } from './support/binaries';
 import { auth, cli, command, infoFields, memcachedRequest, sentinelReplicas } from './support/clients';
 import { runCommand, waitFor } from './support/processes';
@@ -25,28 +26,6 @@ const valkey = CacheEngine.valkey({ version: ValkeyEngineVersion.VER_8_0 });
 const APP = { username: 'app', password: APP_TOKEN };
 /** The admin user: CONFIG is not the application's. */
 const ADMIN = { username: INTERNAL_USERS.admin, password: ADMIN_PASSWORD };
-
-/** The metrics in the account's CloudWatch namespace: name, dimensions (`Fleet=…,Node=…`) and how many datapoints the last hour holds. */
-async function publishedMetrics(fleet: BootedFleet): Promise<Array<{ name: string; dimensions: string; datapoints: number }>> {
-  const listed = (await fleet.aws.api('cloudwatch', 'list_metrics', { Namespace: 'CacheFleet' })).Metrics;
-  const now = Date.now();
-  return Promise.all(listed.map(async (metric: any) => {
-    const statistics = await fleet.aws.api('cloudwatch', 'get_metric_statistics', {
-      Namespace: 'CacheFleet',
-      MetricName: metric.MetricName,
-      Dimensions: metric.Dimensions,
-      StartTime: new Date(now - 3_600_000).toISOString(),
-      EndTime: new Date(now + 60_000).toISOString(),
-      Period: 60,
-      Statistics: ['SampleCount'],
-    });
-    return {
-      name: metric.MetricName as string,
-      dimensions: metric.Dimensions.map((d: any) => `${d.Name}=${d.Value}`).join(','),
-      datapoints: statistics.Datapoints.reduce((sum: number, point: any) => sum + point.SampleCount, 0) as number,
-    };
-  }));
-}
 
 /** The primary the sentinels of the 1 + 2 group name (asked at 127.0.0.92: node-0's may be down). */
 async function primaryBySentinels(): Promise<string> {
@@ -71,19 +50,6 @@ function moveTag(fleet: BootedFleet, image: string): void {
   const file = path.join(fleet.standin, 'registry', 'tags', image.replace(/[/:@]/g, '_'));
   expect(fs.existsSync(file)).toBe(true);
   fs.writeFileSync(file, `${'e'.repeat(64)}\n`);
-}
-
-/**
- * Runs `work` while the instance's CPU counters move on, as the kernel's do all the time (a sample
- * measures the busy share over time: counters that stood still would show none).
- */
-async function withMovingCpu<T>(fleet: BootedFleet, slot: Slot, work: () => Promise<T>): Promise<T> {
-  const ticker = setInterval(() => fleet.advanceCpu(slot, 3, 7), 100);
-  try {
-    return await work();
-  } finally {
-    clearInterval(ticker);
-  }
 }
 
 describeInteg('AWS flavor: a 1 + 2 Valkey ReplicationGroup booted from its synthesized template', () => {

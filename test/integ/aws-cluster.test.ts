@@ -1,5 +1,6 @@
 import { Cluster } from 'ioredis';
 import { boot, BootedFleet, Slot, STACK, withUnitLogs } from './support/aws-instance';
+import { publishedMetrics, withMovingCpu } from './support/aws-metrics';
 import { describeInteg, needsBinaries } from './support/binaries';
 import { command, Credentials, withClient } from './support/clients';
 import { clusterInfo, ClusterNode, clusterNodes } from './support/cluster-fleet';
@@ -315,6 +316,21 @@ describeInteg('AWS flavor: a 3 × (1 + 1) Valkey cluster-mode ReplicationGroup b
       client.disconnect();
     }
   }, 420_000);
+
+  test('the metrics unit of a cluster node sends each metric under the fleet, the node and the shard: what metricForShard reads', async () => {
+    const slot = fleet.slot(SHARD_SLOTS[1].replica);
+    for (let run = 1; run <= 5; run++) {
+      const result = await withMovingCpu(fleet, slot, () => fleet.runUnit(slot, 'cachefleet-metrics.service'));
+      expect({ run, code: result.code, stderr: result.stderr }).toEqual({ run, code: 0, stderr: expect.not.stringMatching(/error|failed/) });
+    }
+    const fleetId = slot.tags['cachefleet:fleet'];
+    const metrics = await publishedMetrics(fleet);
+    for (const name of ['CPUUtilization', 'CurrConnections', 'DatabaseMemoryUsagePercentage']) {
+      expect(metrics).toContainEqual(expect.objectContaining({ name, dimensions: `Fleet=${fleetId}` }));
+      expect(metrics).toContainEqual({ name, dimensions: `Fleet=${fleetId},Node=${slot.name}`, datapoints: 5 });
+      expect(metrics).toContainEqual({ name, dimensions: `Fleet=${fleetId},Shard=1`, datapoints: 5 });
+    }
+  });
 
   test('CloudFormation and the group saw what they expect: one accepted SUCCESS per slot at creation, a refused one from each replacement (no deploy waits for it), one hook completion per terminating instance', async () => {
     for (const slot of fleet.slots) {

@@ -331,6 +331,41 @@ describeInteg.each([
     });
   }, 120_000);
 
+  test('reshard through the agent: drain moves a master\'s slots to the other shards, rebalance brings its share back, no key lost; a re-run moves nothing', async () => {
+    await withLogs(async () => {
+      const shard = 1;
+      const tags = await Promise.all(shards.map((s) => tagIn(s.index)));
+      const keys = tags.flatMap((tag) => Array.from({ length: 200 }, (_, i) => `${tag}:reshard:${i}`));
+      const owners = async () => Promise.all(shards.map(async (s) => {
+        const nodes = await clusterNodes(formerAddress, port, admin);
+        const master = nodes.find((node) => node.flags.includes('master') && planned(s.index).includes(node.address.split(':')[0]) && !node.flags.some((f) => f.startsWith('fail')));
+        return master ? master.slots.reduce((sum, range) => sum + range[1] - range[0] + 1, 0) : 0;
+      }));
+      const planned = (index: number) => shardAddresses(plan, index);
+      const cluster = new Cluster([{ host: formerAddress, port }], { redisOptions: { username: app.username, password: app.password } });
+      try {
+        for (const key of keys) await cluster.set(key, `v-${key}`);
+        const master = await masterOf(shard);
+        const drained = await fleet.agent(fleet.slotAt(master).name, ['reshard', 'drain'], {}, 240_000);
+        expect({ code: drained.code, out: drained.stdout.trim(), stderr: drained.code === 0 ? '' : drained.stderr }).toEqual({ code: 0, out: expect.stringMatching(/^moved [1-9]\d*$/), stderr: '' });
+        expect((await owners())[shard]).toBe(0);
+        const rebalanced = await fleet.agent(former, ['reshard', 'rebalance'], {}, 240_000);
+        expect({ code: rebalanced.code, out: rebalanced.stdout.trim() }).toEqual({ code: 0, out: expect.stringMatching(/^moved [1-9]\d*$/) });
+        const counts = await owners();
+        // Balanced: 16,384 / 3 slots each, within one.
+        expect(counts.reduce((a, b) => a + b, 0)).toBe(16384);
+        expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
+        const again = await fleet.agent(former, ['reshard', 'rebalance'], {}, 120_000);
+        expect({ code: again.code, out: again.stdout.trim() }).toEqual({ code: 0, out: 'moved 0' });
+        const values = await Promise.all(keys.map((key) => cluster.get(key)));
+        expect(keys.filter((key, i) => values[i] !== `v-${key}`)).toEqual([]);
+      } finally {
+        cluster.disconnect();
+      }
+      await waitFor('cluster_state:ok on every node', clusterOkEverywhere, { timeoutMs: 60_000, intervalMs: 250 });
+    });
+  }, 600_000);
+
   test('the mode guard: configure refuses a data directory written without cluster mode, and the reverse', async () => {
     const standaloneAddress = `127.0.2.${first + 29}`;
     const standalone = Fleet.create({ plan: standalonePlan(`cl-guard-${family.engine.engineType}`, family.engine, standaloneAddress), label: `cl-guard-${family.engine.engineType}` });
