@@ -1,5 +1,5 @@
-import * as fc from 'fast-check';
 import { Construct } from 'constructs';
+import * as fc from 'fast-check';
 import { CacheEngine, RedisEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
 import { ClusterMode, FailureDetection } from '../../src/core/fleet-options';
 import { ParameterGroup } from '../../src/core/parameters/parameter-group';
@@ -74,7 +74,8 @@ describe('planFleet: cluster mode', () => {
   });
 
   test('a shard\'s nodes are in different zones when there are enough zones, and the primaries are spread evenly', () => {
-    fc.assert(fc.property(fc.integer({ min: 3, max: 24 }), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 6 }), (shards, replicas, zones) => {
+    const sizes = [fc.integer({ min: 3, max: 24 }), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 6 })] as const;
+    fc.assert(fc.property(...sizes, (shards, replicas, zones) => {
       const plan = clusterPlan({ shards, replicasPerShard: replicas, zones });
       for (const shard of plan.cluster!.shards) {
         const shardZones = plan.slots.filter((s) => s.shard === shard.index).map((s) => s.zoneIndex);
@@ -87,12 +88,15 @@ describe('planFleet: cluster mode', () => {
   });
 
   test('a slot\'s name, address and host number never depend on the shard or replica count', () => {
-    fc.assert(fc.property(fc.integer({ min: 3, max: 12 }), fc.integer({ min: 3, max: 12 }), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 5 }), (s1, s2, r1, r2) => {
+    const shardCounts = fc.integer({ min: 3, max: 12 });
+    const replicaCounts = fc.integer({ min: 0, max: 5 });
+    fc.assert(fc.property(shardCounts, shardCounts, replicaCounts, replicaCounts, (s1, s2, r1, r2) => {
       const a = clusterPlan({ shards: s1, replicasPerShard: r1 });
       const b = clusterPlan({ shards: s2, replicasPerShard: r2 });
       for (const slot of a.slots) {
         const same = b.slots.find((other) => other.name === slot.name);
-        if (same) expect([same.address, same.hostNumber, same.zoneIndex, same.shard, same.role]).toEqual([slot.address, slot.hostNumber, slot.zoneIndex, slot.shard, slot.role]);
+        const identity = (of: typeof slot) => [of.address, of.hostNumber, of.zoneIndex, of.shard, of.role];
+        if (same) expect(identity(same)).toEqual(identity(slot));
       }
     }));
   });

@@ -125,9 +125,10 @@ export function clusterModes(validWeight: number): fc.Arbitrary<Pick> {
  */
 export function shards(tokens: Tokens, validWeight: number): fc.Arbitrary<Pick> {
   const outside = (n: number) => !(Number.isInteger(n) && n >= 1 && n <= 500);
+  const counts = fc.oneof({ arbitrary: fc.integer({ min: 1, max: 6 }), weight: 6 }, { arbitrary: fc.constantFrom(2, 3, 500), weight: 1 });
   return fc.oneof(
     { arbitrary: fc.constant(valid(undefined, 'unset')), weight: validWeight * 2 },
-    { arbitrary: fc.oneof({ arbitrary: fc.integer({ min: 1, max: 6 }), weight: 6 }, { arbitrary: fc.constantFrom(2, 3, 500), weight: 1 }).map((n) => depends(n)), weight: validWeight },
+    { arbitrary: counts.map((n) => depends(n)), weight: validWeight },
     { arbitrary: fc.constantFrom(0, -1, 501, 3.5, Number.MAX_SAFE_INTEGER).filter(outside).map((n) => invalid(n)), weight: 1 },
     { arbitrary: notNumbers(tokens), weight: 1 },
   );

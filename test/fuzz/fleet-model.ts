@@ -1,8 +1,8 @@
 import type { FleetConstruct } from './core-arbitraries';
 import { Draw, Verdict } from './picks';
 import { CacheEngine, EngineType } from '../../src/core/engine';
-import { ParameterGroup } from '../../src/core/parameters/parameter-group';
 import { ClusterMode } from '../../src/core/fleet-options';
+import { ParameterGroup } from '../../src/core/parameters/parameter-group';
 import { Persistence, PersistenceMode } from '../../src/core/persistence';
 import { CLUSTER, LIMITS } from '../../src/core/validation';
 
@@ -89,7 +89,12 @@ function clustered(props: Record<string, unknown>): boolean {
  * The cluster-mode rules: Memcached refuses ENABLED; `shards` is 3 to 500 with it, unset or 1
  * without; the bus port (port + 10000) must exist; a group's `cluster-enabled` must agree.
  */
-function settleCluster(draw: Draw, props: Record<string, unknown>, engine: CacheEngine | undefined, parameterGroup: ParameterGroup | undefined): Record<string, Verdict> {
+function settleCluster(
+  draw: Draw,
+  props: Record<string, unknown>,
+  engine: CacheEngine | undefined,
+  parameterGroup: ParameterGroup | undefined,
+): Record<string, Verdict> {
   const verdicts: Record<string, Verdict> = {};
   const on = clustered(props);
   if (draw.clusterMode.verdict === 'depends') {
