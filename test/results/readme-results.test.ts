@@ -6,7 +6,7 @@ import { CHART_PATH, renderResultsSection, RESULTS_END, RESULTS_START } from './
 
 /** The README's figures are the committed JSON's: regenerate with `npx projen results` after a run. */
 describe('README results', () => {
-  const { faults, bench } = readResults();
+  const { faults, bench, cluster: clusterFaults } = readResults();
 
   test('the committed fault results come from a full run: at least 20 crash trials per engine and setting', () => {
     expect(faults.mode).toBe('full');
@@ -30,7 +30,7 @@ describe('README results', () => {
   });
 
   test('the section shows the stall and host-loss figures of every setting', () => {
-    const section = renderResultsSection(faults, bench);
+    const section = renderResultsSection(faults, bench, clusterFaults);
     for (const run of [...faults.stall, ...faults.hostLoss]) {
       expect(section).toContain(`| ${run.engine} | ${run.detection} (${run.downAfterMillis / 1000} s) |`);
     }
@@ -57,9 +57,23 @@ describe('README results', () => {
     expect(cluster.setRatio).toBeCloseTo(three.medianSet / one.medianSet, 3);
     expect(cluster.cpuCount).toBeGreaterThan(0);
 
-    const section = renderResultsSection(faults, bench);
+    const section = renderResultsSection(faults, bench, clusterFaults);
     expect(section).toContain(`| aggregate SET ops/s, 3-shard cluster / 1 shard (${cluster.engine}, ${cluster.date.slice(0, 10)}) | ${cluster.setRatio.toFixed(3)} | none | bound by the ${cluster.cpuCount} CPUs |`);
     expect(section).toContain(`This machine has ${cluster.cpuCount} CPUs`);
+  });
+
+  test('the cluster-mode fault figures: the committed run covers both engines, its targets are what the README states', () => {
+    expect(clusterFaults.mode).toBe('full');
+    expect(clusterFaults.crash.map((c) => c.engine)).toEqual(['Redis 7.0', 'Valkey 8.0']);
+    for (const crash of clusterFaults.crash) {
+      expect(crash.trials.length).toBeGreaterThanOrEqual(10);
+      expect(crash.targets.p50.limit).toBe(clusterFaults.group.nodeTimeoutMillis / 1000 + 3);
+      expect(crash.acknowledged).toBeGreaterThan(0);
+    }
+    for (const partition of clusterFaults.partition) expect(partition.targets.refusal.limit).toBe(clusterFaults.group.nodeTimeoutMillis / 1000 + 1);
+    const section = renderResultsSection(faults, bench, clusterFaults);
+    for (const crash of clusterFaults.crash) expect(section).toContain(`| ${crash.engine} | ${crash.trials.length} | ${crash.p50Seconds.toFixed(2)} s (`);
+    expect(section).toContain('**Cluster mode**');
   });
 
   test('the section between the markers is the one rendered from results/*.json', () => {
@@ -67,7 +81,7 @@ describe('README results', () => {
     const start = readme.indexOf(RESULTS_START);
     const end = readme.indexOf(RESULTS_END);
     expect(start).toBeGreaterThan(0);
-    expect(readme.slice(start, end + RESULTS_END.length)).toBe(renderResultsSection(faults, bench));
+    expect(readme.slice(start, end + RESULTS_END.length)).toBe(renderResultsSection(faults, bench, clusterFaults));
   });
 
   test(`${CHART_PATH} is the chart rendered from results/faults.json`, () => {

@@ -1,4 +1,5 @@
 import { AgentCostResults, BenchResults, ClusterThroughputResults, HealthCheckCostResults, TargetResult } from '../bench/results';
+import { ClusterFaultResults } from '../faults/cluster';
 import { DetectionSetting, FailoverResult, FaultResults, HostLossResult, SplitBrainRun, StallResult, Target } from '../faults/results';
 import { median } from '../shared/run-stats';
 
@@ -120,7 +121,42 @@ function partitionLength(faults: FaultResults): string {
 }
 
 /** The generated part of the section, markers included. */
-export function renderResultsSection(faults: FaultResults, bench: BenchResults): string {
+/** The cluster-mode checks (results/cluster-faults.json): a sentence and a table per check. */
+function clusterFaultLines(cluster: ClusterFaultResults): string[] {
+  const g = cluster.group;
+  return [
+    `**Cluster mode** (\`npm run faults -- cluster\`, ${cluster.mode}, ${cluster.date.slice(0, 10)}, ${Math.round(cluster.durationSeconds / 60)} min, load average ${cluster.machine.loadAverage.start[0]} at the start): ` +
+      `a group of ${g.shards} shards × (1 + ${g.replicasPerShard}) from the synthesized Docker output, \`cluster-node-timeout\` ${g.nodeTimeoutMillis} ms (the default). ` +
+      '*Crash*: `kill -9` of a shard primary\'s engine under a writer into that shard (each write to the master that owns its slot, acknowledged when `WAIT 1` confirms a replica has it); ' +
+      'the node\'s agent asks the shard\'s replica for `CLUSTER FAILOVER FORCE`, then exits and is restarted; time until a write into the shard succeeds. ' +
+      '*Minority partition*: the primary cut off from every other node but the writer (iptables), held for the partition\'s length, then healed.',
+    '',
+    ...table(['engine', 'crash trials', 'writes resume, p50', 'max', 'acknowledged writes lost', 'old primary rejoined as replica'], cluster.crash.map((c) => [
+      c.engine,
+      String(c.trials.length),
+      `${seconds(c.p50Seconds)} (${verdict(c.targets.p50.pass)}: ≤ ${c.targets.p50.limit} s)`,
+      `${seconds(c.maxSeconds)} (${verdict(c.targets.max.pass)}: ≤ ${c.targets.max.limit} s)`,
+      `${count(c.acknowledgedLost)} of ${count(c.acknowledged)} (${verdict(c.targets.acknowledgedLost.pass)})`,
+      `${c.trials.filter((t) => t.rejoinedAsReplica).length} of ${c.trials.length} (${verdict(c.targets.rejoined.pass)})`,
+    ])),
+    '',
+    ...table(['engine', 'cut-off primary refuses writes after', 'its replica promoted after', 'writes it accepted after the cut (lost by design)', 'acknowledged writes lost', 'old primary rejoined as replica'], cluster.partition.map((p) => [
+      p.engine,
+      `${seconds(p.refusedAfterSeconds)}${p.refusal ? ` (${p.refusal})` : ''} (${verdict(p.targets.refusal.pass)}: ≤ ${p.targets.refusal.limit} s)`,
+      `${seconds(p.promotedAfterSeconds)} (${verdict(p.targets.promoted.pass)})`,
+      count(p.acceptedAfterCut),
+      `${count(p.acknowledgedLost)} (${verdict(p.targets.acknowledgedLost.pass)})`,
+      p.rejoinedAsReplica ? 'yes' : '**no**',
+    ])),
+    '',
+    'A node marks a peer failing once its oldest unanswered ping and the last data from it are both older than the node timeout, and it pings a quiet peer only every half timeout: ' +
+      'a cut-off primary learns that it lost the majority within 1.5 node timeouts (7.5 s by default), which is why the refusal target (the timeout + 1 s) is missed. ' +
+      '`FailureDetection.FAST` (1 s) bounds it at 1.5 s.',
+    '',
+  ];
+}
+
+export function renderResultsSection(faults: FaultResults, bench: BenchResults, cluster?: ClusterFaultResults): string {
   const m = faults.machine;
   const d = faults.defaults;
   const synth = bench.synth.measurements;
@@ -172,6 +208,7 @@ export function renderResultsSection(faults: FaultResults, bench: BenchResults):
       ],
     ]),
     '',
+    ...(cluster ? clusterFaultLines(cluster) : []),
     `**Performance**: ratios within one run (${bench.throughput.benchmarkCommand.replace(/<[^>]+>/g, '…')}, median of ${bench.throughput.rounds} interleaved rounds; ` +
       `synth: ${bench.synth.layout}, median of ${bench.synth.runs} runs).`,
     '',

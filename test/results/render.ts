@@ -6,9 +6,9 @@ import { CHART_PATH, renderResultsSection, withResultsSection } from './readme-s
 
 /** `npx projen results`: the README's reliability and performance figures and the chart, from results/*.json. */
 function main(): void {
-  const { faults, bench } = readResults();
+  const { faults, bench, cluster } = readResults();
   const readmePath = path.join(ROOT, 'README.md');
-  fs.writeFileSync(readmePath, withResultsSection(fs.readFileSync(readmePath, 'utf8'), renderResultsSection(faults, bench)));
+  fs.writeFileSync(readmePath, withResultsSection(fs.readFileSync(readmePath, 'utf8'), renderResultsSection(faults, bench, cluster)));
   fs.mkdirSync(path.dirname(path.join(ROOT, CHART_PATH)), { recursive: true });
   fs.writeFileSync(path.join(ROOT, CHART_PATH), renderFailoverChart(faults));
   console.log(`wrote README.md's results section and ${CHART_PATH}`);
