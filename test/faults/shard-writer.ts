@@ -1,7 +1,7 @@
 import { ClusterNode, isMaster, parseClusterNodes } from './cluster-topology';
 import { keySlot } from './key-slot';
 import { RespConnection } from './resp';
-import { AcknowledgedWrite } from './writer';
+import { AcknowledgedWrite, pacer } from './writer';
 import { Credentials } from '../integ/support/clients';
 import { sleep } from '../integ/support/processes';
 
@@ -141,12 +141,9 @@ export class ShardWriter {
   }
 
   private async run(): Promise<void> {
-    const interval = 1000 / this.options.writesPerSecond;
-    let due = Date.now();
+    const paced = pacer(this.options.writesPerSecond);
     while (this.running) {
-      const now = Date.now();
-      if (now < due) await sleep(due - now);
-      due = Math.max(due + interval, Date.now() - 100);
+      await paced();
       if (!this.connection) {
         const master = await this.owner();
         if (!master) {

@@ -29,6 +29,20 @@ export interface AcknowledgedWrite {
   readonly at: number;
 }
 
+/**
+ * Waits until the next write is due at `writesPerSecond`. After an outage a writer resumes at its
+ * rate; it does not burst to catch up.
+ */
+export function pacer(writesPerSecond: number): () => Promise<void> {
+  const interval = 1000 / writesPerSecond;
+  let due = Date.now();
+  return async () => {
+    const now = Date.now();
+    if (now < due) await sleep(due - now);
+    due = Math.max(due + interval, Date.now() - 100);
+  };
+}
+
 export class SentinelWriter {
   /** Every write confirmed by the primary and WAIT 1, in order. */
   public readonly acknowledged: AcknowledgedWrite[] = [];
@@ -98,13 +112,9 @@ export class SentinelWriter {
   }
 
   private async run(): Promise<void> {
-    const interval = 1000 / this.options.writesPerSecond;
-    let due = Date.now();
+    const paced = pacer(this.options.writesPerSecond);
     while (this.running) {
-      const now = Date.now();
-      if (now < due) await sleep(due - now);
-      // After an outage the writer resumes at its rate; it does not burst to catch up.
-      due = Math.max(due + interval, Date.now() - 100);
+      await paced();
       const n = this.next++;
       const key = `${this.options.keyPrefix}:${n}`;
       const issued = Date.now();

@@ -67,14 +67,8 @@ describeInteg.each([
     await fleet?.dispose();
   }, 30_000);
 
-  async function withLogs<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      if (error instanceof Error) error.message += `\n${fleet.logs()}`;
-      throw error;
-    }
-  }
+  /** Adds the fleet's logs to a failure. */
+  const withLogs = <T>(fn: () => Promise<T>): Promise<T> => fleet.withLogs(fn);
 
   /** The primary every sentinel names, asked with the AUTH token alone. */
   async function agreedPrimary(): Promise<string | undefined> {

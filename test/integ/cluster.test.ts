@@ -52,14 +52,7 @@ describeInteg.each([
   }, 60_000);
 
   /** Adds the fleet's logs to a failure. */
-  async function withLogs<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      if (error instanceof Error) error.message += `\n${fleet.logs()}`;
-      throw error;
-    }
-  }
+  const withLogs = <T>(fn: () => Promise<T>): Promise<T> => fleet.withLogs(fn);
 
   /** Every node's cluster_state is ok and it knows the 6 nodes. */
   async function clusterOkEverywhere(): Promise<boolean> {

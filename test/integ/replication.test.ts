@@ -47,14 +47,7 @@ describeInteg.each(REDIS_FAMILY)('$title replication group: 1 primary + 2 replic
   }, 30_000);
 
   /** Adds the fleet's logs to a failure. */
-  async function withLogs<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      if (error instanceof Error) error.message += `\n${fleet.logs()}`;
-      throw error;
-    }
-  }
+  const withLogs = <T>(fn: () => Promise<T>): Promise<T> => fleet.withLogs(fn);
 
   function sentinel(address: string, ...args: Array<string | number>): Promise<unknown> {
     return command(address, sentinelPort, sentinelAuth, 'SENTINEL', ...args);

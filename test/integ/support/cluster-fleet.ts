@@ -1,7 +1,7 @@
-import * as fs from 'fs';
 import { Credentials, command } from './clients';
 import { Fleet } from './fleet';
 import { RedisFamilyEngine } from './plans';
+import { processStats } from './processes';
 import { CacheEngine } from '../../../src/core/engine';
 import { ClusterMode } from '../../../src/core/fleet-options';
 import { FleetPlan, planFleet } from '../../../src/core/topology';
@@ -99,17 +99,7 @@ export function topology(nodes: ClusterNode[]): Record<string, { id: string; rol
 /** The process id of the engine (`<prefix>-server`) a node's agent runs: a member of the agent's process group. */
 export function enginePid(fleet: Fleet, slot: string, family: RedisFamilyEngine): number {
   const group = fleet.process(slot, 'redis').pid;
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(pgrp) === group && comm === family.server && state !== 'Z') return Number(entry);
-  }
-  throw new Error(`no ${family.server} runs under ${slot}'s agent (process group ${group})`);
+  const engine = processStats().find((p) => p.pgrp === group && p.comm === family.server && p.state !== 'Z');
+  if (!engine) throw new Error(`no ${family.server} runs under ${slot}'s agent (process group ${group})`);
+  return engine.pid;
 }

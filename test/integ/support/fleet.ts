@@ -206,6 +206,16 @@ export class Fleet {
     return [...this.processes.entries()].map(([key, p]) => `--- ${key} (pid ${p.pid}) ---\n${tail(p.log())}`).join('\n');
   }
 
+  /** Runs `fn`; a failure's message gains the fleet's logs. */
+  public async withLogs<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof Error) error.message += `\n${this.logs()}`;
+      throw error;
+    }
+  }
+
   private writeSlot(slot: NodeSlot): void {
     const dirs = this.dirs(slot);
     for (const [relative, content] of Object.entries(this.bundle)) {

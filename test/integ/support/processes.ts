@@ -138,9 +138,18 @@ export class ManagedProcess {
   }
 }
 
-/** How many live processes (zombies aside) are in process group `pgid` (/proc/<pid>/stat). */
-function groupMembers(pgid: number): number {
-  let count = 0;
+/** A process as /proc/<pid>/stat shows it. */
+export interface ProcessStat {
+  readonly pid: number;
+  readonly comm: string;
+  readonly state: string;
+  readonly ppid: number;
+  readonly pgrp: number;
+}
+
+/** Every process /proc lists now (one that ends meanwhile is left out). */
+export function processStats(): ProcessStat[] {
+  const stats: ProcessStat[] = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
@@ -150,10 +159,15 @@ function groupMembers(pgid: number): number {
       continue; // gone meanwhile
     }
     // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, the last ')' ends it.
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') count += 1;
+    const [state, ppid, pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    stats.push({ pid: Number(entry), comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), state, ppid: Number(ppid), pgrp: Number(pgrp) });
   }
-  return count;
+  return stats;
+}
+
+/** How many live processes (zombies aside) are in process group `pgid` (/proc/<pid>/stat). */
+function groupMembers(pgid: number): number {
+  return processStats().filter((p) => p.pgrp === pgid && p.state !== 'Z' && p.state !== 'X').length;
 }
 
 /** Starts a long-running process in a new process group, its output appended to `logFile`. */
