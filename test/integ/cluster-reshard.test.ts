@@ -18,8 +18,11 @@ import { FleetPlan } from '../../src/core/topology';
  * Valkey 127.0.5.110-133 (slot host number n at base + n).
  */
 
-/** Timings short enough for a test, long enough for each step on two busy cores. */
-const LEASE = { CACHEFLEET_RESHARD_LEASE_MS: '4000', CACHEFLEET_RESHARD_LEASE_WAIT: '30' };
+/**
+ * The lease: short enough for the dead-driver check to wait it out, long enough that a step between
+ * two renewals (128 slots' keys on two busy cores) stays within it.
+ */
+const LEASE = { CACHEFLEET_RESHARD_LEASE_MS: '15000', CACHEFLEET_RESHARD_LEASE_WAIT: '60' };
 /** Exit status of a driver that found the lease taken (CLUSTER_BUSY). */
 const BUSY = 75;
 /** Keys per slot in the big slots: more than one MIGRATE batch (100 keys) each. */

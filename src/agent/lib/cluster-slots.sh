@@ -463,6 +463,8 @@ cs_move_batch() {
   awk -v dst="$cs_dst_id" '$3 == 1 { print "CLUSTER SETSLOT " $1 " MIGRATING " dst }' "$cs_dir/batch" >"$cs_dir/migrate.cmd"
   cs_expect_ok "$cs_src" "SETSLOT MIGRATING" "$cs_dir/migrate.cmd"
   cs_migrate_keys
+  # Renewed again before the batch's last writes: moving its keys may have taken most of a lease.
+  cs_lease_renew
   # The target first: from then on it answers for the slot, even if the run stops here (the
   # source still redirects to it with ASK). Then the source, then everyone else (gossip would
   # tell them too; telling them saves clients a round of MOVED).
