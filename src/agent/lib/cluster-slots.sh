@@ -149,6 +149,7 @@ cs_drive() { # <excluded ip:port or empty>
     cs_check_health
     cs_resume_plan >"$cs_dir/moves" || exit 1
     if [ ! -s "$cs_dir/moves" ]; then
+      if cs_attach_replicas; then continue; fi
       cs_balance_plan "$1" >"$cs_dir/moves" || exit 1
       [ -s "$cs_dir/moves" ] || break
       cs_keep_emptied_masters
@@ -170,7 +171,8 @@ cs_planned_addresses() {
 
 # Writes $cs_dir/state from the masters' own accounts of themselves (each master's `myself` line:
 # the slots it claims and the ones it is migrating or importing, which only it reports):
-#   M <id> <ip:port> <epoch> <slot count> <shard or -> <planned 0|1> <excluded 0|1>
+#   M <id> <ip:port> <epoch> <slot count> <shard or -> <planned 0|1> <excluded 0|1> (the shard of
+#                                     its address, else that of its planned replicas)
 #   S <id> <slot>                     a slot the master claims
 #   O <id> migrating|importing <slot> <other id>
 #   R <id> <ip:port> <master id>      a replica
@@ -204,7 +206,7 @@ cs_read_state() { # <excluded ip:port or empty>
     NR == FNR {
       addr = address($2)
       if (!(addr in planned)) print "A", $1, addr
-      if ($3 ~ /slave/) print "R", $1, addr, $4
+      if ($3 ~ /slave/) { print "R", $1, addr, $4; if (addr in planned) replicaShard[$4] = planned[addr] }
       else if ($3 ~ /master/ && $3 ~ /fail|handshake|noaddr/) print "X", $1, addr, $3, NF - 8
       else if ($3 ~ /master/) { viewed[$1] = addr; listed[$1] = NF - 8 }
       next
@@ -222,7 +224,10 @@ cs_read_state() { # <excluded ip:port or empty>
         split(item, r, "-"); last = (r[2] == "" ? r[1] : r[2])
         for (s = r[1] + 0; s <= last + 0; s++) { print "S", id, s; count++ }
       }
-      shard = (addr in planned) ? planned[addr] : "-"
+      # A master at an address the plan lacks, with a replica at a planned address, belongs to the
+      # shard of that replica: a replica the cluster promoted, on a node a lower replica count
+      # removes (its leave hands the shard over to the planned replica). Its slots stay put.
+      shard = (addr in planned) ? planned[addr] : (id in replicaShard) ? replicaShard[id] : "-"
       print "M", id, addr, $7, count, shard, (addr in planned ? 1 : 0), (addr == excluded ? 1 : 0)
     }
     END { for (id in viewed) if (!(id in answered)) print "X", id, viewed[id], "unanswered", listed[id] + 0 }
@@ -321,13 +326,33 @@ cs_rollback() { # <slot> <source id> <target id>
   cs_cli "$cs_dst" CLUSTER SETSLOT "$1" STABLE >/dev/null 2>&1 || true
 }
 
+# awk: the master that owns planned shard s (its "member"): of the masters at the shard's planned
+# addresses, the one with the most slots; on a tie (a new shard's empty masters), the shard's
+# planned primary, else the first listed. Needs id[1..m], addr[], count[], shard[], excluded[] and
+# CS_NODES in the environment (each shard's planned primary first).
+CS_MEMBER_AWK='
+  function cs_member(s,   j, x, best, n, k, e, part) {
+    if (!cs_primaries_read) {
+      n = split(ENVIRON["CS_NODES"], e, " ")
+      for (k = 1; k <= n; k++) { split(e[k], part, ":"); if (!(part[4] in cs_primary)) cs_primary[part[4]] = part[2] ":" part[3] }
+      cs_primaries_read = 1
+    }
+    best = ""
+    for (j = 1; j <= m; j++) {
+      x = id[j]
+      if (shard[x] != s || excluded[x]) continue
+      if (best == "" || count[x] > count[best] || (count[x] == count[best] && addr[x] == cs_primary[s])) best = x
+    }
+    return best
+  }'
+
 # The balanced target. The masters that own a planned shard (the master at that shard's planned
 # addresses with the most slots) share the slots: 16384/S each, the remainder's extra slot to those
 # that already hold the most, so that a balanced cluster needs no move. Every other master (a shard
 # being removed, the drained one, a second master of a shard) owns none. Donors give their highest
 # slots; those leaving the cluster first.
 cs_balance_plan() { # <excluded ip:port or empty>
-  CS_SHARDS=$CF_CLUSTER_SHARDS awk -v total="$CLUSTER_SLOTS" '
+  CS_SHARDS=$CF_CLUSTER_SHARDS CS_NODES=$CF_CLUSTER_NODES awk -v total="$CLUSTER_SLOTS" "$CS_MEMBER_AWK"'
     $1 == "M" {
       id[++m] = $2; addr[$2] = $3; count[$2] = $5; shard[$2] = $6; excluded[$2] = $8
       next
@@ -337,12 +362,7 @@ cs_balance_plan() { # <excluded ip:port or empty>
       k = split(ENVIRON["CS_SHARDS"], planned, " ")
       for (i = 1; i <= k; i++) {
         split(planned[i], p, ":"); s = p[1]
-        best = ""
-        for (j = 1; j <= m; j++) {
-          x = id[j]
-          if (shard[x] != s || excluded[x]) continue
-          if (best == "" || count[x] > count[best]) best = x
-        }
+        best = cs_member(s)
         if (best == "") {
           if (!isExcludedShard(s)) { printf "cluster: shard %s has no master in the cluster yet\n", s > "/dev/stderr"; failed = 1 }
           continue
@@ -381,6 +401,42 @@ cs_balance_plan() { # <excluded ip:port or empty>
     }
     function isExcludedShard(s,   j) { for (j = 1; j <= m; j++) if (shard[id[j]] == s && excluded[id[j]]) return 1; return 0 }
   ' "$cs_dir/state" | sort -k2,2 -k3,3 -k1,1n
+}
+
+# A new shard's nodes join the cluster as empty masters (none can wait for another at its boot):
+# every empty master at a planned shard's addresses other than the shard's member becomes the
+# member's replica (CLUSTER REPLICATE), before the shard receives slots, so that the replicas copy
+# an empty dataset and then follow the migration. Returns 0 when it changed a role (the caller reads
+# the state again), 1 when there was nothing to attach.
+cs_attach_replicas() {
+  CS_SHARDS=$CF_CLUSTER_SHARDS CS_NODES=$CF_CLUSTER_NODES awk "$CS_MEMBER_AWK"'
+    $1 == "M" { id[++m] = $2; addr[$2] = $3; count[$2] = $5; shard[$2] = $6; excluded[$2] = $8; planned[$2] = $7 }
+    END {
+      k = split(ENVIRON["CS_SHARDS"], sh, " ")
+      for (i = 1; i <= k; i++) {
+        split(sh[i], p, ":"); member = cs_member(p[1])
+        if (member == "") continue
+        for (j = 1; j <= m; j++) {
+          x = id[j]
+          if (x != member && shard[x] == p[1] && planned[x] && !excluded[x] && count[x] == 0) print addr[x], member
+        }
+      }
+    }' "$cs_dir/state" >"$cs_dir/attach"
+  [ -s "$cs_dir/attach" ] || return 1
+  while read -r cs_node cs_member_id; do
+    cs_reply=$(cs_cli "$cs_node" CLUSTER REPLICATE "$cs_member_id" 2>&1)
+    [ "$cs_reply" = OK ] || die "cluster: $cs_node refused to replicate its shard's master $cs_member_id: $cs_reply"
+    log "cluster: $cs_node, an empty master of a planned shard, replicates its shard's master $cs_member_id"
+  done <"$cs_dir/attach"
+  # The new replicas' masters learn of them through gossip: wait until the views agree.
+  cs_wait=0
+  while [ "$cs_wait" -lt 50 ]; do
+    cs_read_state ''
+    awk 'NR == FNR { want[$1] = 1; next } $1 == "M" && ($3 in want) { left = 1 } END { exit left }' "$cs_dir/attach" "$cs_dir/state" && return 0
+    sleep 0.2
+    cs_wait=$((cs_wait + 1))
+  done
+  die "cluster: the new replicas are still masters in the cluster's view after 10 s"
 }
 
 # A master about to lose its last slot stays an empty master, and its replicas stay its replicas:
