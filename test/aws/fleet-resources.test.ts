@@ -5,6 +5,7 @@ import { memcached, redis62, resourcesOf, testStack, valkey, ZONES } from './fix
 import { CacheCluster, NodeType, ReplicationGroup, ReplicationGroupProps } from '../../src/aws';
 import { CacheEngine, RedisEngineVersion } from '../../src/core/engine';
 import { ValidationError } from '../../src/core/errors';
+import { ClusterMode } from '../../src/core/fleet-options';
 import { ParameterGroup } from '../../src/core/parameters/parameter-group';
 
 function group(props: Partial<ReplicationGroupProps> = {}) {
@@ -140,6 +141,20 @@ describe('deploys that fail loudly and in order', () => {
     const { stack, vpc } = testStack();
     new CacheCluster(stack, 'Pages', { vpc, engine: memcached, numCacheNodes: 40, nodeAddressOffset: 100 });
     Template.fromStack(stack).hasResourceProperties('AWS::SSM::Association', { WaitForSuccessTimeoutSeconds: 4800 });
+  });
+
+  test('in cluster mode the association also has the resharding budget (an hour): its command runs that long, and CloudFormation waits that much more', () => {
+    const { stack, vpc } = testStack();
+    new ReplicationGroup(stack, 'Orders', { vpc, engine: valkey, clusterMode: ClusterMode.ENABLED, shards: 3, replicasPerShard: 1 });
+    Template.fromStack(stack).hasResourceProperties('AWS::SSM::Association', {
+      // 6 nodes: 720 s, plus 3,600 s; each node's command may take the budget and 2 minutes more.
+      WaitForSuccessTimeoutSeconds: 720 + 3600,
+      Parameters: { commands: Match.anyValue(), executionTimeout: ['3720'] },
+    });
+    // Without cluster mode there is no resharding: the command keeps SSM's default timeout.
+    const { stack: other, vpc: otherVpc } = testStack();
+    new ReplicationGroup(other, 'Sessions', { vpc: otherVpc, engine: valkey, replicasPerShard: 1 });
+    expect(Object.values<any>(Template.fromStack(other).findResources('AWS::SSM::Association'))[0].Properties.Parameters.executionTimeout).toBeUndefined();
   });
 
   test('with the VPC in the stack, each node group waits for its own subnet\'s route out (NAT)', () => {

@@ -264,6 +264,10 @@ esac
         fs.writeFileSync(path.join(content, 'aws/apply.sh'), nodeScript('aws/apply.sh'));
         fs.writeFileSync(path.join(content, 'cachefleet-node'), '#!/bin/sh\n');
         fs.writeFileSync(path.join(content, `bundle-${name}`), name);
+        // The node's slot is in both bundles (a bundle that lacks it makes the node leave).
+        fs.mkdirSync(path.join(content, 'config/slots'), { recursive: true });
+        fs.writeFileSync(path.join(content, 'config/fleet.env'), 'CF_KIND=replication\n');
+        fs.writeFileSync(path.join(content, 'config/slots/node-0.env'), 'CF_SLOT=node-0\n');
         const zip = spawnSync('python3', ['-m', 'zipfile', '-c', path.join(dir, `bundle-${name}.zip`), ...fs.readdirSync(content).map((f) => path.join(content, f))]);
         expect(zip.status).toBe(0);
         fs.writeFileSync(path.join(dir, `location-${name}`), `s3://assets/bundle-${name}.zip\n`);
@@ -271,14 +275,14 @@ esac
       });
       const root = path.join(dir, 'root');
       fs.mkdirSync(path.join(root, 'opt/cachefleet'), { recursive: true });
-      fs.writeFileSync(path.join(root, 'opt/cachefleet/agent.env'), 'CACHEFLEET_PLATFORM=aws\n');
+      fs.writeFileSync(path.join(root, 'opt/cachefleet/agent.env'), 'CACHEFLEET_PLATFORM=aws\nCACHEFLEET_SLOT=node-0\n');
       const results = await Promise.all(locations.map((location) => runFetch(['apply'], false, location, root)));
       expect(results.map((r) => ({ code: r.code, stderr: r.stderr }))).toEqual([
         { code: 0, stderr: expect.stringContaining('the bundle is installed') },
         { code: 0, stderr: expect.stringContaining('the bundle is installed') },
       ]);
       const installed = fs.readdirSync(path.join(root, 'opt/cachefleet')).sort();
-      expect([['agent.env', 'aws', 'bundle-a', 'cachefleet-node'], ['agent.env', 'aws', 'bundle-b', 'cachefleet-node']]).toContainEqual(installed);
+      expect([['agent.env', 'aws', 'bundle-a', 'cachefleet-node', 'config'], ['agent.env', 'aws', 'bundle-b', 'cachefleet-node', 'config']]).toContainEqual(installed);
       // No staging or retired directory is left behind.
       expect(fs.readdirSync(path.join(root, 'opt')).filter((name) => name !== 'cachefleet.lock')).toEqual(['cachefleet']);
     } finally {

@@ -19,6 +19,19 @@ set -a
 # shellcheck source=/dev/null
 . "$new/agent.env"
 set +a
+: "${CACHEFLEET_SLOT:?$running/agent.env names no CACHEFLEET_SLOT}"
+if [ ! -r "$new/config/slots/$CACHEFLEET_SLOT.env" ]; then
+  # The new plan has no slot for this node: the deploy removes its group once every node that stays
+  # runs the new bundle. The node keeps its bundle until then; the new plan goes beside it, where the
+  # agent's leave and pre-stop read it. Leave hands over now (a primary its role, a cluster shard
+  # that goes its hash slots), while a failure still fails the deploy and rolls it back.
+  rm -rf "$running/config.next"
+  mv "$new/config" "$running/config.next"
+  CACHEFLEET_CONFIG_DIR="$running/config" "$new/cachefleet-node" leave || { rm -rf "$new"; exit 1; }
+  rm -rf "$new"
+  echo "$prog: slot $CACHEFLEET_SLOT is not in the new bundle: it handed over and leaves the group with this deploy" >&2
+  exit 0
+fi
 if [ -r "$running/config/live-parameters" ]; then
   # The engine reads the new configuration from the running bundle's path at its next start.
   CACHEFLEET_CONFIG_DIR="$new/config" "$new/cachefleet-node" apply-parameters "$running/config/live-parameters"
@@ -29,3 +42,10 @@ mv "$running" "$retired/bundle"
 mv "$new" "$running"
 rm -rf "$retired"
 echo "$prog: the bundle is installed" >&2
+# shellcheck source=/dev/null
+if [ "$(. "$running/config/fleet.env" && echo "$CF_KIND")" = cluster ]; then
+  # A changed shard count moves the hash slots now, under the running deploy: to new shards, and
+  # off shards that go. The association applies one node at a time; the first node's run moves
+  # them (one driver: the cluster's resharding lease), the others find the cluster balanced.
+  CACHEFLEET_RESHARD_LEASE_WAIT=${CACHEFLEET_RESHARD_LEASE_WAIT:-600} "$running/cachefleet-node" reshard rebalance
+fi

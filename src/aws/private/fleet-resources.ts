@@ -282,14 +282,20 @@ export class FleetResources {
     this.applyConfiguration = new ssm.CfnAssociation(scope, 'ApplyConfiguration', {
       name: 'AWS-RunShellScript',
       targets: [{ key: 'tag:cachefleet:fleet', values: [this.fleetId] }],
-      parameters: { commands: [`# bundle ${this.bundle.s3ObjectUrl}`, '/usr/local/sbin/cachefleet-fetch apply'] },
+      parameters: {
+        commands: [`# bundle ${this.bundle.s3ObjectUrl}`, '/usr/local/sbin/cachefleet-fetch apply'],
+        // In cluster mode the first node's apply also moves the hash slots a changed shard count
+        // moves: its command may run for the resharding budget.
+        ...(this.plan.kind === 'cluster' ? { executionTimeout: [String(RESHARD_BUDGET_SECONDS + 120)] } : {}),
+      },
       maxConcurrency: '1',
       maxErrors: '0',
       // CloudFormation waits for every node's success, so a failed live change fails the deploy (and
       // rolls it back) instead of passing unseen. The nodes apply one at a time; each is a fetch from
       // S3 and a few CONFIG SETs (seconds), but SSM delivers the command when the node's agent next
-      // polls, and a node may be in the middle of a boot: 120 s a node, at least 10 minutes.
-      waitForSuccessTimeoutSeconds: applyTimeoutSeconds(this.slots.length),
+      // polls, and a node may be in the middle of a boot: 120 s a node, at least 10 minutes, and in
+      // cluster mode the resharding budget once.
+      waitForSuccessTimeoutSeconds: applyTimeoutSeconds(this.slots.length, this.plan.kind === 'cluster'),
     });
     for (const slot of this.slots) this.applyConfiguration.node.addDependency(slot.autoScalingGroup);
   }
@@ -540,9 +546,19 @@ function amazonLinux2023Parameter(nodeType: NodeType): string {
   return `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${arch}`;
 }
 
-/** How long CloudFormation waits for the configuration association: 120 s a node, at least 600 s. */
-export function applyTimeoutSeconds(slots: number): number {
-  return Math.max(600, 120 * slots);
+/**
+ * How long a deploy lets a cluster-mode group move hash slots (a changed shard count): the first
+ * node's apply moves them all. A move that takes longer fails the deploy, which rolls back; move
+ * that much data beforehand with the agent's `reshard`.
+ */
+export const RESHARD_BUDGET_SECONDS = 3600;
+
+/**
+ * How long CloudFormation waits for the configuration association: 120 s a node, at least 600 s,
+ * plus the resharding budget in cluster mode.
+ */
+export function applyTimeoutSeconds(slots: number, resharding = false): number {
+  return Math.max(600, 120 * slots) + (resharding ? RESHARD_BUDGET_SECONDS : 0);
 }
 
 /** The selected subnets, refused when they have no egress to the APIs the nodes call. */
