@@ -13,6 +13,14 @@ export interface ClusterFleetStackProps {
    * @default - Redis 7.2
    */
   readonly engine?: CacheEngine;
+
+  /**
+   * The cluster's shards (node groups). A later apply with another count moves the hash slots with
+   * their keys: to the new shards, or off the shards that go, before their nodes stop.
+   *
+   * @default 3
+   */
+  readonly shards?: number;
 }
 
 export class ClusterFleetStack extends TerraformStack {
@@ -22,7 +30,7 @@ export class ClusterFleetStack extends TerraformStack {
     super(scope, id);
     new DockerProvider(this, 'docker');
 
-    // A Redis Cluster of 3 shards, each a primary and a replica: the 16,384 hash slots split in
+    // A Redis Cluster of 3 shards (by default), each a primary and a replica: the 16,384 hash slots split in
     // three, no sentinels (the engine fails a shard over itself). On a subnet of its own, published
     // on 127.0.0.1:6400-6417 (six ports per shard: one for each node a shard can have); the cluster
     // bus stays inside the network. The AUTH token comes from the sensitive variable
@@ -30,7 +38,7 @@ export class ClusterFleetStack extends TerraformStack {
     this.orders = new cache.ReplicationGroup(this, 'Orders', {
       engine: props.engine ?? CacheEngine.redis({ version: RedisEngineVersion.VER_7_2 }),
       clusterMode: ClusterMode.ENABLED,
-      shards: 3,
+      shards: props.shards ?? 3,
       replicasPerShard: 1,
       subnetCidr: '172.28.2.0/24',
       memoryLimitMiB: 256,

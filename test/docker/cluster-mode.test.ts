@@ -130,9 +130,11 @@ describe('docker.ReplicationGroup with cluster mode enabled', () => {
       { volume_name: '${docker_volume.orders_node_7_data.name}', container_path: '/var/lib/cachefleet' },
     ]);
     expect(node.healthcheck.test).toEqual(['CMD', '/usr/local/bin/cachefleet-launch', 'health', 'redis']);
-    // pre-stop hands a primary's slots over (CLUSTER FAILOVER to a replica) within the handover
-    // time, then the engine shuts down (shutdown-timeout 10 s): Docker waits for both before SIGKILL.
-    expect(node.stop_timeout).toBeGreaterThanOrEqual(DOCKER_DEFAULTS.handoverSeconds + 10);
+    // pre-stop moves the slots of a shard that stops whole to the shards that stay (five minutes of
+    // migration), hands a primary's slots over (CLUSTER FAILOVER to a replica) within the handover
+    // time, then the engine shuts down (shutdown-timeout 10 s): Docker waits for all before SIGKILL.
+    expect(node.stop_timeout).toBe(DOCKER_DEFAULTS.clusterStopGraceSeconds);
+    expect(DOCKER_DEFAULTS.clusterStopGraceSeconds).toBeGreaterThanOrEqual(300 + DOCKER_DEFAULTS.handoverSeconds + 10);
     expect(node.destroy_grace_seconds).toBe(node.stop_timeout);
     // Retained: each shard keeps the volumes of all six slots it can have.
     const volumes = Object.values<any>(json.resource.docker_volume).map((v) => v.name).filter((name) => name !== 'orders-bundle');

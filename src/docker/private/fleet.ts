@@ -64,6 +64,12 @@ export const DOCKER_DEFAULTS = {
    * handover, then the engine's shutdown (Redis's `shutdown-timeout` is 10 s).
    */
   stopGraceSeconds: 45,
+  /**
+   * The same in cluster mode: an apply that removes a shard may stop its nodes before the new plan
+   * is published, and its master then moves the shard's hash slots to the shards that stay before
+   * it stops (the agent's pre-stop). Five minutes of migration, then the handover and the shutdown.
+   */
+  clusterStopGraceSeconds: 345,
   /** The engines' open-file limit: core's, the same as the EC2 units' (NODE_OPEN_FILES). */
   openFiles: NODE_OPEN_FILES,
   /**
@@ -399,8 +405,8 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
       restart,
       capabilities: { drop: ['ALL'], add: [...DOCKER_DEFAULTS.capabilities] },
       securityOpts: [...DOCKER_DEFAULTS.securityOpts],
-      stopTimeout: DOCKER_DEFAULTS.stopGraceSeconds,
-      destroyGraceSeconds: DOCKER_DEFAULTS.stopGraceSeconds,
+      stopTimeout: plan.kind === 'cluster' ? DOCKER_DEFAULTS.clusterStopGraceSeconds : DOCKER_DEFAULTS.stopGraceSeconds,
+      destroyGraceSeconds: plan.kind === 'cluster' ? DOCKER_DEFAULTS.clusterStopGraceSeconds : DOCKER_DEFAULTS.stopGraceSeconds,
       lifecycle: { ignoreChanges: IGNORED_READ_BACK },
       labels: [
         { label: 'cachefleet.fleet', value: name },
