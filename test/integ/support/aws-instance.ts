@@ -8,7 +8,7 @@ import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ACCOUNT, AwsEmulator, REGION } from './aws-emulator';
-import { runCommand, sleep } from './processes';
+import { runCommand, sleep, waitFor } from './processes';
 import { MemcachedEngineVersion, RedisEngineVersion, ValkeyEngineVersion } from '../../../src/core/engine';
 
 /**
@@ -129,6 +129,8 @@ export class BootedFleet {
   /** The template's literal VPC and subnet (an imported VPC) and their ids in the emulator. */
   private readonly literals = new Map<string, string>();
   private readonly resources: Record<string, any>;
+  /** The logical ids CloudFormation knows in the stack (signals to others are refused). */
+  private registered?: Set<string>;
   private readonly outdir: string;
   private readonly subnetCidr: string;
 
@@ -210,6 +212,26 @@ export class BootedFleet {
       const value = /AuthToken/.test(id) ? APP_TOKEN : /Admin/.test(id) ? ADMIN_PASSWORD : INTERNAL_PASSWORD;
       this.physical.set(id, (await aws.api('secretsmanager', 'create_secret', { Name: id, SecretString: value })).ARN);
     }
+    for (const [id, r] of of('AWS::Route53::HostedZone')) {
+      const zone = await aws.api('route53', 'create_hosted_zone', {
+        Name: r.Properties.Name, CallerReference: id, HostedZoneConfig: { Comment: r.Properties.HostedZoneConfig?.Comment ?? '', PrivateZone: true }, VPC: { VPCRegion: REGION, VPCId: vpc },
+      });
+      this.physical.set(id, zone.HostedZone.Id.replace(/^\/hostedzone\//, ''));
+    }
+    await this.createNodeResources(this.resources, new Set(Object.keys(this.resources)));
+    await this.publishBundle(this.resources, this.outdir, resolver);
+    const image = (await aws.api('ec2', 'describe_images', {})).Images[0].ImageId;
+    await aws.api('ec2', 'create_launch_template', { LaunchTemplateName: `${STACK}-nodes`, LaunchTemplateData: { ImageId: image, InstanceType: 't3.micro' } });
+    await this.createGroups(this.resources, new Set(Object.keys(this.resources)));
+    const lt = Object.values(this.resources).find((r: any) => r.Type === 'AWS::EC2::LaunchTemplate');
+    this.userData = resolver.resolve(lt.Properties.LaunchTemplateData.UserData) as string;
+  }
+
+  /** The volumes, interfaces and records of `resources` whose logical ids are in `ids` (a record already there is replaced: UPSERT). */
+  private async createNodeResources(resources: Record<string, any>, ids: Set<string>): Promise<void> {
+    const aws = this.aws;
+    const resolver = this.resolver(resources);
+    const of = (type: string) => Object.entries(resources).filter(([id, r]) => r.Type === type && ids.has(id));
     for (const [id, r] of of('AWS::EC2::Volume')) {
       const props = resolver.resolve(r.Properties);
       const volume = await aws.api('ec2', 'create_volume', { AvailabilityZone: props.AvailabilityZone, Size: Number(props.Size), VolumeType: props.VolumeType ?? 'gp3', Encrypted: props.Encrypted === true || props.Encrypted === 'true' });
@@ -221,33 +243,36 @@ export class BootedFleet {
       const eni = await aws.api('ec2', 'create_network_interface', { SubnetId: subnetId, PrivateIpAddress: r.Properties.PrivateIpAddress, Description: r.Properties.Description ?? '' }, { strict: true });
       this.physical.set(id, eni.NetworkInterface.NetworkInterfaceId);
     }
-    for (const [id, r] of of('AWS::Route53::HostedZone')) {
-      const zone = await aws.api('route53', 'create_hosted_zone', {
-        Name: r.Properties.Name, CallerReference: id, HostedZoneConfig: { Comment: r.Properties.HostedZoneConfig?.Comment ?? '', PrivateZone: true }, VPC: { VPCRegion: REGION, VPCId: vpc },
-      });
-      this.physical.set(id, zone.HostedZone.Id.replace(/^\/hostedzone\//, ''));
-    }
     for (const [id, r] of of('AWS::Route53::RecordSet')) {
       const props = resolver.resolve(r.Properties);
       await aws.api('route53', 'change_resource_record_sets', {
         HostedZoneId: props.HostedZoneId,
-        ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: { Name: props.Name, Type: props.Type, TTL: Number(props.TTL), ResourceRecords: props.ResourceRecords.map((v: string) => ({ Value: v })) } }] },
+        ChangeBatch: { Changes: [{ Action: this.physical.has(id) ? 'UPSERT' : 'CREATE', ResourceRecordSet: { Name: props.Name, Type: props.Type, TTL: Number(props.TTL), ResourceRecords: props.ResourceRecords.map((v: string) => ({ Value: v })) } }] },
       });
       this.physical.set(id, props.Name);
     }
-    await this.publishBundle(this.resources, this.outdir, resolver);
-    const image = (await aws.api('ec2', 'describe_images', {})).Images[0].ImageId;
-    const template = await aws.api('ec2', 'create_launch_template', { LaunchTemplateName: `${STACK}-nodes`, LaunchTemplateData: { ImageId: image, InstanceType: 't3.micro' } });
-    const groups = of('AWS::AutoScaling::AutoScalingGroup');
-    for (const [id, r] of groups) {
+  }
+
+  /**
+   * The Auto Scaling groups of `resources` whose logical ids are in `ids`, with their hooks; CloudFormation
+   * then waits for their signals. Their slots join `slots` in the order CloudFormation creates them
+   * (each group waits for the one it depends on).
+   */
+  private async createGroups(resources: Record<string, any>, ids: Set<string>): Promise<Slot[]> {
+    const aws = this.aws;
+    const resolver = this.resolver(resources);
+    const template = (await aws.api('ec2', 'describe_launch_templates', { LaunchTemplateNames: [`${STACK}-nodes`] })).LaunchTemplates[0];
+    const groups = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::AutoScaling::AutoScalingGroup');
+    const created = groups.filter(([id]) => ids.has(id));
+    for (const [id, r] of created) {
       const name = `${STACK}-${id}`;
       await aws.api('autoscaling', 'create_auto_scaling_group', {
         AutoScalingGroupName: name,
         MinSize: 0,
         MaxSize: 1,
         DesiredCapacity: 0,
-        VPCZoneIdentifier: subnet,
-        LaunchTemplate: { LaunchTemplateId: template.LaunchTemplate.LaunchTemplateId },
+        VPCZoneIdentifier: this.literals.get('subnet-0test'),
+        LaunchTemplate: { LaunchTemplateId: template.LaunchTemplateId },
       });
       for (const hook of r.Properties.LifecycleHookSpecificationList ?? []) {
         await aws.api('autoscaling', 'put_lifecycle_hook', {
@@ -260,15 +285,12 @@ export class BootedFleet {
       }
       this.physical.set(id, name);
     }
-    // CloudFormation waits for each group's signals (its creation policy) until they come.
-    aws.registerStack(STACK, Object.keys(this.resources));
-    for (const [id, r] of groups) {
+    // CloudFormation waits for each new group's signals (its creation policy) until they come.
+    aws.registerStack(STACK, new Set([...(this.registered ?? []), ...Object.keys(resources)]));
+    this.registered = new Set([...(this.registered ?? []), ...Object.keys(resources)]);
+    for (const [id, r] of created) {
       if (r.CreationPolicy?.ResourceSignal) aws.expectSignals(STACK, id, Number(r.CreationPolicy.ResourceSignal.Count ?? 1));
     }
-
-    const lt = Object.values(this.resources).find((r: any) => r.Type === 'AWS::EC2::LaunchTemplate');
-    this.userData = resolver.resolve(lt.Properties.LaunchTemplateData.UserData) as string;
-    // The slots in the order CloudFormation creates them (each waits for the one it depends on).
     const ordered: Array<[string, any]> = [];
     while (ordered.length < groups.length) {
       const next = groups.find(([id, r]) => !ordered.some(([o]) => o === id)
@@ -276,9 +298,61 @@ export class BootedFleet {
       if (!next) throw new Error('the slots depend on each other in a cycle');
       ordered.push(next);
     }
-    for (const [groupId, r] of ordered) {
+    const slots: Slot[] = [];
+    for (const [groupId, r] of ordered.filter(([id]) => ids.has(id))) {
       const tags = Object.fromEntries(r.Properties.Tags.map((tag: any) => [tag.Key, String(resolver.resolve(tag.Value))]));
-      this.slots.push({ name: tags['cachefleet:slot'], groupId, tags, generation: 0, root: '' });
+      const slot = { name: tags['cachefleet:slot'], groupId, tags, generation: 0, root: '' };
+      this.slots.push(slot);
+      slots.push(slot);
+    }
+    return slots;
+  }
+
+  /**
+   * A deploy of a changed template (`cdk deploy` of the app `build` makes), as CloudFormation runs an
+   * update, up to its cleanup: the bundle parameter and object; the new slots' volumes, interfaces
+   * and records, and the records whose addresses changed; the new groups, whose slots are returned in
+   * the order CloudFormation creates them (the test boots them, as their groups would). The launch
+   * template must be the same (this applier replaces no instance). Then the test runs the
+   * association on every node (`runAssociation`) and `removeSlots` the slots the template lacks:
+   * the cleanup, after everything else.
+   */
+  public async update(build: (stack: Stack, vpc: ec2.IVpc) => void, outdirName: string) {
+    const outdir = path.join(this.dir, outdirName);
+    const resources = synth(build, outdir, this.subnetCidr);
+    const lt = Object.values(resources).find((r: any) => r.Type === 'AWS::EC2::LaunchTemplate');
+    const userData = this.resolver(resources).resolve(lt.Properties.LaunchTemplateData.UserData) as string;
+    if (userData !== this.userData) throw new Error('the update changes the launch template\'s user data: every instance would be replaced, which this applier does not model');
+    const changedRecords = Object.entries(resources).filter(([id, r]) => r.Type === 'AWS::Route53::RecordSet' && this.resources[id]
+      && JSON.stringify(r.Properties) !== JSON.stringify(this.resources[id].Properties)).map(([id]) => id);
+    const added = new Set(Object.keys(resources).filter((id) => !this.resources[id]));
+    await this.createNodeResources(resources, new Set([...added, ...changedRecords]));
+    const resolver = this.resolver(resources);
+    await this.publishBundle(resources, outdir, resolver);
+    const addedSlots = await this.createGroups(resources, added);
+    const removedSlots = this.slots.filter((slot) => !resources[slot.groupId]);
+    // What the removed groups were (their hooks), until the cleanup removes them.
+    for (const slot of removedSlots) resources[slot.groupId] = this.resources[slot.groupId];
+    Object.assign(this.resources, resources);
+    for (const id of Object.keys(this.resources)) if (!resources[id]) delete this.resources[id];
+    return { resources, resolver, addedSlots, removedSlots };
+  }
+
+  /**
+   * The update's cleanup: CloudFormation deletes the groups the template no longer has, one at a time
+   * in the reverse of their creation order; each group's termination hook holds its instance until
+   * the node's lifecycle unit completes it (pre-stop), then the instance goes and the slot leaves.
+   */
+  public async removeSlots(slots: Slot[]): Promise<void> {
+    for (const slot of [...slots].reverse()) {
+      const instance = slot.instanceId!;
+      this.beginTermination(slot);
+      await waitFor(`${slot.name}'s termination hook completed`, () =>
+        this.aws.lifecycleCompletions.some((completion) => completion.instanceId === instance), { timeoutMs: 120_000, intervalMs: 250 });
+      await this.terminate(slot);
+      await this.aws.api('autoscaling', 'delete_auto_scaling_group', { AutoScalingGroupName: this.physical.get(slot.groupId), ForceDelete: true });
+      this.slots.splice(this.slots.indexOf(slot), 1);
+      delete this.resources[slot.groupId];
     }
   }
 
@@ -338,12 +412,12 @@ export class BootedFleet {
    * Runs the group's SSM association on one slot's instance, as Run Command would: its commands as a
    * root shell script (the instance's files are under the slot's root).
    */
-  public runAssociation(slot: Slot, resources: Record<string, any>, resolver: StrictResolver) {
+  public runAssociation(slot: Slot, resources: Record<string, any>, resolver: StrictResolver, timeoutMs = 60_000) {
     const association = Object.values(resources).find((r: any) => r.Type === 'AWS::SSM::Association');
     const commands = (resolver.resolve(association.Properties.Parameters.commands) as string[]).join('\n');
     return runCommand('sh', ['-c', commands.replace(/\/usr\/local\/sbin\//g, `${slot.root}/usr/local/sbin/`)], {
       env: { ...this.instanceEnv(slot), CACHEFLEET_RETRY_DELAY: '1' },
-      timeoutMs: 60_000,
+      timeoutMs,
     });
   }
 
