@@ -123,7 +123,12 @@ describeInteg('the AWS emulator: moto behind a strict layer', () => {
     const params = { LifecycleHookName: 'hook', AutoScalingGroupName: 'group', LifecycleActionResult: 'CONTINUE', InstanceId: instances[2] };
     expect(await outcome('autoscaling', 'complete_lifecycle_action', params, false)).toEqual({ code: expect.any(String), status: 500 });
     expect(await outcome('autoscaling', 'complete_lifecycle_action', params, true)).toEqual({ code: 'ValidationError', status: 400 });
+    const beat = { LifecycleHookName: 'hook', AutoScalingGroupName: 'group', InstanceId: instances[2] };
+    expect(await outcome('autoscaling', 'record_lifecycle_action_heartbeat', beat, true)).toEqual({ code: 'ValidationError', status: 400 });
     aws.startLifecycleAction('group', 'hook', instances[2]);
+    const extended = await cli('autoscaling', 'record-lifecycle-action-heartbeat', '--lifecycle-hook-name', 'hook', '--auto-scaling-group-name', 'group', '--instance-id', instances[2]);
+    expect({ code: extended.code, stderr: extended.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(aws.lifecycleHeartbeats).toEqual([`group/hook/${instances[2]}`]);
     const done = await cli('autoscaling', 'complete-lifecycle-action', '--lifecycle-hook-name', 'hook', '--auto-scaling-group-name', 'group', '--lifecycle-action-result', 'CONTINUE', '--instance-id', instances[2]);
     expect({ code: done.code, stderr: done.stderr }).toEqual({ code: 0, stderr: '' });
     expect(aws.lifecycleCompletions).toEqual([{ autoScalingGroupName: 'group', lifecycleHookName: 'hook', instanceId: instances[2], result: 'CONTINUE' }]);

@@ -14,6 +14,8 @@ bundle=$(dirname "$here")
 # the wait between two reads starts no process either. The termination hook holds the instance for
 # 120 s, so 10 s is soon enough.
 poll=${CACHEFLEET_LIFECYCLE_POLL:-10}
+# Seconds between two extensions of the hook while pre-stop runs (its timeout is 120 s).
+heartbeat=${CACHEFLEET_LIFECYCLE_HEARTBEAT:-60}
 
 # The metadata service's address, split for /dev/tcp: http://<host>[:<port>][<path prefix>].
 imds_rest=${imds#http://}
@@ -57,10 +59,27 @@ while :; do
   read -r -t "$poll" -u "$pause" _ || :
 done
 log "the instance is terminating: pre-stop"
-"$bundle/cachefleet-node" pre-stop || log "warning: pre-stop failed; the termination continues"
 instance=$(imds_get "$token" instance-id)
 group=$(retry "aws autoscaling describe-auto-scaling-instances" aws autoscaling describe-auto-scaling-instances \
   --instance-ids "$instance" --query 'AutoScalingInstances[0].AutoScalingGroupName' --output text)
+# pre-stop may outlast the hook's 120 s: a cluster-mode master whose shard goes moves its hash slots
+# first when no deploy's apply did. While it runs, the hook is extended every `heartbeat` seconds
+# (each extension starts its timeout again); the wait looks at pre-stop every second, starting no
+# process.
+"$bundle/cachefleet-node" pre-stop &
+pre_stop=$!
+since=0
+while kill -0 "$pre_stop" 2>/dev/null; do
+  read -r -t 1 -u "$pause" _ || :
+  since=$((since + 1))
+  if [ "$since" -ge "$heartbeat" ] && kill -0 "$pre_stop" 2>/dev/null; then
+    since=0
+    aws autoscaling record-lifecycle-action-heartbeat --lifecycle-hook-name cachefleet-pre-stop \
+      --auto-scaling-group-name "$group" --instance-id "$instance" >/dev/null ||
+      log "warning: the termination hook was not extended; the termination may go on before pre-stop ends"
+  fi
+done
+wait "$pre_stop" || log "warning: pre-stop failed; the termination continues"
 retry "aws autoscaling complete-lifecycle-action" aws autoscaling complete-lifecycle-action \
   --lifecycle-hook-name cachefleet-pre-stop --auto-scaling-group-name "$group" \
   --lifecycle-action-result CONTINUE --instance-id "$instance" >/dev/null

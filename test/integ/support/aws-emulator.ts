@@ -111,6 +111,8 @@ export class AwsEmulator {
   public readonly calls: string[] = [];
   /** Every completed lifecycle action, in order. */
   public readonly lifecycleCompletions: LifecycleCompletion[] = [];
+  /** Every accepted lifecycle heartbeat (`<group>/<hook>/<instance>`), in order. */
+  public readonly lifecycleHeartbeats: string[] = [];
   public events: EmulatorEvents = {};
 
   private readonly injected = new Map<string, { error: InjectedError; remaining: number }>();
@@ -308,6 +310,14 @@ export class AwsEmulator {
           result: p.LifecycleActionResult,
         });
         call.answer = queryAnswer('CompleteLifecycleAction', 'http://autoscaling.amazonaws.com/doc/2011-01-01/');
+        return undefined;
+      }
+      case 'autoscaling RecordLifecycleActionHeartbeat': {
+        // moto lacks it too: a heartbeat extends a pending action only.
+        const key = `${p.AutoScalingGroupName}/${p.LifecycleHookName}/${p.InstanceId}`;
+        if (!p.InstanceId || !this.pendingLifecycle.has(key)) return { code: 'ValidationError', message: `No active Lifecycle Action found with instance ID ${p.InstanceId}` };
+        this.lifecycleHeartbeats.push(key);
+        call.answer = queryAnswer('RecordLifecycleActionHeartbeat', 'http://autoscaling.amazonaws.com/doc/2011-01-01/');
         return undefined;
       }
       case 'cloudformation SignalResource': {
