@@ -253,6 +253,39 @@ esac
     expect(result.calls.filter((call) => !call.startsWith('ssm get-parameter'))).toEqual([]);
   });
 
+  test('an `apply` whose bundle has no slot for the node keeps the running bundle, puts the new plan beside it and has the running agent hand over (leave)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachefleet-leave-'));
+    try {
+      // The new bundle plans node-0 only; this node is node-2.
+      const content = path.join(dir, 'content');
+      fs.mkdirSync(path.join(content, 'aws'), { recursive: true });
+      fs.mkdirSync(path.join(content, 'config/slots'), { recursive: true });
+      fs.writeFileSync(path.join(content, 'aws/apply.sh'), nodeScript('aws/apply.sh'));
+      fs.writeFileSync(path.join(content, 'cachefleet-node'), '#!/bin/sh\necho "new agent $*" >>"$CACHEFLEET_CONFIG_DIR/../agent-calls"\n');
+      fs.writeFileSync(path.join(content, 'config/fleet.env'), 'CF_KIND=cluster\nCF_GENERATION=new\n');
+      fs.writeFileSync(path.join(content, 'config/slots/node-0.env'), 'CF_SLOT=node-0\n');
+      const zip = spawnSync('python3', ['-m', 'zipfile', '-c', path.join(dir, 'bundle.zip'), ...fs.readdirSync(content).map((f) => path.join(content, f))]);
+      expect(zip.status).toBe(0);
+      fs.writeFileSync(path.join(dir, 'location'), 's3://assets/bundle.zip\n');
+      // The running bundle: its own plan (with node-2) and an agent that knows `leave`.
+      const root = path.join(dir, 'root');
+      const running = path.join(root, 'opt/cachefleet');
+      fs.mkdirSync(path.join(running, 'config/slots'), { recursive: true });
+      fs.writeFileSync(path.join(running, 'agent.env'), 'CACHEFLEET_PLATFORM=aws\nCACHEFLEET_SLOT=node-2\n');
+      fs.writeFileSync(path.join(running, 'config/fleet.env'), 'CF_KIND=cluster\nCF_GENERATION=old\n');
+      fs.writeFileSync(path.join(running, 'config/slots/node-2.env'), 'CF_SLOT=node-2\n');
+      fs.writeFileSync(path.join(running, 'cachefleet-node'), '#!/bin/sh\ncmd_leave() { :; }\necho "running agent $* with $CACHEFLEET_CONFIG_DIR" >>"$CACHEFLEET_CONFIG_DIR/../agent-calls"\n', { mode: 0o755 });
+      const result = await runFetch(['apply'], false, path.join(dir, 'location'), root);
+      expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: expect.stringContaining('slot node-2 is not in the new bundle') });
+      expect(fs.readFileSync(path.join(running, 'config/fleet.env'), 'utf8')).toContain('CF_GENERATION=old');
+      expect(fs.readFileSync(path.join(running, 'config.next/fleet.env'), 'utf8')).toContain('CF_GENERATION=new');
+      expect(fs.readFileSync(path.join(running, 'agent-calls'), 'utf8')).toBe(`running agent leave with ${path.join(running, 'config')}\n`);
+      expect(fs.readdirSync(path.join(root, 'opt')).filter((name) => name !== 'cachefleet.lock')).toEqual(['cachefleet']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('each `apply` stages its bundle in a directory of its own: two at once both install a whole bundle', async () => {
     // Two bundles, each with the real apply.sh and a marker; the node has booted (agent.env) and has
     // no live parameters to send, so apply.sh only swaps the bundles.

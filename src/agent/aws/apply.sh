@@ -27,7 +27,11 @@ if [ ! -r "$new/config/slots/$CACHEFLEET_SLOT.env" ]; then
   # that goes its hash slots), while a failure still fails the deploy and rolls it back.
   rm -rf "$running/config.next"
   mv "$new/config" "$running/config.next"
-  CACHEFLEET_CONFIG_DIR="$running/config" "$new/cachefleet-node" leave || { rm -rf "$new"; exit 1; }
+  # The running agent with its own bundle, as pre-stop will run them; an agent from before `leave`
+  # existed leaves through the new one.
+  agent="$running/cachefleet-node"
+  if ! grep -q '^cmd_leave()' "$agent"; then agent="$new/cachefleet-node"; fi
+  CACHEFLEET_CONFIG_DIR="$running/config" "$agent" leave || { rm -rf "$new"; exit 1; }
   rm -rf "$new"
   echo "$prog: slot $CACHEFLEET_SLOT is not in the new bundle: it handed over and leaves the group with this deploy" >&2
   exit 0
