@@ -21,6 +21,14 @@ export interface ClusterFleetStackProps {
    * @default 3
    */
   readonly shards?: number;
+
+  /**
+   * The replicas of each shard. A later apply with another count adds them to every shard or
+   * removes them (a removed replica the cluster had promoted hands its shard back first).
+   *
+   * @default 1
+   */
+  readonly replicasPerShard?: number;
 }
 
 export class ClusterFleetStack extends TerraformStack {
@@ -39,7 +47,7 @@ export class ClusterFleetStack extends TerraformStack {
       engine: props.engine ?? CacheEngine.redis({ version: RedisEngineVersion.VER_7_2 }),
       clusterMode: ClusterMode.ENABLED,
       shards: props.shards ?? 3,
-      replicasPerShard: 1,
+      replicasPerShard: props.replicasPerShard ?? 1,
       subnetCidr: '172.28.2.0/24',
       memoryLimitMiB: 256,
     });

@@ -9,7 +9,7 @@ import { ClusterWriter } from './support/reshard-writer';
 import { TerraformContainers } from './support/terraform-json';
 import { ClusterFleetStack } from '../../examples/docker/cluster-stack';
 import { CacheEngine, ValkeyEngineVersion } from '../../src/core/engine';
-import { CLUSTER } from '../../src/core/validation';
+import { CLUSTER, INTERNAL_USERS } from '../../src/core/validation';
 
 /**
  * The Docker example's cluster-mode group (Valkey 8.0, 3 shards × (1 + 1)) run from its
@@ -28,7 +28,7 @@ const inputs = { variables: { orders_auth_token: TOKEN, orders_admin_token: ADMI
 const app: Credentials = { username: 'app', password: TOKEN };
 const engine = CacheEngine.valkey({ version: ValkeyEngineVersion.VER_8_0 });
 
-const synthesize = (shards: number) => Testing.synth(new ClusterFleetStack(Testing.app(), 'cachefleet-docker-cluster', { engine, shards }));
+const synthesize = (shards: number, replicasPerShard = 1) => Testing.synth(new ClusterFleetStack(Testing.app(), 'cachefleet-docker-cluster', { engine, shards, replicasPerShard }));
 
 describeInteg('Docker flavor: an apply that changes shards moves the hash slots with their keys (3 → 4 → 3) under a writer', () => {
   needsBinaries(['valkey-server', 'valkey-cli']);
@@ -41,15 +41,15 @@ describeInteg('Docker flavor: an apply that changes shards moves the hash slots 
    * master per shard with an even share (±2 %) and its replica. Returns each node's role by
    * container name (`master <slots>` or `replica of <name>`).
    */
-  async function balanced(shards: number): Promise<Record<string, string>> {
-    return waitFor(`every node to see ${shards} balanced shards`, async () => {
+  async function balanced(shards: number, replicas = 1): Promise<Record<string, string>> {
+    return waitFor(`every node to see ${shards} balanced shards of 1 + ${replicas}`, async () => {
       // The harness runs each container on a loopback address, which the node announces.
       const byAddress = new Map(nodes().map((n) => [n.address, n.name]));
       let agreed: string | undefined;
       let roles: Record<string, string> = {};
       for (const node of nodes()) {
         const info = infoFields(String(await command(node.address, 6379, app, 'CLUSTER', 'INFO')));
-        if (info.cluster_state !== 'ok' || info.cluster_slots_assigned !== String(CLUSTER.hashSlots) || info.cluster_known_nodes !== String(2 * shards)) return undefined;
+        if (info.cluster_state !== 'ok' || info.cluster_slots_assigned !== String(CLUSTER.hashSlots) || info.cluster_known_nodes !== String((1 + replicas) * shards)) return undefined;
         const view = parseClusterNodes(String(await command(node.address, 6379, app, 'CLUSTER', 'NODES')));
         if (view.some((n) => n.flags.some((flag) => /fail|handshake|noaddr/.test(flag)))) return undefined;
         const nameOf = (address: string) => byAddress.get(address.replace(/:\d+$/, '')) ?? address;
@@ -110,6 +110,33 @@ describeInteg('Docker flavor: an apply that changes shards moves the hash slots 
     const lost = await writer.lost();
     // eslint-disable-next-line no-console
     console.log(`docker scale-in 4 → 3: ${writer.acknowledged.size} acknowledged keys, ${lost.length} lost; ${writer.failed} writes failed (not acknowledged); the writer saw ${JSON.stringify(writer.seen)}`);
+    expect(lost).toEqual([]);
+  });
+
+  test('replicasPerShard 1 → 2 → 1: a replica joins every shard, then leaves it; a removed replica the cluster had promoted hands its shard back as it stops; every node forgets the removed ones; no slot moves, no acknowledged key is lost', async () => {
+    writer.start(2);
+    const grown = await fleet.apply(synthesize(3, 2), inputs);
+    expect(grown.sort()).toEqual(['orders-bundle', 'orders-node-14', 'orders-node-2', 'orders-node-8']);
+    await allHealthy(fleet);
+    const before = await balanced(3, 2);
+    for (const s of [0, 1, 2]) {
+      expect([1, 2].map((r) => before[`orders-node-${6 * s + r}`])).toEqual([`replica of orders-node-${6 * s}`, `replica of orders-node-${6 * s}`]);
+    }
+    // Shard 1's new replica becomes its primary (a failover), then an apply removes it again.
+    const promoted = fleet.container('orders-node-8');
+    expect(await command(promoted.address, 6379, { username: INTERNAL_USERS.admin, password: ADMIN_TOKEN }, 'CLUSTER', 'FAILOVER')).toBe('OK');
+    await waitFor('node-8 serves shard 1', async () => (await balanced(3, 2))['orders-node-8'] === before['orders-node-6'], { timeoutMs: 60_000, intervalMs: 500 });
+
+    const shrunk = await fleet.apply(synthesize(3, 1), inputs);
+    expect(shrunk).toEqual(['orders-bundle']);
+    await allHealthy(fleet);
+    const after = await balanced(3, 1);
+    expect(Object.values(after).filter((role) => role.startsWith('master ')).sort()).toEqual(Object.values(before).filter((role) => role.startsWith('master ')).sort());
+    expect(Object.keys(after).sort()).toEqual(['orders-node-0', 'orders-node-1', 'orders-node-12', 'orders-node-13', 'orders-node-6', 'orders-node-7']);
+    await writer.stop();
+    const lost = await writer.lost();
+    // eslint-disable-next-line no-console
+    console.log(`docker replicasPerShard 1 → 2 → 1: ${writer.acknowledged.size} acknowledged keys, ${lost.length} lost; the writer saw ${JSON.stringify(writer.seen)}`);
     expect(lost).toEqual([]);
   });
 });
