@@ -44,7 +44,8 @@ describeInteg('AWS flavor: a deploy that lowers replicasPerShard of a Sentinel g
     await fleet.start();
     for (const slot of fleet.slots) await boot(fleet, slot);
     await waitFor('3 usable sentinels', async () => /^OK 3 usable Sentinels/.test((await sentinel(address(0), 'CKQUORUM')).stdout), { timeoutMs: 60_000, intervalMs: 500 });
-    await command(address(0), 6379, APP, 'SET', 'kept', 'value');
+    // The primary takes writes once its replicas are in sync (min-replicas-to-write).
+    await waitFor('a write the primary takes', async () => (await command(address(0), 6379, APP, 'SET', 'kept', 'value')) === 'OK', { timeoutMs: 60_000, intervalMs: 500 });
   }, 600_000);
 
   afterAll(async () => fleet?.dispose(), 60_000);
