@@ -26,8 +26,11 @@ export const AGENT_COMMON = 'lib/common.sh';
 /** Online resharding in cluster mode (cluster_rebalance, cluster_drain, cluster_forget_absent). */
 export const AGENT_CLUSTER_SLOTS = 'lib/cluster-slots.sh';
 
+/** Backups and restore (backup_take, due_backup_set, rotate_backups, restore_if_asked). */
+export const AGENT_BACKUP = 'lib/backup.sh';
+
 /** The libraries the agent sources, in order; each between markers `# cachefleet:<file name> begin` / `end`. */
-export const AGENT_LIBRARIES = [AGENT_COMMON, AGENT_CLUSTER_SLOTS] as const;
+export const AGENT_LIBRARIES = [AGENT_COMMON, AGENT_CLUSTER_SLOTS, AGENT_BACKUP] as const;
 
 /** The markers around the lines of the agent that source `relative` from beside it. */
 export function libraryMarkers(relative: string): { begin: string; end: string } {

@@ -37,6 +37,25 @@ export interface CacheFleetOptions {
    * @default 'app'
    */
   readonly authUsername?: string;
+
+  /**
+   * Days a scheduled backup is kept (ElastiCache's `SnapshotRetentionLimit`): once a day, in
+   * `snapshotWindow`, one RDB per shard and a manifest are streamed from a replica (the primary
+   * when the shard has none) to the fleet's backup location. 0 takes no scheduled backup; an
+   * on-demand backup still works wherever the flavor gives a location. ElastiCache's cap of 35 days
+   * does not apply. Redis and Valkey only.
+   *
+   * @default 0
+   */
+  readonly snapshotRetentionLimit?: number;
+
+  /**
+   * The daily UTC window scheduled backups start in (ElastiCache's `SnapshotWindow`),
+   * `hh:mm-hh:mm`, at least 60 minutes. Redis and Valkey only.
+   *
+   * @default '03:00-04:00'
+   */
+  readonly snapshotWindow?: string;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { BackupPlan } from './backup';
 import { CacheEngine, EngineType } from './engine';
 import { ValidationError } from './errors';
 import { FailureDetection } from './fleet-options';
@@ -127,6 +128,8 @@ export interface FleetPlan {
   readonly replicaOutputBufferFromMemory: boolean;
   /** The ACL users (Redis and Valkey). */
   readonly users: FleetUsers;
+  /** Scheduled backups (Redis and Valkey), when the props ask for them. */
+  readonly backup?: BackupPlan;
 }
 
 /**
@@ -417,6 +420,7 @@ export function planFleet(request: PlanRequest): FleetPlan {
       ),
     reservedMemoryPercent: parameters.reservedMemoryPercent,
     replicaOutputBufferFromMemory: replicaBufferFitted,
+    backup: fleet.backup,
     users: {
       application: fleet.authUsername,
       sentinel: INTERNAL_USERS.sentinel,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BACKUP_LIMITS, BackupPlan, planBackup } from './backup';
 import { CacheEngine, EngineType } from './engine';
 import { ValidationError } from './errors';
 import { CacheClusterOptions, ClusterMode, FailureDetection, ReplicationGroupOptions } from './fleet-options';
@@ -106,6 +107,8 @@ const fleetSchema = z.object({
       error: `must not be one of cachefleet's own users (${Object.values(INTERNAL_USERS).join(', ')})`,
     })
     .optional(),
+  snapshotRetentionLimit: integerBetween(0, BACKUP_LIMITS.maxRetentionDays, `must be a whole number of days from 0 (no scheduled backup) to ${BACKUP_LIMITS.maxRetentionDays}`).optional(),
+  snapshotWindow: z.string({ error: 'must be a string `hh:mm-hh:mm`' }).optional(),
 });
 
 const replicationGroupSchema = fleetSchema.extend({
@@ -142,12 +145,14 @@ export interface ValidatedFleet {
   readonly failureDetection: FailureDetection;
   /** The shards and their replicas, with cluster mode enabled. */
   readonly cluster?: ValidatedCluster;
+  /** Scheduled backups, when `snapshotRetentionLimit` or `snapshotWindow` is set. */
+  readonly backup?: BackupPlan;
   readonly construct: 'ReplicationGroup' | 'CacheCluster';
 }
 
 /** Checks a replication group's props; throws `ValidationError` on the first problem. */
 export function validateReplicationGroupOptions(props: ReplicationGroupOptions, tokens: TokenCheck = NO_TOKENS): ValidatedFleet {
-  const valid = parse(replicationGroupSchema, props, tokens, ['replicasPerShard', 'port', 'authUsername', 'shards', 'clusterMode']);
+  const valid = parse(replicationGroupSchema, props, tokens, ['replicasPerShard', 'port', 'authUsername', 'shards', 'clusterMode', 'snapshotRetentionLimit', 'snapshotWindow']);
   const clustered = valid.clusterMode === ClusterMode.ENABLED;
   if (valid.engine.engineType === EngineType.MEMCACHED) {
     if (clustered) {
@@ -181,7 +186,7 @@ export function validateReplicationGroupOptions(props: ReplicationGroupOptions, 
 
 /** Checks a cache cluster's props; throws `ValidationError` on the first problem. */
 export function validateCacheClusterOptions(props: CacheClusterOptions, tokens: TokenCheck = NO_TOKENS): ValidatedFleet {
-  const valid = parse(cacheClusterSchema, props, tokens, ['numCacheNodes', 'port', 'authUsername']);
+  const valid = parse(cacheClusterSchema, props, tokens, ['numCacheNodes', 'port', 'authUsername', 'snapshotRetentionLimit', 'snapshotWindow']);
   const nodes = valid.numCacheNodes ?? 1;
   if (valid.engine.engineType !== EngineType.MEMCACHED && nodes !== 1) {
     throw new ValidationError('numCacheNodes', nodes, 'must be 1 for Redis and Valkey (use a ReplicationGroup for replicas)');
@@ -210,6 +215,11 @@ function finish(
   if (engine.engineType === EngineType.MEMCACHED && valid.persistence && valid.persistence.mode !== PersistenceMode.NONE) {
     throw new ValidationError('persistence', valid.persistence.mode, 'must be unset or Persistence.none() for Memcached, which keeps no data on disk');
   }
+  if (engine.engineType === EngineType.MEMCACHED) {
+    for (const prop of ['snapshotRetentionLimit', 'snapshotWindow'] as const) {
+      if (valid[prop] !== undefined) throw new ValidationError(prop, valid[prop], 'must be unset for Memcached, which keeps no data to back up');
+    }
+  }
   return {
     engine,
     parameterGroup: valid.parameterGroup,
@@ -219,6 +229,7 @@ function finish(
     dataNodes,
     failover,
     failureDetection: FailureDetection.STALL_TOLERANT,
+    backup: planBackup(valid.snapshotRetentionLimit, valid.snapshotWindow),
     construct,
   };
 }

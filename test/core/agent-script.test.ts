@@ -13,7 +13,7 @@ describe('the agent as shipped', () => {
   test('carries each library in place of the lines that source it, and nothing else changes', () => {
     const source = fs.readFileSync(agentScriptPath(), 'utf8');
     const shipped = agentScript();
-    expect(AGENT_LIBRARIES).toEqual([AGENT_COMMON, 'lib/cluster-slots.sh']);
+    expect(AGENT_LIBRARIES).toEqual([AGENT_COMMON, 'lib/cluster-slots.sh', 'lib/backup.sh']);
     expect(shipped).not.toContain('. "$AGENT_LIB"');
     // Each library's text stands where its block stood; putting the blocks back gives the source.
     let restored = shipped;

@@ -214,9 +214,11 @@ describeInteg.each([
       expect({ code: applied.code, stderr: applied.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
       expect(await command(primary, port, admin, 'CONFIG', 'GET', 'timeout')).toEqual(['timeout', '321']);
 
-      const backup = await fleet.agent(slot, ['backup'], {}, 60_000);
+      // The backup streams a replica's RDB with the admin user's credentials (SYNC, INFO).
+      const location = path.join(fleet.root, 'backups');
+      const backup = await fleet.agent(slot, ['backup', 'acl'], { CACHEFLEET_BACKUP_LOCATION: location }, 60_000);
       expect({ code: backup.code, stderr: backup.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
-      expect(fs.readdirSync(path.join(dirs.state, 'backups')).some((name) => name.endsWith('.rdb'))).toBe(true);
+      expect(fs.readFileSync(path.join(location, 'acl', 'shard-0.rdb')).subarray(0, 5).toString()).toBe('REDIS');
     });
   }, 90_000);
 

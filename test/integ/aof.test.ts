@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import * as path from 'path';
 import { describeInteg, needsBinaries } from './support/binaries';
 import { command, connect, Credentials } from './support/clients';
 import { Fleet } from './support/fleet';
@@ -8,7 +9,7 @@ import { Persistence } from '../../src/core/persistence';
 
 /**
  * A single Redis node with an append-only file keeps every acknowledged write across a kill -9
- * and a restart by the agent; `backup` snapshots it. Address 127.0.0.41 only (the cases run one
+ * and a restart by the agent; `backup` streams its RDB. Address 127.0.0.41 only (the cases run one
  * after the other).
  */
 describeInteg('a single Redis 7.0 node with AOF', () => {
@@ -65,12 +66,20 @@ describeInteg('a single Redis 7.0 node with AOF', () => {
       expect(values.filter((v, i) => v !== `v${i}`)).toEqual([]);
     }, 90_000);
 
-    test('backup: BGSAVE, then a copy of the RDB in the backup directory', async () => {
-      const result = await fleet.agent('node-0', ['backup']);
+    test('backup: the RDB streamed from the node (it has no replica) into the backup location', async () => {
+      const location = path.join(fleet.root, 'backups');
+      const result = await fleet.agent('node-0', ['backup'], { CACHEFLEET_BACKUP_LOCATION: location });
       expect(result.code).toBe(0);
-      const copy = result.stdout.trim();
-      expect(copy.startsWith(`${fleet.dirs('node-0').state}/backups/aof-${fsync}-node-0-`)).toBe(true);
-      expect(fs.readFileSync(copy).subarray(0, 5).toString()).toBe('REDIS');
+      const set = result.stdout.trim();
+      expect(set).toMatch(new RegExp(`^${location}/manual-\\d{8}t\\d{6}z$`));
+      expect(fs.readFileSync(path.join(set, 'shard-0.rdb')).subarray(0, 5).toString()).toBe('REDIS');
+      expect(JSON.parse(fs.readFileSync(path.join(set, 'shard-0.json'), 'utf8'))).toEqual(expect.objectContaining({ sourceRole: 'primary', keys: 2_001 }));
+    }, 30_000);
+
+    test('backup without a backup location: refused, saying where one comes from', async () => {
+      const result = await fleet.agent('node-0', ['backup']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('the fleet has no backup location');
     }, 30_000);
   });
 });

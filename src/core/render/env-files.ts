@@ -72,8 +72,13 @@ export function renderFleetEnv(plan: FleetPlan): string {
     ['CF_RESERVED_MEMORY_PERCENT', plan.reservedMemoryPercent],
     // The node raises the kernel's somaxconn to at least the engine's listen backlog.
     ['CF_TCP_BACKLOG', tcpBacklog(plan)],
-    // What `backup` copies from the data directory.
+    // The RDB file's name in the data directory.
     ['CF_RDB_FILE', redisLike ? RDB_FILE_NAME : ''],
+    // Scheduled backups: days kept (0: none), and the daily UTC window (its first minute after
+    // midnight and its length), in which each node looks whether today's backup is taken.
+    ['CF_BACKUP_RETENTION_DAYS', plan.backup?.retentionDays ?? 0],
+    ['CF_BACKUP_WINDOW_START', plan.backup?.windowStartMinute ?? ''],
+    ['CF_BACKUP_WINDOW_MINUTES', plan.backup?.windowMinutes ?? ''],
     // memcached's --conn-limit, which the node lowers to its hard open-file limit when that is lower.
     ['CF_CONN_LIMIT', redisLike ? '' : memcachedConnectionLimit(plan)],
     // The engines' open-file limit (the EC2 units' LimitNOFILE; the Docker flavor's ulimit).
