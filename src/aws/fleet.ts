@@ -2,8 +2,11 @@ import { IResource, RemovalPolicy, Size } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { BackupSource } from './backup-source';
 import { Endpoint } from './endpoint';
 import { NodeType } from './node-type';
 
@@ -62,7 +65,9 @@ export interface FleetProps {
   readonly dataVolumeSize?: Size;
 
   /**
-   * What happens to the data volumes when they leave the stack.
+   * What happens to the data volumes when they leave the stack. The backup bucket the fleet creates
+   * and the volume backups' vault are retained unless it is `RemovalPolicy.DESTROY` (then
+   * CloudFormation deletes them only once they are empty).
    *
    * @default RemovalPolicy.SNAPSHOT
    */
@@ -125,6 +130,62 @@ export interface FleetProps {
    * @default - `public.ecr.aws`, reached through the subnets' NAT or a VPC endpoint
    */
   readonly containerRegistry?: string;
+
+  /**
+   * The bucket the nodes write their backups to (Redis and Valkey): each backup under
+   * `<fleet name>/<backup id>/` (one RDB and one manifest per shard), scheduled ones by
+   * `snapshotRetentionLimit`, on-demand ones by `backupDocumentName`. The nodes never delete a
+   * backup: a bucket given here keeps them as its own lifecycle rules say. Two fleets of the same
+   * name must not share a bucket (checked within a stack).
+   *
+   * @default - with `snapshotRetentionLimit` above 0, a bucket the fleet creates: encrypted
+   * (S3-managed keys, or `backupEncryptionKey`), public access blocked, TLS only, versioned, its
+   * objects expired `snapshotRetentionLimit` days after their creation (older versions a day after
+   * they are replaced, incomplete uploads after a day), retained when it leaves the stack unless
+   * `removalPolicy` is `RemovalPolicy.DESTROY`; otherwise no backup location (no on-demand backup)
+   */
+  readonly backupBucket?: s3.IBucket;
+
+  /**
+   * The customer managed key of the backup bucket the fleet creates and of its volume backups'
+   * vault (Redis and Valkey). Must be unset when `backupBucket` is given: that bucket's own
+   * encryption applies (the nodes are granted the use of its key, if it has one).
+   *
+   * @default - S3-managed keys for the bucket, the AWS Backup managed key for the vault
+   */
+  readonly backupEncryptionKey?: kms.IKey;
+
+  /**
+   * The bucket that receives the server access logs of the backup bucket the fleet creates, under
+   * `<fleet id>/` (Redis and Valkey). Must be unset when `backupBucket` is given, or when the fleet
+   * creates no backup bucket. A bucket of the same stack is given the permission to receive them;
+   * a bucket imported from elsewhere must allow it already.
+   *
+   * @default - no server access logs
+   */
+  readonly backupAccessLogsBucket?: s3.IBucket;
+
+  /**
+   * The backup set the nodes restore from (Redis and Valkey): a node whose data volume is empty
+   * (a new fleet, a new shard) loads its shard's RDB from it before it starts serving. A node that
+   * holds data already ignores it, so changing it on a running fleet replaces nothing and changes no
+   * data.
+   *
+   * @default - the nodes start empty
+   */
+  readonly restoreFrom?: BackupSource;
+
+  /**
+   * Whether AWS Backup snapshots the fleet's EBS volumes every day (Redis and Valkey), at the start
+   * of `snapshotWindow` (03:00 UTC without one), each snapshot kept `snapshotRetentionLimit` days
+   * (7 without one), in a vault the fleet creates (encrypted with `backupEncryptionKey` when given,
+   * retained when it leaves the stack unless `removalPolicy` is `RemovalPolicy.DESTROY`). The
+   * snapshots are crash-consistent: restored, the engine loads its AOF or RDB as after a power loss.
+   * Must be unset for Memcached, which has no volumes.
+   *
+   * @default true
+   */
+  readonly volumeBackups?: boolean;
 }
 
 /**

@@ -6,3 +6,4 @@ export * from './fleet';
 export * from './cache-fleet-base';
 export * from './replication-group';
 export * from './cache-cluster';
+export * from './backup-source';

@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CacheFleetBase } from './cache-fleet-base';
@@ -131,6 +132,19 @@ export class ReplicationGroup extends CacheFleetBase implements IReplicationGrou
   public readonly hostedZone: route53.IPrivateHostedZone;
   /** The nodes' security group. */
   public readonly securityGroup: ec2.ISecurityGroup;
+  /**
+   * The bucket the nodes back up to (`backupBucket`, or the one the fleet created), with the backups
+   * under `<fleet name>/`; undefined without a backup location.
+   */
+  public readonly backupBucket?: s3.IBucket;
+  /**
+   * The name of the SSM Command document that takes an on-demand backup of every shard: send it to
+   * the instances tagged `cachefleet:fleet=<fleetId>` with the parameter `BackupName` (1 to 63
+   * lower-case letters, digits and dashes), such as `aws ssm send-command --document-name <name>
+   * --targets Key=tag:cachefleet:fleet,Values=<fleetId> --parameters BackupName=before-migration`;
+   * the set lands under `<fleet name>/<BackupName>/`. Undefined without a backup location.
+   */
+  public readonly backupDocumentName?: string;
   /** The nodes' role. */
   public readonly role: iam.IRole;
   private readonly resources: FleetResources;
@@ -152,6 +166,8 @@ export class ReplicationGroup extends CacheFleetBase implements IReplicationGrou
       this.hostedZone = r.hostedZone;
       this.authSecret = r.authSecret!;
       this.adminSecret = r.adminSecret;
+      this.backupBucket = r.backups.bucket;
+      this.backupDocumentName = r.backups.document?.ref;
       this.nodeEndpoints = r.nodeEndpoints();
       this.sentinelEndpoints = r.sentinelEndpoints();
       const cluster = r.plan.cluster;

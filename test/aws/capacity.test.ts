@@ -3,8 +3,10 @@
  * by synthesizing the largest accepted groups and measuring what CloudFormation and IAM limit.
  */
 import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { testStack, valkey } from './fixtures';
-import { ReplicationGroup } from '../../src/aws';
+import { BackupSource, ReplicationGroup } from '../../src/aws';
 import {
   CLUSTER_FIXED_RESOURCES, maxClusterNodes, maxClusterShards, POLICY_CHARACTERS_PER_NODE, POLICY_FIXED_CHARACTERS,
   RESOURCES_PER_NODE, ROLE_INLINE_POLICY_LIMIT, STACK_RESOURCE_LIMIT,
@@ -32,6 +34,7 @@ function physicalId(resources: Resources, id: string): string {
     case 'AWS::SecretsManager::Secret': return `arn:aws-us-gov:secretsmanager:ap-southeast-5:123456789012:secret:${id}-AbCdEfGhIjKl-AbCdEf`;
     case 'AWS::SSM::Parameter': return `CFN-${id}-AbCdEfGhIjKl`;
     case 'AWS::Route53::HostedZone': return 'Z0123456789ABCDEFGHIJ';
+    case 'AWS::S3::Bucket': return 'b'.repeat(63);
     case 'AWS::IAM::Role': return `${'S'.repeat(20)}-${id.slice(0, 20)}-AbCdEfGhIjKl`;
     default: throw new Error(`no worst-case id for ${id} (${type})`);
   }
@@ -53,12 +56,30 @@ function resolveWorst(resources: Resources, value: any): any {
 /** The fleet's own resources and the characters of its role's inline policies, resolved to their longest. */
 function measure(shards: number, replicasPerShard: number) {
   const { stack, vpc } = testStack();
-  new ReplicationGroup(stack, 'Orders', { vpc, engine: valkey, clusterMode: ClusterMode.ENABLED, shards, replicasPerShard, nodeAddressOffset: 4 });
+  // Every backup resource and statement at its largest: a created bucket with the fleet's key, a
+  // backup set in another bucket of the longest name and prefix, with a key of its own.
+  const longest = (n: number) => 'b'.repeat(n);
+  const keyArn = `arn:aws-us-gov:kms:ap-southeast-5:123456789012:key/${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}`;
+  const restoreBucket = s3.Bucket.fromBucketAttributes(stack, 'Restore', {
+    bucketName: longest(63),
+    encryptionKey: kms.Key.fromKeyArn(stack, 'RestoreKey', keyArn),
+  });
+  new ReplicationGroup(stack, 'Orders', {
+    vpc,
+    engine: valkey,
+    clusterMode: ClusterMode.ENABLED,
+    shards,
+    replicasPerShard,
+    nodeAddressOffset: 4,
+    snapshotRetentionLimit: 7,
+    backupEncryptionKey: kms.Key.fromKeyArn(stack, 'BackupKey', keyArn),
+    restoreFrom: BackupSource.fromS3(restoreBucket, longest(256)),
+  });
   const resources: Resources = Template.fromStack(stack).toJSON().Resources;
   const own = Object.keys(resources).filter((id) => id.startsWith('Orders'));
-  const policies = own.filter((id) => resources[id].Type === 'AWS::IAM::Policy');
-  const characters = policies.reduce((sum, id) => sum + JSON.stringify(resolveWorst(resources, resources[id].Properties.PolicyDocument)).length, 0);
-  return { resources: own.length, characters };
+  const size = (type: string) => own.filter((id) => resources[id].Type === type)
+    .reduce((sum, id) => sum + JSON.stringify(resolveWorst(resources, resources[id].Properties.PolicyDocument)).length, 0);
+  return { resources: own.length, characters: size('AWS::IAM::Policy'), managedCharacters: size('AWS::IAM::ManagedPolicy') };
 }
 
 const REFUSAL = (shards: number, replicas: number, most: number) => new ValidationError('shards', shards,
@@ -77,7 +98,7 @@ describe('the largest cluster-mode group', () => {
   });
 
   test('the policy size binds before the resource count: 39 nodes', () => {
-    expect(Math.floor((STACK_RESOURCE_LIMIT - CLUSTER_FIXED_RESOURCES) / RESOURCES_PER_NODE)).toBe(121);
+    expect(Math.floor((STACK_RESOURCE_LIMIT - CLUSTER_FIXED_RESOURCES) / RESOURCES_PER_NODE)).toBe(119);
     expect(maxClusterNodes()).toBe(39);
     expect([0, 1, 2, 3, 4, 5].map(maxClusterShards)).toEqual([39, 19, 13, 9, 7, 6]);
   });
@@ -88,6 +109,9 @@ describe('the largest cluster-mode group', () => {
     expect(largest.resources).toBe(CLUSTER_FIXED_RESOURCES + RESOURCES_PER_NODE * most * (1 + replicas));
     expect(largest.resources).toBeLessThanOrEqual(STACK_RESOURCE_LIMIT);
     expect(largest.characters).toBeLessThanOrEqual(ROLE_INLINE_POLICY_LIMIT);
+    // The backups' managed policy: a fixed size, within IAM's 6,144 characters of a managed policy.
+    expect(largest.managedCharacters).toBeGreaterThan(0);
+    expect(largest.managedCharacters).toBeLessThanOrEqual(6_144);
     expect(() => measure(most + 1, replicas)).toThrow(REFUSAL(most + 1, replicas, most));
   });
 });

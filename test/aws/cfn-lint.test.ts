@@ -1,7 +1,7 @@
 /**
  * cfn-lint (AWS's CloudFormation linter, preinstalled) over the AWS example and a matrix of fleets:
  * each engine family and version, 0 to 5 replicas, cluster mode (the smallest and the largest
- * groups), Memcached 1 to 40 nodes, a single Redis node.
+ * groups), Memcached 1 to 40 nodes, a single Redis node, backups (a created bucket, an app's bucket).
  * One cfn-lint process reads every template (its start-up dominates the cost). Our resources get no
  * error and no warning.
  */
@@ -11,9 +11,11 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { memcached, testStack } from './fixtures';
 import { buildExample } from '../../examples/aws/app';
-import { CacheCluster, NodeType, ReplicationGroup } from '../../src/aws';
+import { BackupSource, CacheCluster, NodeType, ReplicationGroup } from '../../src/aws';
 import { CacheEngine, RedisEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
 import { ClusterMode } from '../../src/core/fleet-options';
 
@@ -82,6 +84,27 @@ function templates(): Record<string, unknown> {
     const { stack, vpc } = testStack();
     new CacheCluster(stack, 'Fleet', { vpc, engine: memcached, numCacheNodes });
     add(`memcached-${numCacheNodes}`, stack);
+  }
+  // Backups: a bucket the group creates with a key of the stack's, restoring from a bucket of the
+  // app's; a single node backing up to a bucket of the app's (the example covers access logs).
+  {
+    const { stack, vpc } = testStack();
+    const old = s3.Bucket.fromBucketName(stack, 'OldBackups', 'old-backups');
+    new ReplicationGroup(stack, 'Fleet', {
+      vpc,
+      engine: ENGINES[4][1],
+      replicasPerShard: 1,
+      snapshotRetentionLimit: 7,
+      snapshotWindow: '23:30-01:00',
+      backupEncryptionKey: new kms.Key(stack, 'BackupKey', { enableKeyRotation: true }),
+      restoreFrom: BackupSource.fromS3(old, 'fleet/scheduled-20261201'),
+    });
+    add('backups-created-bucket', stack);
+  }
+  {
+    const { stack, vpc } = testStack();
+    new CacheCluster(stack, 'Fleet', { vpc, engine: ENGINES[0][1], backupBucket: s3.Bucket.fromBucketName(stack, 'AppBackups', 'app-backups') });
+    add('backups-app-bucket', stack);
   }
   return out;
 }

@@ -47,7 +47,8 @@ describe('ReplicationGroup: topology', () => {
     template.resourceCountIs('AWS::EC2::NetworkInterface', 3);
     template.resourceCountIs('AWS::EC2::Volume', 3);
     template.resourceCountIs('AWS::EC2::LaunchTemplate', 1);
-    template.resourceCountIs('AWS::IAM::Role', 1);
+    // The nodes' role and AWS Backup's role for the volumes' daily snapshots.
+    template.resourceCountIs('AWS::IAM::Role', 2);
     template.allResourcesProperties('AWS::AutoScaling::AutoScalingGroup', { MinSize: '1', MaxSize: '1' });
     for (const slot of ['node-0', 'node-1', 'sentinel-0']) {
       template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
@@ -464,9 +465,10 @@ describe('ReplicationGroup: security', () => {
     for (const [id, resource] of Object.entries<any>(template.Resources)) {
       if (!id.startsWith('Sessions')) continue;
       // These types take no tags.
-      if (['AWS::EC2::SecurityGroupIngress', 'AWS::IAM::Policy', 'AWS::IAM::InstanceProfile', 'AWS::Route53::RecordSet', 'AWS::SSM::Association'].includes(resource.Type)) continue;
+      if (['AWS::EC2::SecurityGroupIngress', 'AWS::IAM::Policy', 'AWS::IAM::InstanceProfile', 'AWS::Route53::RecordSet', 'AWS::SSM::Association', 'AWS::Backup::BackupSelection'].includes(resource.Type)) continue;
       const props = resource.Properties;
-      const tags = props.Tags ?? props.HostedZoneTags ?? props.LaunchTemplateData?.TagSpecifications?.[0]?.Tags ?? props.TagSpecifications?.[0]?.Tags;
+      const tags = props.Tags ?? props.HostedZoneTags ?? props.BackupVaultTags ?? props.BackupPlanTags
+        ?? props.LaunchTemplateData?.TagSpecifications?.[0]?.Tags ?? props.TagSpecifications?.[0]?.Tags;
       const list = Array.isArray(tags) ? tags : Object.entries(tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
       expect({ id, fleet: list.find((tag: any) => tag.Key === 'cachefleet:fleet')?.Value }).toEqual({ id, fleet: expect.stringMatching(/^sessions-/) });
     }

@@ -9,10 +9,12 @@
  * removal policy snapshots.
  */
 import { spawnSync } from 'child_process';
-import { Size } from 'aws-cdk-lib';
+import { Size, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { memcached, redis, redis62, testStack, valkey } from './fixtures';
-import { CacheCluster, CacheClusterProps, NodeType, ReplicationGroup, ReplicationGroupProps } from '../../src/aws';
+import { BackupSource, CacheCluster, CacheClusterProps, NodeType, ReplicationGroup, ReplicationGroupProps } from '../../src/aws';
 import { ClusterMode } from '../../src/core/fleet-options';
 import { ParameterGroup } from '../../src/core/parameters/parameter-group';
 
@@ -40,6 +42,13 @@ const REPLACED_BY: Record<string, string[]> = {
   'AWS::SSM::Parameter': ['Name'],
   'AWS::IAM::Role': ['Path', 'RoleName'],
   'AWS::IAM::InstanceProfile': ['InstanceProfileName', 'Path'],
+  'AWS::IAM::ManagedPolicy': ['ManagedPolicyName', 'Description', 'Path'],
+  'AWS::S3::Bucket': ['BucketName', 'BucketNamePrefix', 'BucketNamespace'],
+  'AWS::S3::BucketPolicy': ['Bucket'],
+  'AWS::SSM::Document': ['Name', 'DocumentType'],
+  'AWS::Backup::BackupVault': ['BackupVaultName', 'EncryptionKeyArn'],
+  'AWS::Backup::BackupPlan': [],
+  'AWS::Backup::BackupSelection': ['BackupSelection', 'BackupPlanId'],
 };
 
 /** One physical resource: its logical id and the deployment that created it. */
@@ -200,8 +209,11 @@ describe('transitions: one prop changed, as CloudFormation applies it', () => {
     const after = clusterGroup(toShards, toReplicas);
     const outcome = expectSafe(before, after);
     expect(outcome.refused).toEqual([]);
-    // Nothing replaced: the configuration record and the policies change in place.
-    expect(outcome.replaced).toEqual([]);
+    // Nothing replaced but the volumes' backup selection, which names them (a new one, under a new
+    // name, before the old goes): the configuration record and the policies change in place.
+    expect(outcome.replaced.map((id) => before[id].Type)).toEqual(['AWS::Backup::BackupSelection']);
+    const selectionName = (resources: Resources) => resources[outcome.replaced[0]].Properties!.BackupSelection.SelectionName;
+    expect(selectionName(after)).not.toBe(selectionName(before));
     const grows = toShards * (1 + toReplicas) > fromShards * (1 + fromReplicas);
     expect(slotsOf(grows ? outcome.created : outcome.deleted)).toEqual(changed);
     expect(grows ? outcome.deleted : outcome.created).toEqual([]);
@@ -302,6 +314,63 @@ describe('transitions: one prop changed, as CloudFormation applies it', () => {
     const before = group(`params ${JSON.stringify(from)}`, { replicasPerShard: 2 }, from);
     const after = group(`params ${JSON.stringify(to)}`, { replicasPerShard: 2 }, to);
     expect(expectSafe(before, after)).toMatchObject({ replaced: [], created: [], deleted: [], refused: [] });
+  });
+});
+
+describe('transitions of the backup props', () => {
+  /** A 1 + 2 group whose backup props are built in its stack (a bucket or a key of the app's). */
+  const backups = (key: string, props: (stack: Stack) => Partial<ReplicationGroupProps> = () => ({})) => synth(`backups ${key}`, () => {
+    const { stack, vpc } = testStack();
+    new ReplicationGroup(stack, 'Fleet', { vpc, engine: valkey, replicasPerShard: 2, ...props(stack) });
+    return Template.fromStack(stack).toJSON().Resources;
+  });
+  const appBucket = (stack: Stack) => s3.Bucket.fromBucketName(stack, 'AppBucket', 'app-backups');
+  const CASES: Record<string, (stack: Stack) => Partial<ReplicationGroupProps>> = {
+    'none': () => ({}),
+    'retention 7': () => ({ snapshotRetentionLimit: 7 }),
+    'retention 14': () => ({ snapshotRetentionLimit: 14 }),
+    'retention 7 with a key': (stack) => ({ snapshotRetentionLimit: 7, backupEncryptionKey: new kms.Key(stack, 'Key') }),
+    'an app bucket': (stack) => ({ backupBucket: appBucket(stack) }),
+    'restore from set a': (stack) => ({ restoreFrom: BackupSource.fromS3(appBucket(stack), 'fleet/scheduled-20261201') }),
+    'restore from set b': (stack) => ({ restoreFrom: BackupSource.fromS3(appBucket(stack), 'fleet/scheduled-20261202') }),
+    'no volume backups': () => ({ volumeBackups: false }),
+  };
+  const NODE_TYPES = ['AWS::EC2::NetworkInterface', 'AWS::EC2::Volume', 'AWS::AutoScaling::AutoScalingGroup', 'AWS::EC2::LaunchTemplate'];
+
+  test.each([
+    ...bothWays(['none', 'retention 7', 'retention 14']),
+    ...bothWays(['retention 7', 'retention 7 with a key']),
+    ...bothWays(['retention 7', 'an app bucket']),
+    ...bothWays(['none', 'restore from set a', 'restore from set b']),
+    ...bothWays(['none', 'no volume backups']),
+  ])('%s -> %s: no node, volume or interface replaced; the launch template unchanged (running nodes are not rolled)', (from, to) => {
+    const before = backups(from, CASES[from]);
+    const after = backups(to, CASES[to]);
+    const outcome = expectSafe(before, after);
+    expect(outcome.refused).toEqual([]);
+    expect(outcome.replaced.filter((id) => NODE_TYPES.includes(before[id].Type))).toEqual([]);
+    expect([...outcome.created, ...outcome.deleted].filter((id) => NODE_TYPES.includes((after[id] ?? before[id]).Type))).toEqual([]);
+    const launchTemplate = (resources: Resources) => resources[ofType(resources, 'AWS::EC2::LaunchTemplate')[0]];
+    expect(launchTemplate(after)).toEqual(launchTemplate(before));
+  });
+
+  test('restoreFrom changed on a running group: only the groups\' restore-from tag and the backup policy change', () => {
+    const before = backups('restore from set a', CASES['restore from set a']);
+    const after = backups('restore from set b', CASES['restore from set b']);
+    const changed = Object.keys(after).filter((id) => JSON.stringify(after[id]) !== JSON.stringify(before[id]));
+    expect(changed.map((id) => after[id].Type).sort()).toEqual([
+      ...ofType(after, 'AWS::AutoScaling::AutoScalingGroup').map(() => 'AWS::AutoScaling::AutoScalingGroup'),
+      'AWS::IAM::ManagedPolicy',
+    ]);
+    expect(update(before, after)).toMatchObject({ replaced: [], created: [], deleted: [] });
+  });
+
+  test('another key replaces the volume backups\' vault under another name, so the new one is created beside the old', () => {
+    const before = backups('retention 7', CASES['retention 7']);
+    const after = backups('retention 7 with a key', CASES['retention 7 with a key']);
+    const vault = ofType(after, 'AWS::Backup::BackupVault')[0];
+    expect(update(before, after).replaced).toContain(vault);
+    expect(JSON.stringify(after[vault].Properties!.BackupVaultName)).not.toEqual(JSON.stringify(before[vault].Properties!.BackupVaultName));
   });
 });
 

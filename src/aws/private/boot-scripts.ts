@@ -16,6 +16,12 @@ import { agentScriptPath } from '../../core/agent-script';
 /** The namespace the nodes publish their metrics in (the agent's `metrics`, METRICS_NAMESPACE there). */
 export const METRICS_NAMESPACE = 'CacheFleet';
 
+/**
+ * Where the node keeps its running bundle (`dir` in aws/fetch.sh): the agent, and the environment
+ * file `agent.env` its systemd units run it with (aws/boot.sh, aws/units.sh).
+ */
+export const INSTALLED_BUNDLE = '/opt/cachefleet';
+
 /** The name of the termination lifecycle hook whose action the node completes after `pre-stop` (`aws/lifecycle.sh`). */
 export const PRE_STOP_HOOK_NAME = 'cachefleet-pre-stop';
 

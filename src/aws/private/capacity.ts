@@ -1,6 +1,6 @@
 /**
  * How large a cluster-mode group one CloudFormation stack holds. Two of AWS's limits grow with the
- * nodes: a stack's resources (500: 121 nodes) and the size of the nodes' role's inline policies
+ * nodes: a stack's resources (500: 119 nodes) and the size of the nodes' role's inline policies
  * (10,240 characters: 39 nodes), which name each node's volume and interface by ARN, not by tag
  * (tags can be changed). The second binds: 39 nodes, such as 19 shards of 1 + 1 or 39 of one node.
  * test/aws/capacity.test.ts synthesizes the largest accepted groups and measures both.
@@ -20,9 +20,11 @@ export const RESOURCES_PER_NODE = 4;
  * node-to-node rules (the engine's port, the cluster bus), the AUTH token's, the internal and the
  * admin secrets, the hosted zone, the bundle-location and pinned-image parameters, the role, its
  * instance profile and default policy, the launch template, the node policy, the configuration
- * association and the configuration record.
+ * association and the configuration record; and its backups': the bucket, its policy, the
+ * nodes' backup policy and the backup document, the volumes' backup vault, plan, selection and the
+ * selection's role.
  */
-export const CLUSTER_FIXED_RESOURCES = 16;
+export const CLUSTER_FIXED_RESOURCES = 24;
 
 /** IAM: the inline policies of one role hold at most this many characters, whitespace excluded. */
 export const ROLE_INLINE_POLICY_LIMIT = 10_240;
@@ -38,7 +40,8 @@ export const POLICY_CHARACTERS_PER_NODE = 170;
 /**
  * The characters of the role's inline policies that do not grow with the nodes, at most: the node
  * policy's other statements and the default policy (the secrets, the parameters, the stack's
- * signal), with the longest partition, region and generated names.
+ * signal), with the longest partition, region and generated names. The backups' statements are in a
+ * managed policy of their own (FleetBackups.grantNodes), outside this limit.
  */
 export const POLICY_FIXED_CHARACTERS = 3_600;
 

@@ -9,6 +9,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct, IConstruct } from 'constructs';
 import { fetchScript, METRICS_NAMESPACE } from './boot-scripts';
 import { writeBundleDirectory } from './bundle';
+import { FleetBackups } from './fleet-backups';
 import { addressInCidr } from '../../core/addresses';
 import { ValidationError } from '../../core/errors';
 import { CacheFleetOptions } from '../../core/fleet-options';
@@ -22,7 +23,7 @@ import { NodeSlot } from '../node-slot';
 import { NodeType } from '../node-type';
 import { maxClusterShards } from './capacity';
 import { instanceMemoryGiB } from './node-memory';
-import { validateFleetProps } from './validate-fleet-props';
+import { validateBackupProps, validateFleetProps } from './validate-fleet-props';
 
 /** aws-cdk-lib's tokens, for core's validation. */
 export const CDK_TOKENS: TokenCheck = { isUnresolved: (value) => Token.isUnresolved(value) };
@@ -78,11 +79,14 @@ export class FleetResources {
    */
   public readonly pinnedImage?: ssm.StringParameter;
   public readonly applyConfiguration: ssm.CfnAssociation;
+  /** The backup location, the restore source and the volumes' backup plan. */
+  public readonly backups: FleetBackups;
   private readonly scope: Construct;
 
   constructor(scope: Construct, props: FleetProps & CacheFleetOptions, fleet: ValidatedFleet) {
     this.scope = scope;
     validateFleetProps(props);
+    validateBackupProps(props, fleet.engine);
     refuseAuthTokenForMemcached('authToken', fleet.engine, props.authToken && 'a secret');
     const stack = Stack.of(scope);
     const redisLike = fleet.engine.supportsReplication;
@@ -239,6 +243,8 @@ export class FleetResources {
       groupTag('admin-secret-id', this.adminSecret.secretArn);
     }
     if (this.pinnedImage) groupTag('image-parameter', this.pinnedImage.parameterName);
+    this.backups = new FleetBackups(scope, { fleetId: this.fleetId, plan: this.plan, props, slots: this.slots });
+    for (const [key, value] of Object.entries(this.backups.tags())) groupTag(key, value);
     if (this.plan.kind === 'replication') {
       // The primary record starts at the initial primary; the agent moves it on failover. Its properties never
       // change after creation, so a later deploy never moves it back.
@@ -274,7 +280,9 @@ export class FleetResources {
     }
 
     const policy = this.grantNodes(stack);
-    for (const slot of this.slots) slot.autoScalingGroup.node.addDependency(policy);
+    // A node backs up and restores from its first boot.
+    const backupPolicy = this.backups.grantNodes(scope, this.role);
+    for (const slot of this.slots) slot.autoScalingGroup.node.addDependency(policy, ...(backupPolicy ? [backupPolicy] : []));
 
     // A new bundle reaches running nodes through SSM, one node at a time, stopping at the first
     // failure: its live parameters by CONFIG SET. The bundle's location is in the command, so the

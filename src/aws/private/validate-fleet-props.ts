@@ -1,8 +1,11 @@
 import { RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { CacheEngine } from '../../core/engine';
 import { ValidationError } from '../../core/errors';
+import { CacheFleetOptions } from '../../core/fleet-options';
 import { AUTH_TOKEN_RULE, requireAuthTokenRule } from '../../core/validation';
+import { BackupSource } from '../backup-source';
 import { FleetProps } from '../fleet';
 
 /** gp3's size range, GiB. */
@@ -22,6 +25,48 @@ export function validateFleetProps(props: FleetProps): void {
   requireObjectWith('authToken', props.authToken, { grantRead: 'function', secretArn: 'string' }, 'must be a secretsmanager.ISecret whose value is the AUTH token');
   validateAuthTokenSecret(props.authToken);
   requireObjectWith('hostedZone', props.hostedZone, { hostedZoneId: 'string', zoneName: 'string' }, 'must be a route53.IPrivateHostedZone associated with the VPC');
+}
+
+/** The backup props: their types, the engines that have backups, and the combinations that make sense. */
+export function validateBackupProps(props: FleetProps & CacheFleetOptions, engine: CacheEngine): void {
+  const backupProps = {
+    backupBucket: props.backupBucket,
+    backupEncryptionKey: props.backupEncryptionKey,
+    backupAccessLogsBucket: props.backupAccessLogsBucket,
+    restoreFrom: props.restoreFrom,
+    volumeBackups: props.volumeBackups,
+  };
+  if (!engine.supportsReplication) {
+    for (const [prop, value] of Object.entries(backupProps)) {
+      if (value !== undefined) {
+        throw new ValidationError(prop, pathOf(value), prop === 'volumeBackups'
+          ? 'must be unset for Memcached, which has no volumes to back up'
+          : 'must be unset for Memcached, which keeps no data to back up');
+      }
+    }
+    return;
+  }
+  requireObjectWith('backupBucket', props.backupBucket, { bucketName: 'string', grantRead: 'function' }, 'must be an s3.IBucket');
+  requireObjectWith('backupEncryptionKey', props.backupEncryptionKey, { keyArn: 'string', grant: 'function' }, 'must be a kms.IKey');
+  requireObjectWith('backupAccessLogsBucket', props.backupAccessLogsBucket, { bucketName: 'string', grantRead: 'function' }, 'must be an s3.IBucket');
+  if (props.restoreFrom !== undefined && !(props.restoreFrom instanceof BackupSource)) {
+    throw new ValidationError('restoreFrom', props.restoreFrom, "must be a BackupSource (BackupSource.fromS3(bucket, 'orders/scheduled-20261201'))");
+  }
+  if (props.volumeBackups !== undefined && typeof props.volumeBackups !== 'boolean') {
+    throw new ValidationError('volumeBackups', props.volumeBackups, 'must be true or false');
+  }
+  if (props.backupBucket && props.backupEncryptionKey) {
+    throw new ValidationError('backupEncryptionKey', pathOf(props.backupEncryptionKey),
+      'must be unset when backupBucket is given: the bucket\'s own encryption applies (the nodes are granted the use of its key, if it has one)');
+  }
+  if (props.backupAccessLogsBucket && props.backupBucket) {
+    throw new ValidationError('backupAccessLogsBucket', pathOf(props.backupAccessLogsBucket),
+      'must be unset when backupBucket is given: the server access logs of a bucket of your own are its own setting');
+  }
+  if (props.backupAccessLogsBucket && !((props.snapshotRetentionLimit ?? 0) > 0)) {
+    throw new ValidationError('backupAccessLogsBucket', pathOf(props.backupAccessLogsBucket),
+      'must be unset when the fleet creates no backup bucket: set snapshotRetentionLimit above 0 for one');
+  }
 }
 
 /** What Secrets Manager generates a password from when `passwordLength` is unset. */
@@ -108,6 +153,12 @@ function validateRemovalPolicy(policy: RemovalPolicy | undefined): void {
   if (!(Object.values(RemovalPolicy) as string[]).includes(policy)) {
     throw new ValidationError('removalPolicy', policy, `must be a RemovalPolicy (${Object.keys(RemovalPolicy).map((name) => `RemovalPolicy.${name}`).join(', ')})`);
   }
+}
+
+/** A construct by its path (a class name says little: aws-cdk-lib's are renamed), any other value as it is. */
+function pathOf(value: unknown): unknown {
+  const node = (value as { node?: { path?: unknown } } | null)?.node;
+  return typeof node?.path === 'string' ? node.path : value;
 }
 
 /** An optional prop that must be an object with the given members of the given types (jsii gives no type check). */
