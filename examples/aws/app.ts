@@ -1,10 +1,12 @@
 // The AWS example: a VPC over three named zones, a Valkey replication group (1 primary + 2
-// replicas), a Valkey Cluster (cluster mode: 3 shards of a primary and a replica), a Memcached
-// cluster and a Lambda function allowed to reach all three. Environment-agnostic: no lookups, no
+// replicas) backed up to S3 every day, a Valkey Cluster (cluster mode: 3 shards of a primary and a
+// replica), a Memcached cluster and a Lambda function allowed to reach all three. Environment-agnostic: no lookups, no
 // account or region, so `cdk synth` runs offline.
-import { App, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { App, CfnOutput, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 // eslint-disable-next-line import/no-extraneous-dependencies -- the example app, not the library, runs cdk-nag
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
 import { Construct } from 'constructs';
@@ -26,6 +28,9 @@ export class CacheFleetExampleStack extends Stack {
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
+    // Server access logs are delivered under a bucket policy, not the legacy log-delivery ACL (the
+    // default of apps made with `cdk init` since aws-cdk-lib 2.60).
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     const vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr('10.0.0.0/16'),
       availabilityZones: EXAMPLE_ZONES,
@@ -38,6 +43,17 @@ export class CacheFleetExampleStack extends Stack {
       flowLogs: { All: { trafficType: ec2.FlowLogTrafficType.ALL } },
     });
 
+    // Backups: encrypted with a key of the app's, their bucket's access logged to a bucket of its
+    // own (which cannot log to itself, nor be encrypted with a KMS key: S3's server access logs
+    // take S3-managed keys only).
+    const backupKey = new kms.Key(this, 'BackupKey', { enableKeyRotation: true, description: 'cachefleet example: the backups' });
+    const accessLogs = new s3.Bucket(this, 'BackupAccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+    });
+
     const valkey = CacheEngine.valkey({ version: ValkeyEngineVersion.VER_8_0 });
     const params = new ParameterGroup(this, 'SessionParams', { engine: valkey, parameters: { 'maxmemory-policy': 'allkeys-lru' } });
     this.sessions = new ReplicationGroup(this, 'Sessions', {
@@ -46,6 +62,12 @@ export class CacheFleetExampleStack extends Stack {
       nodeType: NodeType.of('cache.r7g.large'),
       replicasPerShard: 2,
       parameterGroup: params,
+      // One RDB per day in the window, kept 7 days in a bucket the group creates; the volumes'
+      // daily AWS Backup snapshots start with the window and are kept as long.
+      snapshotRetentionLimit: 7,
+      snapshotWindow: '02:00-03:30',
+      backupEncryptionKey: backupKey,
+      backupAccessLogsBucket: accessLogs,
     });
     this.pages = new CacheCluster(this, 'Pages', {
       vpc,
@@ -71,6 +93,9 @@ export class CacheFleetExampleStack extends Stack {
     this.sessions.addOutputs();
     this.pages.addOutputs();
     this.orders.addOutputs();
+    // `aws ssm send-command --document-name <it> --targets Key=tag:cachefleet:fleet,Values=<fleet id>
+    // --parameters BackupName=<name>` takes an on-demand backup.
+    new CfnOutput(this, 'SessionsBackupDocument', { value: this.sessions.backupDocumentName!, description: `The on-demand backup document of ${this.sessions.fleetId}` });
 
     this.handler = new lambda.Function(this, 'Handler', {
       runtime: lambda.Runtime.NODEJS_24_X,

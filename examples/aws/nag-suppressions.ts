@@ -55,6 +55,26 @@ export const ACCEPTED: Array<{ ids: string[]; paths: string[]; reason: string }>
     reason: "Marking an instance Unhealthy after a failed boot and completing the pre-stop lifecycle action (a cluster node extends it while its hash slots move away): an auto scaling group ARN holds a generated id, and naming the groups would make the role depend on them while they wait for the role; the autoscaling:ResourceTag/cachefleet:fleet condition limits it to the fleet's groups.",
   },
   {
+    ids: ['AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]'],
+    paths: ['Sessions', 'Orders'].map((fleet) => `${fleet}/VolumeBackupPlan/Volumes/Role/Resource`),
+    reason: "AWS Backup snapshots the volumes with the service role policy AWS maintains for it; the role is AWS Backup's alone (its trust policy names backup.amazonaws.com).",
+  },
+  {
+    ids: ['AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<SessionsBackupBucketF9586D29>/sessions/*]'],
+    paths: ['Sessions/BackupPolicy/Resource'],
+    reason: "The nodes name a backup's objects when they take it (its id, their shard): they may put and get objects under the fleet's own prefix of its backup bucket, and delete none.",
+  },
+  {
+    ids: BOTH('S3BucketReplicationEnabled'),
+    paths: ['Sessions/BackupBucket/Resource', 'BackupAccessLogs/Resource'],
+    reason: 'The example keeps its backups and their access logs in its own region; for copies in another region, give the group a bucket of your own with replication rules (backupBucket).',
+  },
+  {
+    ids: BOTH('S3DefaultEncryptionKMS'),
+    paths: ['BackupAccessLogs/Resource'],
+    reason: 'S3 delivers server access logs only to a bucket encrypted with S3-managed keys (SSE-S3), not with a KMS key.',
+  },
+  {
     ids: ['AwsSolutions-L1'],
     paths: ['Handler/Resource'],
     reason: 'The example function runs Node.js 24, the latest runtime aws-cdk-lib 2.257.0 names; cdk-nag compares against a newer list.',
@@ -68,11 +88,6 @@ export const ACCEPTED: Array<{ ids: string[]; paths: string[]; reason: string }>
     ids: BOTH('SecretsManagerUsingKMSKey'),
     paths: secrets,
     reason: 'The secrets are encrypted with the AWS managed key of Secrets Manager; a customer managed key is an option the fleet does not take yet.',
-  },
-  {
-    ids: BOTH('EC2EBSInBackupPlan'),
-    paths: [...slots('Sessions', 3, 'DataVolume/Resource'), ...shardSlots('Orders', 'DataVolume/Resource')],
-    reason: 'Backups of the data volumes (AWS Backup or the agent\'s backup to S3) are not supported yet; the volumes are snapshotted on removal.',
   },
   {
     ids: BOTH('IAMNoInlinePolicy'),
