@@ -137,4 +137,29 @@ export interface DockerFleetOptions {
    * @default - the passwords are Terraform values (`authToken`, `adminAuthToken`), written into the containers' uploads and kept in the state
    */
   readonly secretsHostPath?: string;
+
+  /**
+   * A directory of the Docker host where the fleet's backups go (Redis and Valkey): each backup is a
+   * folder `<set>/` with one RDB and one manifest per shard, streamed from a replica in sync. Every
+   * data node mounts it; scheduled sets (`scheduled-<yyyymmdd>`, one a day in `snapshotWindow`) older
+   * than `snapshotRetentionLimit` days are removed, on-demand ones
+   * (`docker exec <node> cachefleet-launch backup [name]`) stay until you remove them. Required when
+   * `snapshotRetentionLimit` is above 0. Setting or changing it on a running fleet replaces its
+   * containers (a mount is part of a container), each on its own data volume.
+   *
+   * @default - no backup location: no scheduled or on-demand backup
+   */
+  readonly backupPath?: string;
+
+  /**
+   * A backup set on the Docker host (a folder of `backupPath`, such as
+   * `/var/backups/sessions/scheduled-20261201`) that a new fleet's primaries are seeded from before
+   * their first start (Redis and Valkey). A node whose data volume holds data never restores, and a
+   * node of a fleet that already serves data takes its data from its peers: it matters only when the
+   * fleet is created. The set must have the fleet's shard count; a missing, truncated or altered
+   * file keeps the node from starting (it never becomes healthy), its log naming the file.
+   *
+   * @default - no restore: the fleet starts empty
+   */
+  readonly restoreFrom?: string;
 }

@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { writeBundleDirectory } from '../../src/aws/private/bundle';
-import { FleetPlan } from '../../src/core/topology';
+import { FleetPlan, planFleet } from '../../src/core/topology';
+import { validateReplicationGroupOptions } from '../../src/core/validation';
 import { memcachedPlan, replicationGroupPlan, VALKEY_8_0 } from '../integ/support/plans';
 
 /**
@@ -132,5 +133,29 @@ describe('the units of a Memcached node', () => {
     expect(directive(unit, 'RequiresMountsFor')).toEqual([]);
     expect(directive(unit, 'After')).toEqual(expect.arrayContaining(['cachefleet-kernel.service']));
     expect(directive(unit, 'ExecStartPre')).toEqual([path.join(w.root, 'opt/cachefleet/cachefleet-node'), 'pre-start', 'memcached']);
+  });
+});
+
+describe('scheduled backups', () => {
+  function planWith(snapshotRetentionLimit: number): FleetPlan {
+    const fleet = validateReplicationGroupOptions({ engine: VALKEY_8_0.engine, replicasPerShard: 2, snapshotRetentionLimit });
+    return planFleet({ name: 'orders', fleet, zoneCount: 3, addressOf: (p) => `10.0.0.${10 + p.index}` });
+  }
+
+  test('with a retention, each data node runs backup-if-due every 5 minutes, and the units verify', () => {
+    const w = writeUnits(planWith(7), 'node-1', 'vol-0123456789abcdef1');
+    written.push(w);
+    expect(w.enabled).toContain('cachefleet-backup.timer');
+    expect(directive(w.unit('cachefleet-backup.timer'), 'OnUnitActiveSec')).toEqual(['300']);
+    expect(w.unit('cachefleet-backup.service')).toMatch(/^ExecStart=\S+\/cachefleet-node backup-if-due$/m);
+    const result = verify(w);
+    expect({ status: result.status, output: `${result.stdout}${result.stderr}` }).toEqual({ status: 0, output: '' });
+  });
+
+  test('without one, no backup timer', () => {
+    const w = writeUnits(planWith(0), 'node-1', 'vol-0123456789abcdef1');
+    written.push(w);
+    expect(w.enabled).not.toContain('cachefleet-backup.timer');
+    expect(fs.existsSync(path.join(w.dir, 'cachefleet-backup.service'))).toBe(false);
   });
 });

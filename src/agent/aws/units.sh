@@ -181,6 +181,12 @@ case " $CF_SERVICES " in
 esac
 case " $CF_SERVICES " in
   *" redis "*)
+    # Scheduled backups: each data node looks every 5 minutes whether the window is open and today's
+    # set untaken; the first to claim the set takes it (the agent's backup-if-due).
+    if [ "${CF_BACKUP_RETENTION_DAYS:-0}" -gt 0 ]; then
+      service cachefleet-backup "cachefleet scheduled backup" "$agent backup-if-due" oneshot no
+      timer cachefleet-backup 300
+    fi
     service cachefleet-lifecycle "cachefleet pre-stop on termination" "$here/lifecycle.sh" simple always
     enable cachefleet-lifecycle.service
     ;;

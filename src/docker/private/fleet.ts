@@ -34,6 +34,10 @@ export const CONTAINER_PATHS = {
   secrets: '/run/cachefleet/secrets',
   /** Where the directory of `secretsHostPath` is mounted (read-only). */
   hostSecrets: '/run/cachefleet/host-secrets',
+  /** Where the directory of `backupPath` is mounted (the agent's backup location). */
+  backups: '/var/lib/cachefleet-backups',
+  /** Where the backup set of `restoreFrom` is mounted (read-only). */
+  restore: '/var/lib/cachefleet-restore',
 } as const;
 
 /** The defaults of DockerFleetOptions. */
@@ -329,6 +333,10 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
     const node = new Construct(scope, slot.name);
     const containerName = `${name}-${slot.name}`;
     const volume = redisLike ? dataVolume(node, name, slot.name, retain) : undefined;
+    // Data nodes only: any of them may drive a backup (streaming its shards' RDBs), and a planned
+    // primary reads the restore set.
+    const backups = redisLike && !sentinel && props.backupPath !== undefined;
+    const restore = redisLike && !sentinel && props.restoreFrom !== undefined;
     const memory = sentinel ? DOCKER_DEFAULTS.sentinelMemoryLimitMiB : props.memoryLimitMiB ?? DOCKER_DEFAULTS.memoryLimitMiB;
     // The bundle is not uploaded here (a change of an upload replaces the container): the launcher
     // takes it from the fleet volume, where the bundle container publishes it.
@@ -367,6 +375,8 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
         // instead, so the limit and maxmemory move together.
         `CACHEFLEET_MEMORY_BYTES=${memory * 1024 * 1024}`,
         ...(hostSecrets ? hostSecretsEnvironment() : []),
+        ...(backups ? [`CACHEFLEET_BACKUP_LOCATION=${CONTAINER_PATHS.backups}`] : []),
+        ...(restore ? [`CACHEFLEET_RESTORE_FROM=${CONTAINER_PATHS.restore}`] : []),
       ],
       upload: uploads,
       networksAdvanced: [
@@ -387,6 +397,8 @@ export function buildDockerFleet(scope: Construct, id: string, fleet: ValidatedF
         { volumeName: bundle.volume.name, containerPath: CONTAINER_PATHS.fleet },
         ...(volume ? [{ volumeName: volume.name, containerPath: CONTAINER_PATHS.state }] : []),
         ...(hostSecrets ? [{ hostPath: props.secretsHostPath!, containerPath: CONTAINER_PATHS.hostSecrets, readOnly: true }] : []),
+        ...(backups ? [{ hostPath: props.backupPath!, containerPath: CONTAINER_PATHS.backups }] : []),
+        ...(restore ? [{ hostPath: props.restoreFrom!, containerPath: CONTAINER_PATHS.restore, readOnly: true }] : []),
       ],
       // No memory_swap: the provider reads it back as -1 on hosts without swap accounting, a diff
       // at every plan (a cache host has no swap to give anyway).

@@ -18,6 +18,16 @@ function authTokenSchema() {
 const CPUS_ALLOWED = 'must be a number of CPUs greater than 0 and at most 1024, such as 0.5 or 2';
 const SECRETS_DIR_ALLOWED =
   'must be an absolute directory path of the Docker host other than "/", without "..", commas, colons or control characters, such as "/etc/cachefleet/sessions"';
+const BACKUP_DIR_ALLOWED =
+  'must be an absolute directory path of the Docker host other than "/", without "..", commas, colons or control characters, such as "/var/backups/sessions"';
+
+/** A directory of the Docker host that a container mounts: the provider's bind syntax takes no comma or colon. */
+function hostDirectorySchema(allowed: string) {
+  return z
+    .string({ error: allowed })
+    .refine((dir) => dir.startsWith('/') && dir !== '/' && !/[\0-\x1f,:]/.test(dir) && !dir.split('/').includes('..'), { error: allowed })
+    .optional();
+}
 
 /**
  * The Docker flavor's own props, built on core's helpers so that both flavors report a wrong value
@@ -47,10 +57,9 @@ const dockerOptionsSchema = z.object({
   authToken: authTokenSchema(),
   internalAuthToken: authTokenSchema(),
   adminAuthToken: authTokenSchema(),
-  secretsHostPath: z
-    .string({ error: SECRETS_DIR_ALLOWED })
-    .refine((dir) => dir.startsWith('/') && dir !== '/' && !/[\0-\x1f,:]/.test(dir) && !dir.split('/').includes('..'), { error: SECRETS_DIR_ALLOWED })
-    .optional(),
+  secretsHostPath: hostDirectorySchema(SECRETS_DIR_ALLOWED),
+  backupPath: hostDirectorySchema(BACKUP_DIR_ALLOWED),
+  restoreFrom: hostDirectorySchema(BACKUP_DIR_ALLOWED.replace('/var/backups/sessions', '/var/backups/sessions/scheduled-20261201')),
 });
 
 /**
@@ -59,7 +68,7 @@ const dockerOptionsSchema = z.object({
  */
 export function validateDockerOptions(props: DockerFleetOptions, fleet: ValidatedFleet): void {
   const valid = parse(dockerOptionsSchema, props, CDKTF_TOKENS,
-    ['subnetCidr', 'memoryLimitMiB', 'cpus', 'hostAddress', 'hostPortBase', 'publishPorts', 'allowUnauthenticatedHostAccess', 'secretsHostPath']);
+    ['subnetCidr', 'memoryLimitMiB', 'cpus', 'hostAddress', 'hostPortBase', 'publishPorts', 'allowUnauthenticatedHostAccess', 'secretsHostPath', 'backupPath', 'restoreFrom']);
   const memcached = !fleet.engine.supportsReplication;
   const host = valid.hostAddress;
   if (memcached && (valid.publishPorts ?? true) && host !== undefined && !cidrContains('127.0.0.0/8', host) && valid.allowUnauthenticatedHostAccess !== true) {
@@ -68,6 +77,13 @@ export function validateDockerOptions(props: DockerFleetOptions, fleet: Validate
   }
   for (const name of TOKEN_PROPS) {
     if (valid[name] !== undefined) refuseAuthTokenForMemcached(name, fleet.engine, 'an AuthToken');
+  }
+  for (const name of ['backupPath', 'restoreFrom'] as const) {
+    if (valid[name] !== undefined && memcached) throw new ValidationError(name, valid[name], 'must be unset for Memcached, which keeps no data to back up');
+  }
+  if ((fleet.backup?.retentionDays ?? 0) > 0 && valid.backupPath === undefined) {
+    throw new ValidationError('backupPath', undefined,
+      `must be set when snapshotRetentionLimit is above 0 (it is ${fleet.backup!.retentionDays}): the directory of the Docker host where the scheduled backups go`);
   }
   if (valid.secretsHostPath !== undefined) {
     refuseAuthTokenForMemcached('secretsHostPath', fleet.engine, valid.secretsHostPath);
