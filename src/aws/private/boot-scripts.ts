@@ -36,9 +36,9 @@ export const NODE_METRICS = {
 /**
  * The node scripts the bundle ships beside the agent, by path below `src/agent/` (and in the bundle):
  * the aws scripts and the libraries the agent sources from beside itself (`lib/cluster-slots.sh`:
- * a cluster-mode group's resharding).
+ * a cluster-mode group's resharding; `lib/backup.sh`: backups and restore).
  */
-export const NODE_SCRIPTS = ['lib/common.sh', 'lib/cluster-slots.sh', 'aws/boot.sh', 'aws/units.sh', 'aws/apply.sh', 'aws/lifecycle.sh'] as const;
+export const NODE_SCRIPTS = ['lib/common.sh', 'lib/cluster-slots.sh', 'lib/backup.sh', 'aws/boot.sh', 'aws/units.sh', 'aws/apply.sh', 'aws/lifecycle.sh'] as const;
 
 /** The user data's program, by path below `src/agent/`: it runs before any bundle exists. */
 export const FETCH_SCRIPT = 'aws/fetch.sh';
