@@ -26,7 +26,7 @@ export const AGENT_COMMON = 'lib/common.sh';
 /** Online resharding in cluster mode (cluster_rebalance, cluster_drain, cluster_forget_absent). */
 export const AGENT_CLUSTER_SLOTS = 'lib/cluster-slots.sh';
 
-/** Backups and restore (backup_take, due_backup_set, rotate_backups, restore_if_asked). */
+/** Backups and restore (backup_take, backup_due, rotate_backups, restore_if_asked). */
 export const AGENT_BACKUP = 'lib/backup.sh';
 
 /** The libraries the agent sources, in order; each between markers `# cachefleet:<file name> begin` / `end`. */

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Cluster } from 'ioredis';
+import { AwsEmulator } from './support/aws-emulator';
 import { describeInteg, needsBinaries } from './support/binaries';
 import { connect, Credentials, withClient } from './support/clients';
 import { datasetDifferences, KeyState, readDataset, writeDataset } from './support/dataset';
@@ -16,7 +17,7 @@ import { validateCacheClusterOptions, validateReplicationGroupOptions } from '..
 /**
  * Backups and restore on real servers (the agent's `backup`, `backup-if-due` and the restore before
  * a first start), with a directory as the backup location (the Docker flavor's host folder; an S3
- * prefix takes the same path through the AWS CLI). Addresses 127.0.9.10–.60 and 127.0.9.100–.170
+ * prefix, on moto_server, through the AWS CLI). Addresses 127.0.9.10–.60 and 127.0.9.100–.170
  * (test/integ/README.md).
  */
 const PORT = 6379;
@@ -67,7 +68,7 @@ async function refusedStart(fleet: Fleet, slot: string): Promise<{ code: number 
 }
 
 describeInteg('backups and restore (a directory location)', () => {
-  needsBinaries(['redis-server', 'redis-cli', 'redis-check-rdb', 'valkey-server', 'valkey-cli', 'sha256sum']);
+  needsBinaries(['redis-server', 'redis-cli', 'redis-check-rdb', 'valkey-server', 'valkey-cli', 'sha256sum', 'aws', 'moto_server']);
   const location = fs.mkdtempSync(path.join(os.tmpdir(), 'cachefleet-backups-'));
   const fleets: Fleet[] = [];
   const processes: ManagedProcess[] = [];
@@ -204,14 +205,59 @@ describeInteg('backups and restore (a directory location)', () => {
     }, 120_000);
   });
 
+  describe('an S3 location (moto_server, the AWS CLI)', () => {
+    let emulator: AwsEmulator;
+    let env: Record<string, string>;
+    beforeAll(async () => {
+      emulator = await AwsEmulator.start(fs.mkdtempSync(path.join(os.tmpdir(), 'cachefleet-s3-')));
+      // Straight to moto's S3, which refuses a conditional write over an existing key as S3 does.
+      env = { ...emulator.cliEnv(), AWS_ENDPOINT_URL: emulator.motoUrl, AWS_DEFAULT_REGION: 'eu-west-1', CACHEFLEET_RETRIES: '2', CACHEFLEET_RETRY_DELAY: '1' };
+      const made = await runCommand('aws', ['s3api', 'create-bucket', '--bucket', 'fleet-backups', '--create-bucket-configuration', 'LocationConstraint=eu-west-1'], { env: { ...process.env, ...env } });
+      expect(made.code).toBe(0);
+    }, 60_000);
+    afterAll(async () => {
+      await emulator?.stop();
+    }, 30_000);
+
+    test('a backup to a prefix, claimed once; a new node restored from it holds the same keys', async () => {
+      const plan = singlePlan('carts', '127.0.9.43');
+      const fleet = track(Fleet.create({ plan, label: 'backup-s3', env: { ...env, CACHEFLEET_BACKUP_LOCATION: 's3://fleet-backups/carts' } }));
+      const app = { username: plan.users.application, password: fleet.appPassword };
+      fleet.start('node-0', 'redis');
+      await fleet.waitReady('node-0', 'redis', 30);
+      await withClient('127.0.9.43', PORT, app, (c) => writeDataset(c, 5_000));
+      const source = await datasetOf('127.0.9.43', app);
+
+      const taken = await fleet.agent('node-0', ['backup', 's3-set'], {}, 120_000);
+      expect({ code: taken.code, out: taken.stdout.trim() }).toEqual({ code: 0, out: 's3://fleet-backups/carts/s3-set' });
+      const again = await fleet.agent('node-0', ['backup', 's3-set'], {}, 120_000);
+      expect({ code: again.code, out: again.stdout.trim(), said: /taken by another node/.test(again.stderr) }).toEqual({ code: 0, out: '', said: true });
+      const listed = await runCommand('aws', ['s3', 'ls', 's3://fleet-backups/carts/s3-set/'], { env: { ...process.env, ...env } });
+      expect(listed.stdout.split('\n').filter(Boolean).map((line) => line.trim().split(/\s+/).pop()).sort()).toEqual(['lock', 'shard-0.json', 'shard-0.rdb']);
+
+      const restoredPlan = singlePlan('carts', '127.0.9.44');
+      const restored = track(Fleet.create({ plan: restoredPlan, label: 'backup-s3-restored', env: { ...env, CACHEFLEET_RESTORE_FROM: 's3://fleet-backups/carts/s3-set' } }));
+      restored.start('node-0', 'redis');
+      await restored.waitReady('node-0', 'redis', 60);
+      expect(datasetDifferences(source, await datasetOf('127.0.9.44', { username: restoredPlan.users.application, password: restored.appPassword }), 2_000)).toEqual([]);
+
+      const missing = track(Fleet.create({ plan: singlePlan('carts', '127.0.9.45'), label: 'backup-s3-missing', env: { ...env, CACHEFLEET_RESTORE_FROM: 's3://fleet-backups/carts/no-such-set' } }));
+      const { code, log } = await refusedStart(missing, 'node-0');
+      expect(code).not.toBe(0);
+      expect(code).not.toBeNull();
+      expect(log).toContain('s3://fleet-backups/carts/no-such-set/shard-0.json');
+    }, 240_000);
+  });
+
   describe('scheduled backups in the window', () => {
     test('one a day, rotated: exactly snapshotRetentionLimit sets stay', async () => {
-      const start = new Date(Date.now() - 5 * 60_000);
+      // The window opened 5 minutes ago, on a whole minute: its day names the set, and the retention counts back from it.
+      const start = new Date(Math.floor((Date.now() - 5 * 60_000) / 60_000) * 60_000);
       const end = new Date(Date.now() + 60 * 60_000);
       const hhmm = (d: Date) => d.toISOString().slice(11, 16);
       const plan = singlePlan('daily', '127.0.9.42', { snapshotRetentionLimit: 3, snapshotWindow: `${hhmm(start)}-${hhmm(end)}` });
       const daily = fs.mkdtempSync(path.join(os.tmpdir(), 'cachefleet-daily-'));
-      const day = (offset: number) => new Date(Date.now() - 5 * 60_000 - offset * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
+      const day = (offset: number) => new Date(start.getTime() - offset * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
       for (let offset = 1; offset <= 5; offset++) fs.mkdirSync(path.join(daily, `scheduled-${day(offset)}`));
       fs.mkdirSync(path.join(daily, 'manual-kept'));
       const fleet = track(Fleet.create({ plan, label: 'backup-daily', env: { CACHEFLEET_BACKUP_LOCATION: daily } }));
@@ -225,7 +271,19 @@ describeInteg('backups and restore (a directory location)', () => {
       expect(fs.readdirSync(daily).sort()).toEqual(['manual-kept', `scheduled-${day(0)}`, `scheduled-${day(1)}`, `scheduled-${day(2)}`].sort());
       expect(manifest(daily, `scheduled-${day(0)}`)).toEqual(expect.objectContaining({ sourceRole: 'primary', keys: 0 }));
       expect(fs.readFileSync(path.join(fleet.dirs('node-0').state, 'backup-status'), 'utf8')).toMatch(/^ok /);
+      await fleet.stopAll();
+
+      // Outside its window a node takes nothing.
+      const later = new Date(start.getTime() + 3 * 3_600_000);
+      const closed = singlePlan('daily', '127.0.9.42', { snapshotRetentionLimit: 3, snapshotWindow: `${hhmm(later)}-${hhmm(new Date(later.getTime() + 3_600_000))}` });
+      const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'cachefleet-closed-'));
+      const idle = track(Fleet.create({ plan: closed, label: 'backup-closed', env: { CACHEFLEET_BACKUP_LOCATION: elsewhere } }));
+      idle.start('node-0', 'redis');
+      await idle.waitReady('node-0', 'redis', 30);
+      expect((await idle.agent('node-0', ['backup-if-due'], {}, 60_000)).code).toBe(0);
+      expect(fs.readdirSync(elsewhere)).toEqual([]);
       fs.rmSync(daily, { recursive: true, force: true });
+      fs.rmSync(elsewhere, { recursive: true, force: true });
     }, 180_000);
   });
 

@@ -251,24 +251,26 @@ TAKEN
   printf '%s/%s\n' "$1" "$2"
 }
 
-# The set a scheduled backup of today's window takes: scheduled-<yyyymmdd> of the day the window
-# began (a window past midnight belongs to the day before). Nothing outside the window.
-due_backup_set() {
-  [ "${CF_BACKUP_RETENTION_DAYS:-0}" -gt 0 ] || return 0
-  ds_now=$(now)
-  ds_minute=$(((ds_now % 86400) / 60))
-  ds_into=$(((ds_minute - CF_BACKUP_WINDOW_START + 1440) % 1440))
-  [ "$ds_into" -lt "$CF_BACKUP_WINDOW_MINUTES" ] || return 0
-  ds_day=$((ds_now - ds_into * 60))
-  printf 'scheduled-%s\n' "$(date -u -d "@$ds_day" +%Y%m%d)"
+# Whether a scheduled backup is due: in the window, with a retention. Sets DUE_SET, the set it
+# takes (scheduled-<yyyymmdd> of the day the window began: a window past midnight belongs to the day
+# before), and DUE_START, when that window began (seconds since the epoch).
+backup_due() {
+  [ "${CF_BACKUP_RETENTION_DAYS:-0}" -gt 0 ] || return 1
+  bd_now=$(now)
+  bd_into=$((((bd_now % 86400) / 60 - CF_BACKUP_WINDOW_START + 1440) % 1440))
+  [ "$bd_into" -lt "$CF_BACKUP_WINDOW_MINUTES" ] || return 1
+  DUE_START=$((bd_now - bd_into * 60 - bd_now % 60))
+  # shellcheck disable=SC2034 # read by the agent's backup-if-due
+  DUE_SET=scheduled-$(date -u -d "@$DUE_START" +%Y%m%d)
 }
 
-# Removes a directory location's scheduled sets older than the retention: with one a day, exactly
-# CF_BACKUP_RETENTION_DAYS of them stay. On-demand sets stay until removed. (An S3 location expires
+# Removes a directory location's scheduled sets of days before the last CF_BACKUP_RETENTION_DAYS,
+# counted back from the day of the window that began at <start>: with one a day, exactly the
+# retention's number of them stay. On-demand sets stay until removed. (An S3 location expires
 # objects by the bucket's lifecycle rule.)
-rotate_backups() { # <location>
+rotate_backups() { # <location> <start>
   case $1 in /*) ;; *) return 0 ;; esac
-  rb_oldest=$(date -u -d "@$(($(now) - (CF_BACKUP_RETENTION_DAYS - 1) * 86400))" +%Y%m%d)
+  rb_oldest=$(date -u -d "@$(($2 - (CF_BACKUP_RETENTION_DAYS - 1) * 86400))" +%Y%m%d)
   for rb_set in "$1"/scheduled-*; do
     [ -d "$rb_set" ] || continue
     rb_day=${rb_set##*/scheduled-}
