@@ -36,4 +36,13 @@ export abstract class CacheFleetBase extends Resource implements ICacheFleet {
   public metricDatabaseMemoryUsagePercentage(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(NODE_METRICS.memoryUsagePercentage, props);
   }
+
+  /**
+   * Whether the last scheduled backup failed (`BackupFailed`, Maximum over 1 minute): 1 from the node
+   * that claimed the day's backup and could not finish it, until a later one succeeds. Only nodes that
+   * took a scheduled backup publish it: alarm on `>= 1`, with missing data as not breaching.
+   */
+  public metricBackupFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(NODE_METRICS.backupFailed, { statistic: 'Maximum', ...props });
+  }
 }

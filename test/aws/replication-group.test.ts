@@ -513,6 +513,7 @@ describe('ReplicationGroup: metrics', () => {
     ['metricCurrConnections', 'CurrConnections', 'Average'],
     ['metricDatabaseMemoryUsagePercentage', 'DatabaseMemoryUsagePercentage', 'Average'],
     ['metricReplicationLag', 'ReplicationLag', 'Maximum'],
+    ['metricBackupFailed', 'BackupFailed', 'Maximum'],
   ])('%s reads %s (%s over 1 minute) from the fleet dimension', (method, name, statistic) => {
     const { rg } = group();
     const metric = (rg as any)[method]();

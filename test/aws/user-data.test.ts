@@ -145,13 +145,14 @@ describe('node scripts', () => {
     const { stack, vpc } = testStack();
     const rg = new ReplicationGroup(stack, 'Sessions', { vpc, engine: valkey, nodeAddressOffset: 10 });
     const cc = new CacheCluster(stack, 'Pages', { vpc, engine: memcached, nodeAddressOffset: 20 });
-    // The sample's names: ms_line="CPUUtilization=$((…)) and the awk printf " CurrConnections=%d" (each engine's).
-    const published = [...new Set([...metrics.matchAll(/ms_line="(\w+)=\$\(\(| (\w+)=%d"/g)].map((match) => match[1] ?? match[2]))];
+    // The sample's names: ms_line="CPUUtilization=$((…)), the awk printf " CurrConnections=%d" (each
+    // engine's), and the backup's outcome (ms_engine="$ms_engine BackupFailed=1").
+    const published = [...new Set([...metrics.matchAll(/ms_line="(\w+)=\$\(\(| (\w+)=%d"| (\w+)=[01]" ;;/g)].map((match) => match[1] ?? match[2] ?? match[3]))];
     expect(published.sort()).toEqual(Object.values(NODE_METRICS).sort());
     // Every datum goes under the fleet's dimension (the methods' only one); aws-boot.test.ts reads them back from CloudWatch.
     expect(metrics).toContain('Dimensions.member.1.Name=Fleet%sDimensions.member.1.Value=%s');
     const methods = [rg.metricCPUUtilization(), rg.metricCurrConnections(), rg.metricDatabaseMemoryUsagePercentage(), rg.metricReplicationLag(),
-      cc.metricCPUUtilization(), cc.metricCurrConnections(), cc.metricDatabaseMemoryUsagePercentage()];
+      rg.metricBackupFailed(), cc.metricCPUUtilization(), cc.metricCurrConnections(), cc.metricDatabaseMemoryUsagePercentage()];
     for (const metric of methods) {
       expect(published).toContain(metric.metricName);
       expect(metric.namespace).toBe('CacheFleet');

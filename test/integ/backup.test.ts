@@ -270,7 +270,15 @@ describeInteg('backups and restore (a directory location)', () => {
       expect(second.code).toBe(0);
       expect(fs.readdirSync(daily).sort()).toEqual(['manual-kept', `scheduled-${day(0)}`, `scheduled-${day(1)}`, `scheduled-${day(2)}`].sort());
       expect(manifest(daily, `scheduled-${day(0)}`)).toEqual(expect.objectContaining({ sourceRole: 'primary', keys: 0 }));
-      expect(fs.readFileSync(path.join(fleet.dirs('node-0').state, 'backup-status'), 'utf8')).toMatch(/^ok /);
+      expect((await fleet.agent('node-0', ['metrics'])).stdout).toMatch(/ BackupFailed=0$/m);
+
+      // A location the node cannot write: the scheduled backup fails, and the metric says so.
+      const blocked = path.join(daily, 'a-file');
+      fs.writeFileSync(blocked, '');
+      const failed = await fleet.agent('node-0', ['backup-if-due'], { CACHEFLEET_BACKUP_LOCATION: path.join(blocked, 'below') }, 120_000);
+      expect(failed.code).toBe(1);
+      expect((await fleet.agent('node-0', ['metrics'])).stdout).toMatch(/ BackupFailed=1$/m);
+      fs.rmSync(blocked);
       await fleet.stopAll();
 
       // Outside its window a node takes nothing.

@@ -31,6 +31,8 @@ export const NODE_METRICS = {
   currConnections: 'CurrConnections',
   memoryUsagePercentage: 'DatabaseMemoryUsagePercentage',
   replicationLag: 'ReplicationLag',
+  /** 1 while the last scheduled backup a node attempted failed, 0 once one succeeded (nodes that took one). */
+  backupFailed: 'BackupFailed',
 } as const;
 
 /**
