@@ -36,11 +36,11 @@ import { CommandResult, ManagedProcess, runCommand, startProcess } from './proce
  *   volume where the image has nothing at the mount point); the container path is a link to it.
  *   Every container that mounts the name sees the same files at the same time, and the volume
  *   outlives every container: removing a container removes its root (and the link), never the
- *   volume. A bind mount of the host (`volumes.host_path`, read-only: the only kind modelled) is a
- *   link to the directory the test gives for that host path (a host path it does not give is an
- *   error). A link does not refuse writes as a read-only mount does: a read-only named volume is
- *   refused, and a test that mounts a host path checks that the host's files are unchanged. A mount
- *   inside another mount is refused;
+ *   volume. A bind mount of the host (`volumes.host_path`, read-only or writable) is a link to the
+ *   directory the test gives for that host path (a host path it does not give is an error). A link
+ *   does not refuse writes as a read-only mount does: a read-only named volume is refused, and a test
+ *   that mounts a host path read-only checks that the host's files are unchanged. A mount inside
+ *   another mount is refused;
  * - the memory limit (`memory`, MiB) becomes the container's cgroup v2 `memory.max`, under a
  *   stand-in `/sys` and `/proc` the agent reads through `CACHEFLEET_SYS_DIR`/`CACHEFLEET_PROC_DIR`;
  * - `entrypoint` + `command` run unchanged (the entrypoint re-rooted), and the health check's
@@ -265,8 +265,10 @@ const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 interface Mount {
   readonly containerPath: string;
   readonly source: string;
-  /** The named volume's name; undefined for a bind mount of the host (read-only). */
+  /** The named volume's name; undefined for a bind mount of the host. */
   readonly volume?: string;
+  /** Whether the container may write into it (a named volume always; a bind mount unless `read_only`). */
+  readonly writable: boolean;
 }
 
 /** A container to create: what it runs and what its filesystem holds, checked before anything is written. */
@@ -612,12 +614,11 @@ export class TerraformContainers {
         if (volume.read_only === true) throw new Error(`${name}: mounts the volume at ${containerPath} read-only; the test models writable named volumes only`);
         const volumeName = resolveTerraformString(String(volume.volume_name), inputs);
         if (!DOCKER_NAME.test(volumeName)) throw new Error(`${name}: a volume name Docker refuses: ${JSON.stringify(volumeName)}`);
-        mounts.push({ containerPath, source: path.join(this.root, '.volumes', volumeName), volume: volumeName });
+        mounts.push({ containerPath, source: path.join(this.root, '.volumes', volumeName), volume: volumeName, writable: true });
       } else {
-        if (volume.read_only !== true) throw new Error(`${name}: mounts the host path ${volume.host_path} writable; the test models read-only host mounts only`);
         const hostDir = inputs.hostPaths?.[volume.host_path];
         if (hostDir === undefined) throw new Error(`${name}: mounts the host path ${volume.host_path}, which the test did not give`);
-        mounts.push({ containerPath, source: hostDir });
+        mounts.push({ containerPath, source: hostDir, writable: volume.read_only !== true });
       }
     }
 
@@ -630,7 +631,7 @@ export class TerraformContainers {
       const file = absolute(String(upload.file));
       for (const mount of mounts) {
         if (file === mount.containerPath) throw new Error(`${name}: uploads ${file} onto a mount point`);
-        if (mount.volume === undefined && under(file, mount.containerPath)) throw new Error(`${name}: uploads ${file} into the read-only host mount at ${mount.containerPath}`);
+        if (mount.volume === undefined && under(file, mount.containerPath)) throw new Error(`${name}: uploads ${file} into the host mount at ${mount.containerPath}`);
       }
       const content = mapAddresses(resolveTerraformString(String(upload.content), inputs), addresses);
       files[upload.file] = content;
@@ -643,7 +644,10 @@ export class TerraformContainers {
       const eq = text.indexOf('=');
       const key = text.slice(0, eq);
       const value = text.slice(eq + 1);
-      env[key] = /^CACHEFLEET_[A-Z_]+_DIR$/.test(key) ? reroot(value) : value;
+      // A path of the container's filesystem: its directories, and the backup location and restore
+      // set when they are directories (an S3 address stays as it is).
+      const containerPath = /^CACHEFLEET_[A-Z_]+_DIR$/.test(key) || (/^CACHEFLEET_(BACKUP_LOCATION|RESTORE_FROM)$/.test(key) && value.startsWith('/'));
+      env[key] = containerPath ? reroot(value) : value;
     }
     if (c.memory !== undefined) {
       env.CACHEFLEET_SYS_DIR = path.join(base, 'sys');
@@ -818,6 +822,17 @@ export class TerraformContainers {
     if (!this.processes.get(name)?.running) throw new Error(`${name} is not running`);
     const [command, ...args] = [...container.privileges, ...container.healthcheck];
     return runCommand(command, args, { env: this.processEnv(container), timeoutMs: 15_000 });
+  }
+
+  /**
+   * Runs the container's entrypoint with `args` in the running container, as
+   * `docker exec <container> <entrypoint> <args>` does: its user and privileges, its environment.
+   */
+  public exec(name: string, args: string[], timeoutMs = 120_000): Promise<CommandResult> {
+    const container = this.container(name);
+    if (!this.processes.get(name)?.running) throw new Error(`${name} is not running`);
+    const [program, ...rest] = [...container.privileges, container.argv[0], ...args];
+    return runCommand(program, rest, { env: this.processEnv(container), timeoutMs });
   }
 
   /**
