@@ -33,6 +33,11 @@ function backupStatements(template: Template): Record<string, any> {
   return Object.fromEntries(policy.Properties.PolicyDocument.Statement.map((statement: any) => [statement.Sid, statement]));
 }
 
+/** The fleet's backup location parameter, when it has one. */
+function backupLocation(template: Template): [string, any] | undefined {
+  return resourcesOf(template, 'AWS::SSM::Parameter').find(([, parameter]) => JSON.stringify(parameter.Properties.Name ?? '').includes('/backup-location'));
+}
+
 /** A tag of every node group, as CloudFormation gets it. */
 function groupTags(template: Template, key: string): unknown[] {
   return resourcesOf(template, 'AWS::AutoScaling::AutoScalingGroup')
@@ -45,7 +50,7 @@ describe('the backup bucket', () => {
     template.resourceCountIs('AWS::S3::Bucket', 0);
     template.resourceCountIs('AWS::SSM::Document', 0);
     template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
-    expect(groupTags(template, 'cachefleet:backup-location')).toEqual([undefined, undefined, undefined]);
+    expect(backupLocation(template)).toBeUndefined();
     expect(fleet.backupBucket).toBeUndefined();
     expect(fleet.backupDocumentName).toBeUndefined();
   });
@@ -78,10 +83,20 @@ describe('the backup bucket', () => {
     expect(Stack.of(fleet).resolve(fleet.backupBucket!.bucketName)).toEqual({ Ref: id });
   });
 
-  test('the nodes get the backup location in a tag of every group: s3://<bucket>/<fleet name>', () => {
-    const { template } = group(() => ({ snapshotRetentionLimit: 1 }));
-    const location = { Key: 'cachefleet:backup-location', PropagateAtLaunch: true, Value: { 'Fn::Join': ['', ['s3://', ref(template, 'AWS::S3::Bucket'), '/sessions']] } };
-    expect(groupTags(template, 'cachefleet:backup-location')).toEqual([location, location, location]);
+  test('the nodes read the backup location, s3://<bucket>/<fleet name>, from the fleet\'s parameter, which they alone may read', () => {
+    const { template, fleet } = group(() => ({ snapshotRetentionLimit: 1 }));
+    const [id, parameter] = backupLocation(template)!;
+    expect(parameter.Properties).toMatchObject({
+      Type: 'String',
+      Name: `/cachefleet/${fleet.fleetId}/backup-location`,
+      Value: { 'Fn::Join': ['', ['s3://', ref(template, 'AWS::S3::Bucket'), '/sessions']] },
+    });
+    // Not a tag: a group's tags reach only the instances it launches later.
+    expect(groupTags(template, 'cachefleet:backup-location')).toEqual([undefined, undefined, undefined]);
+    expect(backupStatements(template).ReadBackupLocation).toMatchObject({ Action: 'ssm:GetParameter' });
+    expect(backupStatements(template).ReadBackupLocation.Resource).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':parameter', { Ref: id }]],
+    });
   });
 
   test('backupEncryptionKey: the bucket is encrypted with it (bucket key on), the nodes may encrypt, decrypt and make data keys with it', () => {
@@ -109,7 +124,7 @@ describe('the backup bucket', () => {
     const { template, fleet } = group((stack) => ({ backupBucket: s3.Bucket.fromBucketName(stack, 'AppBucket', 'app-backups') }));
     template.resourceCountIs('AWS::S3::Bucket', 0);
     template.resourceCountIs('AWS::SSM::Document', 1);
-    expect(groupTags(template, 'cachefleet:backup-location')[0]).toMatchObject({ Value: 's3://app-backups/sessions' });
+    expect(backupLocation(template)![1].Properties.Value).toBe('s3://app-backups/sessions');
     expect(fleet.backupBucket!.bucketName).toBe('app-backups');
   });
 
@@ -128,7 +143,7 @@ describe('the nodes\' rights', () => {
     const { template } = group(() => ({ snapshotRetentionLimit: 2 }));
     const bucket = ref(template, 'AWS::S3::Bucket');
     const statements = backupStatements(template);
-    expect(Object.keys(statements).sort()).toEqual(['ListOwnBackups', 'WriteOwnBackups']);
+    expect(Object.keys(statements).sort()).toEqual(['ListOwnBackups', 'ReadBackupLocation', 'WriteOwnBackups']);
     expect(statements.WriteOwnBackups).toEqual({
       Sid: 'WriteOwnBackups',
       Effect: 'Allow',
@@ -177,7 +192,7 @@ describe('restoreFrom', () => {
       Condition: { StringLike: { 's3:prefix': ['orders/scheduled-20261201/*', 'orders/scheduled-20261201/'] } },
     });
     // Restoring gives no backup location of its own.
-    expect(groupTags(template, 'cachefleet:backup-location')).toEqual([undefined, undefined, undefined]);
+    expect(backupLocation(template)).toBeUndefined();
   });
 
   test('a source bucket with a key: the nodes may decrypt with it, nothing more', () => {

@@ -98,7 +98,7 @@ describe('the largest cluster-mode group', () => {
   });
 
   test('the policy size binds before the resource count: 39 nodes', () => {
-    expect(Math.floor((STACK_RESOURCE_LIMIT - CLUSTER_FIXED_RESOURCES) / RESOURCES_PER_NODE)).toBe(119);
+    expect(Math.floor((STACK_RESOURCE_LIMIT - CLUSTER_FIXED_RESOURCES) / RESOURCES_PER_NODE)).toBe(118);
     expect(maxClusterNodes()).toBe(39);
     expect([0, 1, 2, 3, 4, 5].map(maxClusterShards)).toEqual([39, 19, 13, 9, 7, 6]);
   });

@@ -182,11 +182,11 @@ esac
 case " $CF_SERVICES " in
   *" redis "*)
     # Scheduled backups: each data node looks every 5 minutes whether the window is open and today's
-    # set untaken; the first to claim the set takes it (the agent's backup-if-due).
-    if [ "${CF_BACKUP_RETENTION_DAYS:-0}" -gt 0 ]; then
-      service cachefleet-backup "cachefleet scheduled backup" "$agent backup-if-due" oneshot no
-      timer cachefleet-backup 300
-    fi
+    # set untaken; the first to claim the set takes it (the agent's backup-if-due). On every data
+    # node, backups on or not: units are written once per instance, and a deploy that turns backups
+    # on reaches running nodes only through the bundle.
+    service cachefleet-backup "cachefleet scheduled backup" "$agent backup-if-due" oneshot no
+    timer cachefleet-backup 300
     service cachefleet-lifecycle "cachefleet pre-stop on termination" "$here/lifecycle.sh" simple always
     enable cachefleet-lifecycle.service
     ;;

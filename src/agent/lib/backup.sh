@@ -83,23 +83,59 @@ store_claim() { # <location> <name> <content>
   return 2
 }
 
-# The fleet's backup location (the flavor's: a container's variable, an instance's tag), or
-# nothing; the set a restore reads, or nothing.
+# The fleet's backup location, or nothing: a container's variable; on EC2 the fleet's SSM parameter
+# /cachefleet/<fleet>/backup-location, read at each backup, so that a deploy that turns backups on
+# reaches the running nodes (a group's tags reach only the instances it launches later). A fleet
+# without backups has no parameter. Fails when the parameter cannot be read.
 backup_location() {
   if [ -n "${CACHEFLEET_BACKUP_LOCATION:-}" ]; then
     printf '%s\n' "${CACHEFLEET_BACKUP_LOCATION%/}"
-  elif [ "$PLATFORM" = aws ]; then
-    aws_init >/dev/null 2>&1 || return 0
-    imds_get "$IMDS_TOKEN" tags/instance/cachefleet:backup-location 2>/dev/null | sed 's:/*$::'
+    return 0
   fi
+  [ "$PLATFORM" = aws ] || return 0
+  aws_init || return 1
+  bl_fleet=$(aws_setting FLEET fleet) || return 1
+  if bl_out=$(aws ssm get-parameter --name "/cachefleet/$bl_fleet/backup-location" --query Parameter.Value --output text 2>&1); then
+    printf '%s\n' "${bl_out%/}"
+    return 0
+  fi
+  case $bl_out in
+    *ParameterNotFound*) return 0 ;;
+  esac
+  log "error: cannot read /cachefleet/$bl_fleet/backup-location: $bl_out"
+  return 1
 }
+
+# The set a restore reads, or nothing: a container's variable; on EC2 the instance's
+# cachefleet:restore-from tag (set when the fleet is created: only a first start restores). A tag
+# that is absent (404) is no restore; any other answer fails, rather than start a node empty that
+# should have been restored.
+# shellcheck disable=SC2154 # imds, retries, retry_delay: lib/common.sh's
 restore_location() {
   if [ -n "${CACHEFLEET_RESTORE_FROM:-}" ]; then
     printf '%s\n' "${CACHEFLEET_RESTORE_FROM%/}"
-  elif [ "$PLATFORM" = aws ]; then
-    aws_init >/dev/null 2>&1 || return 0
-    imds_get "$IMDS_TOKEN" tags/instance/cachefleet:restore-from 2>/dev/null | sed 's:/*$::'
+    return 0
   fi
+  [ "$PLATFORM" = aws ] || return 0
+  aws_init || return 1
+  rl_attempt=1
+  while :; do
+    rl_status=$(curl -sS --max-time 2 -o "$TMP_ROOT/restore-tag" -w '%{http_code}' -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" \
+      "$imds/latest/meta-data/tags/instance/cachefleet:restore-from" 2>/dev/null)
+    case $rl_status in
+      200)
+        sed 's:/*$::' "$TMP_ROOT/restore-tag"
+        return 0
+        ;;
+      404) return 0 ;;
+    esac
+    [ "$rl_attempt" -lt "$retries" ] || {
+      log "error: the instance metadata does not say whether to restore (tags/instance/cachefleet:restore-from: HTTP ${rl_status:-none})"
+      return 1
+    }
+    rl_attempt=$((rl_attempt + 1))
+    sleep "$retry_delay"
+  done
 }
 
 # The fleet's shards as "<n>:<first>-<last>" words (cluster mode), or "0:" (one shard holds every key).
@@ -338,7 +374,8 @@ RESTORED_MARK=restored-from
 # Seeds this node's empty data directory from the restore location, when it is a shard's planned
 # primary of a fleet that serves nothing yet. Dies, naming the object, on anything missing or wrong.
 restore_if_asked() {
-  ri_from=$(restore_location)
+  tmp_root
+  ri_from=$(restore_location) || die "restore: cannot tell whether this fleet restores from a backup"
   [ -n "$ri_from" ] || return 0
   ri_data=$STATE_DIR/redis/data
   if [ "$CF_ROLE" != primary ]; then
@@ -356,7 +393,6 @@ restore_if_asked() {
   ri_shard=${CF_SHARD:-0}
   ri_manifest_name=$(backup_manifest_name "$ri_shard")
   ri_rdb_name=$(backup_rdb_name "$ri_shard")
-  tmp_root
   store_get "$ri_from" "$ri_manifest_name" "$TMP_ROOT/restore.json" ||
     die "restore: cannot read $ri_from/$ri_manifest_name (a missing or unreadable backup: not starting without its data)"
   ri_shards=$(manifest_field "$TMP_ROOT/restore.json" shards)

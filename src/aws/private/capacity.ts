@@ -1,6 +1,6 @@
 /**
  * How large a cluster-mode group one CloudFormation stack holds. Two of AWS's limits grow with the
- * nodes: a stack's resources (500: 119 nodes) and the size of the nodes' role's inline policies
+ * nodes: a stack's resources (500: 118 nodes) and the size of the nodes' role's inline policies
  * (10,240 characters: 39 nodes), which name each node's volume and interface by ARN, not by tag
  * (tags can be changed). The second binds: 39 nodes, such as 19 shards of 1 + 1 or 39 of one node.
  * test/aws/capacity.test.ts synthesizes the largest accepted groups and measures both.
@@ -21,10 +21,10 @@ export const RESOURCES_PER_NODE = 4;
  * admin secrets, the hosted zone, the bundle-location and pinned-image parameters, the role, its
  * instance profile and default policy, the launch template, the node policy, the configuration
  * association and the configuration record; and its backups': the bucket, its policy, the
- * nodes' backup policy and the backup document, the volumes' backup vault, plan, selection and the
+ * nodes' backup policy, the backup document and the backup location's parameter, the volumes' backup vault, plan, selection and the
  * selection's role.
  */
-export const CLUSTER_FIXED_RESOURCES = 24;
+export const CLUSTER_FIXED_RESOURCES = 25;
 
 /** IAM: the inline policies of one role hold at most this many characters, whitespace excluded. */
 export const ROLE_INLINE_POLICY_LIMIT = 10_240;

@@ -37,11 +37,20 @@ export const BACKUP_DEFAULTS = {
 /** An on-demand backup's name: the backup set's folder under the fleet's prefix. */
 export const BACKUP_NAME_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$';
 
-/** The instance tags the node agent reads its backup settings from. */
+/** The instance tag the node agent reads the backup set it restores from (read at a node's first start only). */
 export const BACKUP_TAGS = {
-  location: 'backup-location',
   restoreFrom: 'restore-from',
 } as const;
+
+/**
+ * The SSM parameter that holds a fleet's backup location, `s3://<bucket>/<prefix>`. Not an instance
+ * tag: a group's tags reach only the instances it launches later, and a deploy that turns backups on
+ * for a running fleet replaces no instance. The agent reads it at each backup; without it, the fleet
+ * has no backup location.
+ */
+export function backupLocationParameterName(fleetId: string): string {
+  return `/cachefleet/${fleetId}/backup-location`;
+}
 
 /** The fleets writing under each prefix of a bucket given as `backupBucket`, per bucket. */
 const USED_PREFIXES = new WeakMap<IConstruct, Map<string, string>>();
@@ -68,6 +77,8 @@ export class FleetBackups {
   public readonly document?: ssm.CfnDocument;
   /** AWS Backup's plan of the volumes. */
   public readonly volumeBackupPlan?: backup.BackupPlan;
+  /** The parameter the nodes read their backup location from (backupLocationParameterName). */
+  public readonly locationParameter?: ssm.StringParameter;
   private readonly restoreFrom?: FleetProps['restoreFrom'];
 
   constructor(scope: Construct, private readonly options: FleetBackupsProps) {
@@ -105,7 +116,14 @@ export class FleetBackups {
       });
     }
 
-    if (this.bucket) this.document = this.backupDocument(scope);
+    if (this.bucket) {
+      this.document = this.backupDocument(scope);
+      this.locationParameter = new ssm.StringParameter(scope, 'BackupLocation', {
+        parameterName: backupLocationParameterName(fleetId),
+        stringValue: `s3://${this.bucket.bucketName}/${this.prefix}`,
+        description: `cachefleet ${fleetId}: where the nodes write their backups`,
+      });
+    }
     if (props.volumeBackups !== false && plan.engine.supportsReplication) {
       this.volumeBackupPlan = this.volumePlan(scope, retentionDays, removalPolicy);
     }
@@ -116,12 +134,9 @@ export class FleetBackups {
     return this.bucket ? `s3://${this.bucket.bucketName}/${this.prefix}` : undefined;
   }
 
-  /** The instance tags that give the node agent its backup location and the set it restores from. */
+  /** The instance tags that give the node agent the set it restores from. */
   public tags(): Record<string, string> {
-    return {
-      ...(this.location ? { [BACKUP_TAGS.location]: this.location } : {}),
-      ...(this.restoreFrom ? { [BACKUP_TAGS.restoreFrom]: this.restoreFrom.s3Url } : {}),
-    };
+    return this.restoreFrom ? { [BACKUP_TAGS.restoreFrom]: this.restoreFrom.s3Url } : {};
   }
 
   /**
@@ -143,6 +158,11 @@ export class FleetBackups {
           resources: [objectsArn(stack, this.bucket, this.prefix)],
         }),
         listStatement('ListOwnBackups', stack, this.bucket, this.prefix),
+        new iam.PolicyStatement({
+          sid: 'ReadBackupLocation',
+          actions: ['ssm:GetParameter'],
+          resources: [this.locationParameter!.parameterArn],
+        }),
       );
       const key = this.bucket.encryptionKey;
       if (key) statements.push(new iam.PolicyStatement({ sid: 'UseBackupKey', actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }));
