@@ -1,4 +1,4 @@
-import { BenchResults, ClusterThroughputResults } from './results';
+import { BackupCostResults, BenchResults, ClusterThroughputResults } from './results';
 
 /** The figures of a run as plain-text tables. */
 export function formatReport(results: BenchResults): string {
@@ -51,6 +51,10 @@ export function formatReport(results: BenchResults): string {
     ));
     lines.push('');
   }
+  if (results.backup) {
+    lines.push(formatBackupReport(results.backup));
+    lines.push('');
+  }
   lines.push('Targets');
   lines.push(table(
     ['target', 'value', 'limit', 'result'],
@@ -70,6 +74,33 @@ export function formatClusterReport(cluster: ClusterThroughputResults): string {
     ...cluster.configurations.map((c) => `  ${c.id}: ${c.benchmarkCommand}`),
     `3 shards / 1 shard: ${cluster.setRatio.toFixed(3)} on ${cluster.cpuCount} CPUs shared by every server and redis-benchmark (no target: the cores bound it); ` +
       `load average ${cluster.loadAverage.start[0]} at the start, ${cluster.loadAverage.end[0]} at the end`,
+  ].join('\n');
+}
+
+/** Backup and restore: every round of both sides, the medians and ratios. */
+export function formatBackupReport(backup: BackupCostResults): string {
+  const { dataset: d, backup: b, restore: r, writer: w } = backup;
+  return [
+    `Backup (${backup.engine}, ${backup.group}; ${backup.date}): ${d.keys} keys of ${d.valueBytes} bytes, RDB ${d.rdbBytes} bytes, used_memory ${d.usedMemoryBytes}` +
+      `${d.limitedBy ? ` (fewer than ${d.targetKeys}: ${d.limitedBy})` : ''}`,
+    table(
+      ['side', 'median s', 'samples s'],
+      [
+        ['cachefleet-node backup', b.agentMedianSeconds.toFixed(2), b.agent.map((t) => t.seconds.toFixed(2)).join(' ')],
+        ['redis-cli --rdb', b.plainMedianSeconds.toFixed(2), b.plainSeconds.map((v) => v.toFixed(2)).join(' ')],
+      ],
+    ),
+    `backup / plain copy: ${b.ratio.toFixed(3)}; on their own, sha256sum of the RDB ${b.sha256sumSeconds.toFixed(2)} s, cp of it ${b.cpSeconds.toFixed(2)} s`,
+    table(
+      ['restore', 'round', 'every key served s', 'ready s'],
+      r.timings.map((t) => [t.kind, String(t.round), t.keysServedSeconds.toFixed(2), t.readySeconds.toFixed(2)]),
+    ),
+    table(
+      ['writer window', 'round', 'SETs', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'p99 from the fork on ms'],
+      w.windows.map((x) => [x.kind, String(x.round), String(x.writes), x.p50Ms.toFixed(2), x.p99Ms.toFixed(2), x.maxMs.toFixed(1), String(x.errors), x.activeP99Ms?.toFixed(2) ?? '']),
+    ),
+    `p99 without a backup ${w.p99NoneMs.toFixed(2)} ms, during one ${w.p99BackupMs.toFixed(2)} ms (from the replica's fork on ${w.activeP99BackupMs.toFixed(2)} ms): ${w.activeP99Ratio.toFixed(3)}; ` +
+      `manifests' sourceRole: ${backup.sourceRoles.length - backup.backupsFromPrimary} of ${backup.sourceRoles.length} replica`,
   ].join('\n');
 }
 

@@ -25,6 +25,8 @@ export interface BenchResults {
    * it has its own date.
    */
   readonly cluster?: ClusterThroughputResults;
+  /** Backup and restore on a group holding about 1 GB (absent from runs made before it was measured). */
+  readonly backup?: BackupCostResults;
   /** Every target, in the order of the printed table. */
   readonly targets: TargetResult[];
   /** Whether every target holds and both synth variants gave the same resources (synth.sameResources). */
@@ -238,4 +240,133 @@ export interface ClusterConfigurationResult {
   readonly medianSet: number;
   /** SET calls each master served over the warm-up and the rounds (INFO commandstats), in `addresses` order. */
   readonly setCallsPerMaster: number[];
+}
+
+/** What a backup costs, how long a restore takes, and what a backup does to the primary's latency (test/bench/backup-cost.ts). */
+export interface BackupCostResults {
+  /** When this measurement started (ISO 8601, UTC). */
+  readonly date: string;
+  readonly durationSeconds: number;
+  /** The cores every server, the agent and the clients shared. */
+  readonly cpuCount: number;
+  /** The machine's 1-, 5- and 15-minute load averages at the start and at the end. */
+  readonly loadAverage: { readonly start: number[]; readonly end: number[] };
+  /** `Redis 7.0`. */
+  readonly engine: string;
+  /** The group backed up. */
+  readonly group: string;
+  readonly dataset: BackupDataset;
+  readonly backup: BackupTimings;
+  readonly restore: RestoreTimings;
+  readonly writer: WriterLatency;
+  /** Every backup's manifest sourceRole (the warm-up, the rounds, the writer's), in order. */
+  readonly sourceRoles: string[];
+  /** How many of them were not taken from a replica (the target: none). */
+  readonly backupsFromPrimary: number;
+}
+
+/** The data backed up. */
+export interface BackupDataset {
+  readonly keys: number;
+  readonly valueBytes: number;
+  /** The RDB's size (the manifest's). */
+  readonly rdbBytes: number;
+  /** The primary's used_memory once loaded. */
+  readonly usedMemoryBytes: number;
+  /** The keys aimed at (about 1 GB). */
+  readonly targetKeys: number;
+  /** Why fewer keys than aimed at, if so. */
+  readonly limitedBy?: string;
+  /** MemAvailable and the temporary filesystem's free bytes at the start, which sized the dataset. */
+  readonly memoryAvailableBytes: number;
+  readonly diskAvailableBytes: number;
+  readonly loadedBy: string;
+  readonly loadSeconds: number;
+}
+
+/** The agent's backup against a plain `redis-cli --rdb` copy from the same replica. */
+export interface BackupTimings {
+  readonly location: string;
+  readonly agentCommand: string;
+  /** The plain copy's command line (the password in REDISCLI_AUTH). */
+  readonly plainCommand: string;
+  readonly rounds: number;
+  /** The order of the first round; the next one starts with the other. */
+  readonly roundOrder: string[];
+  readonly agent: BackupTiming[];
+  /** The plain copy's seconds, one per round. */
+  readonly plainSeconds: number[];
+  readonly agentMedianSeconds: number;
+  readonly plainMedianSeconds: number;
+  /** agentMedianSeconds / plainMedianSeconds (the target: at most 1.2). */
+  readonly ratio: number;
+  /** `sha256sum` of the same RDB on its own: the agent's manifest reads the whole file once more. */
+  readonly sha256sumSeconds: number;
+  /** `cp` of the same RDB on its own: the agent copies it from its temporary directory into the location. */
+  readonly cpSeconds: number;
+}
+
+/** One `cachefleet-node backup`. */
+export interface BackupTiming {
+  readonly round: number;
+  readonly seconds: number;
+  readonly bytes: number;
+  readonly sourceNode: string;
+  readonly sourceRole: string;
+}
+
+/** A new node seeded from the backup, and a stock server on a copy of the same RDB. */
+export interface RestoreTimings {
+  readonly method: string;
+  readonly restoredNode: string;
+  readonly stockServer: string;
+  readonly rounds: number;
+  readonly timings: RestoreTiming[];
+  /** Median seconds until the restored node served every key and its agent said ready. */
+  readonly medianReadySeconds: number;
+  /** Median seconds until the restored node served every key. */
+  readonly medianKeysServedSeconds: number;
+  /** Median seconds until the stock server served every key. */
+  readonly stockMedianSeconds: number;
+}
+
+export interface RestoreTiming {
+  readonly kind: 'cachefleet' | 'stock';
+  readonly round: number;
+  /** Seconds from the start until DBSIZE was the dataset's. */
+  readonly keysServedSeconds: number;
+  /** Seconds from the start until also ready (the stock server: the same as keysServedSeconds). */
+  readonly readySeconds: number;
+}
+
+/** The primary's SET latency with and without a backup from the replica. */
+export interface WriterLatency {
+  readonly method: string;
+  readonly ratePerSecond: number;
+  readonly rounds: number;
+  readonly windows: WriterWindow[];
+  /** Median of the windows' p99 without a backup, ms. */
+  readonly p99NoneMs: number;
+  /** Median of the windows' p99 during a backup, ms. */
+  readonly p99BackupMs: number;
+  /** p99BackupMs / p99NoneMs. */
+  readonly p99Ratio: number;
+  /** Median of the backup windows' p99 from the replica's fork on (the stream, the SHA-256, the copy), ms. */
+  readonly activeP99BackupMs: number;
+  /** activeP99BackupMs / p99NoneMs (the target: at most 1.5). */
+  readonly activeP99Ratio: number;
+}
+
+export interface WriterWindow {
+  readonly kind: 'none' | 'backup';
+  readonly round: number;
+  readonly seconds: number;
+  readonly writes: number;
+  readonly errors: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  /** A backup's window: the SETs sent from the replica's fork on, and their p99 (none when the fork was not seen). */
+  readonly activeWrites?: number;
+  readonly activeP99Ms?: number;
 }

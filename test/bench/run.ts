@@ -2,24 +2,28 @@
  * The benchmarks (`npm run bench`): server throughput with the generated configuration against
  * stock Redis and with AOF against none, a 3-shard cluster's aggregate SET throughput against 1
  * shard (cluster-throughput.ts), synth time against hand-written resources and across
- * sizes, the node agent's own steady-state cost (CPU, AWS calls; agent-cost.ts) and the Docker
- * flavor's container health check (CPU per call and per hour; health-check-cost.ts). The
+ * sizes, the node agent's own steady-state cost (CPU, AWS calls; agent-cost.ts), the Docker
+ * flavor's container health check (CPU per call and per hour; health-check-cost.ts) and backups (a
+ * group holding about 1 GB: backup time against a plain copy, restore time, the primary's latency
+ * during a backup; backup-cost.ts). The
  * throughput and synth targets are ratios measured within this run on this machine; the agent's
  * are absolute budgets. Prints a table and writes results/bench.json (see results.ts); exits 1
  * when a target fails, after writing it.
  *
  * `npm run bench -- cluster` measures only the cluster's throughput and puts it into the existing
  * results/bench.json, keeping every other figure and their date (the cluster figure has its own).
+ * `npm run bench -- backup` does the same with the backup figures, and replaces the backup targets.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { measureAgentCost } from './agent-cost';
+import { measureBackupCost } from './backup-cost';
 import { measureClusterThroughput } from './cluster-throughput';
 import { LAYOUT_DESCRIPTION } from './fleet-layout';
 import { measureHealthCheckCost } from './health-check-cost';
 import { describeMachine } from './machine';
-import { formatClusterReport, formatReport } from './report';
-import { BenchResults, TargetResult, ThroughputResults } from './results';
+import { formatBackupReport, formatClusterReport, formatReport } from './report';
+import { BackupCostResults, BenchResults, TargetResult, ThroughputResults } from './results';
 import { BenchServer, startGeneratedServer, startStockServer } from './servers';
 import { measureSynth } from './synth-time';
 import { target } from './targets';
@@ -37,10 +41,12 @@ const SYNTH_WARM_UP_RUNS = 2;
 const SYNTH_RUNS = 7;
 
 const log = (line: string) => console.log(line);
+const gigabytes = (bytes: number) => (bytes / 1e9).toFixed(2);
 
 async function main(only: string | undefined): Promise<number> {
   if (only === 'cluster') return clusterOnly();
-  if (only !== undefined) throw new Error(`npm run bench takes no argument or \`cluster\`, got: ${only}`);
+  if (only === 'backup') return backupOnly();
+  if (only !== undefined) throw new Error(`npm run bench takes no argument, \`cluster\` or \`backup\`, got: ${only}`);
   const started = new Date();
   const machine = describeMachine();
 
@@ -69,6 +75,7 @@ async function main(only: string | undefined): Promise<number> {
 
   const agentCost = await measureAgentCost(log);
   const healthCheckCost = await measureHealthCheckCost(log);
+  const backup = await measureBackupCost(log);
 
   const ratio = (id: string) => throughput.ratios.find((r) => r.id === id)!.ratio;
   const targets: TargetResult[] = [
@@ -88,6 +95,7 @@ async function main(only: string | undefined): Promise<number> {
       '<=',
       agentCost.route53QuotaRequestsPerSecond,
     ),
+    ...backupTargets(backup),
   ];
 
   const results: BenchResults = {
@@ -107,6 +115,7 @@ async function main(only: string | undefined): Promise<number> {
     agentCost,
     healthCheckCost,
     cluster,
+    backup,
     targets,
     // The synth ratios compare like with like only when both variants gave the same resources.
     passed: synthRun.sameResources && targets.every((t) => t.pass),
@@ -139,6 +148,33 @@ async function clusterOnly(): Promise<number> {
   log('');
   log(`Wrote the cluster figure into ${path.relative(process.cwd(), RESULTS_FILE)} (the other figures are the run of ${previous.date}; ${cluster.durationSeconds} s)`);
   return 0;
+}
+
+/** The backup targets: time against a plain copy, the writer's p99, every backup from a replica. */
+function backupTargets(backup: BackupCostResults): TargetResult[] {
+  return [
+    target('backup-vs-plain-copy', `backup time into a directory, cachefleet-node backup / redis-cli --rdb from the same replica (RDB of ${gigabytes(backup.dataset.rdbBytes)} GB)`,
+      backup.backup.ratio, '<=', 1.2),
+    target('backup-writer-p99', 'primary\'s p99 SET latency, during a backup from the replica / without one', backup.writer.activeP99Ratio, '<=', 1.5),
+    target('backup-from-primary', `backups whose manifest's sourceRole is not replica (of ${backup.sourceRoles.length})`, backup.backupsFromPrimary, '<=', 0),
+  ];
+}
+
+/** `npm run bench -- backup`: the backup figures and targets into the last full run's results/bench.json. */
+async function backupOnly(): Promise<number> {
+  if (!fs.existsSync(RESULTS_FILE)) throw new Error(`${RESULTS_FILE} does not exist: run the whole benchmark (npm run bench) first`);
+  const previous = JSON.parse(fs.readFileSync(RESULTS_FILE, 'utf8')) as BenchResults;
+  const backup = await measureBackupCost(log);
+  const targets = [...previous.targets.filter((t) => !t.id.startsWith('backup-')), ...backupTargets(backup)];
+  const results: BenchResults = { ...previous, backup, targets, passed: previous.synth.sameResources && targets.every((t) => t.pass) };
+  fs.writeFileSync(RESULTS_FILE, `${JSON.stringify(results, undefined, 2)}\n`);
+  log('');
+  log(formatBackupReport(backup));
+  log('');
+  log(`Wrote the backup figures into ${path.relative(process.cwd(), RESULTS_FILE)} (the other figures are the run of ${previous.date}; ${backup.durationSeconds} s)`);
+  const failed = backupTargets(backup).filter((t) => !t.pass);
+  for (const t of failed) log(`FAILED: ${t.description} = ${t.value}, the target is ${t.comparison} ${t.limit}`);
+  return failed.length === 0 ? 0 : 1;
 }
 
 /** Starts the servers, runs `fn`, and stops every server that started, whatever happens. */

@@ -1,4 +1,4 @@
-import { AgentCostResults, BenchResults, ClusterThroughputResults, HealthCheckCostResults, TargetResult } from '../bench/results';
+import { AgentCostResults, BackupCostResults, BenchResults, ClusterThroughputResults, HealthCheckCostResults, TargetResult } from '../bench/results';
 import { ClusterFaultResults } from '../faults/cluster';
 import { DetectionSetting, FailoverResult, FaultResults, HostLossResult, SplitBrainRun, StallResult, Target } from '../faults/results';
 import { median } from '../shared/run-stats';
@@ -227,6 +227,7 @@ export function renderResultsSection(faults: FaultResults, bench: BenchResults, 
     '',
     ...(bench.agentCost ? agentCostLines(bench.agentCost) : []),
     ...(bench.healthCheckCost ? healthCheckLines(bench.healthCheckCost) : []),
+    ...(bench.backup ? backupLines(bench.backup) : []),
     RESULTS_END,
   ];
   return lines.join('\n');
@@ -254,6 +255,37 @@ function healthCheckLines(health: HealthCheckCostResults): string[] {
     ...table(['node', 'calls', 'CPU ms per call', 'CPU-seconds per hour', 'former check (wait-ready): ms per call', 'per hour'],
       health.services.map((s) => [s.id, String(s.calls), s.cpuMillisecondsPerCall.toFixed(2), s.cpuSecondsPerHourPerNode.toFixed(2),
         s.formerCpuMillisecondsPerCall.toFixed(2), s.formerCpuSecondsPerHourPerNode.toFixed(2)])),
+    '',
+  ];
+}
+
+/** Backups: the dataset, the backup against a plain copy, the restore, the writer's latency. */
+function backupLines(backup: BackupCostResults): string[] {
+  const { dataset: d, backup: b, restore: r, writer: w } = backup;
+  const gb = (bytes: number) => `${(bytes / 1e9).toFixed(2)} GB`;
+  const list = (values: number[]) => values.map((v) => v.toFixed(1)).join(', ');
+  const restored = r.timings.filter((t) => t.kind === 'cachefleet');
+  const stock = r.timings.filter((t) => t.kind === 'stock');
+  const none = w.windows.filter((x) => x.kind === 'none');
+  const during = w.windows.filter((x) => x.kind === 'backup');
+  return [
+    `**Backups** (${backup.date.slice(0, 10)}, ${Math.round(backup.durationSeconds / 60)} min, load average ${backup.loadAverage.start[0]} at the start): ${backup.group}, ` +
+      `holding ${count(d.keys)} keys of ${count(d.valueBytes)} random bytes: an RDB of ${gb(d.rdbBytes)}, used_memory ${gb(d.usedMemoryBytes)}` +
+      `${d.limitedBy ? ` (fewer keys than the ${count(d.targetKeys)} aimed at: ${d.limitedBy})` : ''}. ` +
+      `\`cachefleet-node backup <name>\` into a directory against a plain \`redis-cli --rdb <file>\` from the same replica, ${b.rounds} alternated rounds: ` +
+      `median ${seconds(b.agentMedianSeconds)} (${list(b.agent.map((t) => t.seconds))}) against ${seconds(b.plainMedianSeconds)} (${list(b.plainSeconds)}), ${b.ratio.toFixed(2)}×. ` +
+      'Both wait the replica\'s `repl-diskless-sync-delay` (5 s) before its fork streams. ' +
+      `After the stream the agent reads the whole RDB once more for the manifest's SHA-256 and copies it from its temporary directory into the location: on their own, \`sha256sum\` of that RDB took ${seconds(b.sha256sumSeconds)} and \`cp\` ${seconds(b.cpSeconds)}.`,
+    '',
+    `**Restore**: a new single node started with \`CACHEFLEET_RESTORE_FROM\` (${r.restoredNode}) served every key after a median ${seconds(r.medianKeysServedSeconds)} ` +
+      `and was ready after ${seconds(r.medianReadySeconds)} (${list(restored.map((t) => t.readySeconds))}), fetching and checking the set included; ` +
+      `a stock redis-server started on a copy of the same RDB served every key after ${seconds(r.stockMedianSeconds)} (${list(stock.map((t) => t.keysServedSeconds))}); ${r.rounds} alternated rounds.`,
+    '',
+    `**A writer during a backup**: ${w.ratePerSecond.toLocaleString('en-US')} SETs/s on the primary; p99 without a backup ${w.p99NoneMs.toFixed(2)} ms (${none.map((x) => x.p99Ms.toFixed(2)).join(', ')}), ` +
+      `during one from the replica's fork on ${w.activeP99BackupMs.toFixed(2)} ms (${during.map((x) => x.activeP99Ms?.toFixed(2) ?? '—').join(', ')}), ` +
+      `over the whole backup ${w.p99BackupMs.toFixed(2)} ms; ${during.reduce((n, x) => n + x.errors, 0) + none.reduce((n, x) => n + x.errors, 0)} errors. ` +
+      `Every manifest says \`sourceRole\` ${[...new Set(backup.sourceRoles)].map((role) => `\`${role}\``).join(', ')} (${backup.sourceRoles.length} backups). ` +
+      `The ${backup.cpuCount} CPUs are shared by both nodes, the agent and the writer: on hosts of their own the replica's fork would not take CPU from the primary.`,
     '',
   ];
 }
