@@ -1,5 +1,5 @@
 import { spawnSync } from 'child_process';
-import { createHash } from 'crypto';
+import { createHash, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as http from 'http';
 import { AddressInfo } from 'net';
@@ -9,6 +9,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ACCOUNT, AwsEmulator, REGION } from './aws-emulator';
 import { runCommand, sleep, waitFor } from './processes';
+import { INSTALLED_BUNDLE } from '../../../src/aws/private/boot-scripts';
 import { MemcachedEngineVersion, RedisEngineVersion, ValkeyEngineVersion } from '../../../src/core/engine';
 
 /**
@@ -54,7 +55,11 @@ const INSTANCE_CREDENTIALS = {
 // ------------------------------------------------------------------------------------------------
 
 export class StrictResolver {
-  constructor(private readonly resources: Record<string, any>, private readonly physical: (logicalId: string, type: string) => string) {}
+  constructor(
+    private readonly resources: Record<string, any>,
+    private readonly physical: (logicalId: string, type: string) => string,
+    private readonly stackName: string = STACK,
+  ) {}
 
   public resolve(value: any): any {
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
@@ -78,7 +83,7 @@ export class StrictResolver {
   }
 
   private ref(name: string): string {
-    const pseudo: Record<string, string> = { 'AWS::StackName': STACK, 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::Partition': 'aws' };
+    const pseudo: Record<string, string> = { 'AWS::StackName': this.stackName, 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::Partition': 'aws' };
     if (pseudo[name]) return pseudo[name];
     const resource = this.resources[name];
     if (!resource) throw new Error(`the strict resolver has no resource ${name}`);
@@ -99,6 +104,54 @@ export interface BootedFleetOptions {
    * @default '127.0.0.0/24'
    */
   readonly subnetCidr?: string;
+  /**
+   * The stack's name (another fleet in the same account is another stack).
+   * @default STACK
+   */
+  readonly stackName?: string;
+  /**
+   * Deploys into the account of another fleet, started before: its emulator, VPC and subnet (and
+   * that fleet's `subnetCidr`). That fleet's `dispose()` stops the emulator, after this one's.
+   * @default - an account of its own
+   */
+  readonly sameAccountAs?: BootedFleet;
+}
+
+/**
+ * What the applier does with each resource type a template may hold: what it creates in the
+ * emulator, and, for what it does not create, why no node can tell. A type not listed here fails
+ * the deploy: a new resource is either modelled or its absence argued, never ignored.
+ */
+const RESOURCE_TYPES: Record<string, string> = {
+  'AWS::SecretsManager::Secret': 'created (the test\'s passwords)',
+  'AWS::Route53::HostedZone': 'created (private, in the VPC)',
+  'AWS::Route53::RecordSet': 'created',
+  'AWS::EC2::Volume': 'created',
+  'AWS::EC2::NetworkInterface': 'created, through the strict layer (an address in use is refused)',
+  'AWS::SSM::Parameter': 'created (the bundle\'s and the image\'s parameters), with the bundle object',
+  'AWS::AutoScaling::AutoScalingGroup': 'created with its lifecycle hooks; CloudFormation waits for its signals',
+  'AWS::EC2::LaunchTemplate': 'created (one per stack); its user data is what each launch runs',
+  'AWS::SSM::Association': 'run by the test on each node (`runAssociation`), as Run Command would',
+  'AWS::S3::Bucket': 'created in moto\'s S3 under the name CloudFormation would generate, with its versioning and encryption',
+  'AWS::SSM::Document': 'created in moto\'s SSM; the test runs its command on a node (`runDocument`), as Run Command would',
+  // Not applied: what a node never calls and whose absence no node can observe here.
+  'AWS::EC2::SecurityGroup': 'not applied: every address is on the loopback network, which no security group filters',
+  'AWS::EC2::SecurityGroupIngress': 'not applied: as the security group',
+  'AWS::IAM::Role': 'not applied: neither moto nor the strict layer evaluates IAM (the rights are checked on the template, test/aws)',
+  'AWS::IAM::Policy': 'not applied: as the role',
+  'AWS::IAM::ManagedPolicy': 'not applied: as the role',
+  'AWS::IAM::InstanceProfile': 'not applied: the instance-metadata stand-in serves the profile\'s credentials',
+  'AWS::KMS::Key': 'not applied: the buckets here use S3-managed keys',
+  'AWS::S3::BucketPolicy': 'not applied: it refuses requests without TLS, and the emulator speaks plain HTTP on 127.0.0.1 (the CLI speaks HTTPS to S3 on AWS); it grants nothing',
+  'AWS::Backup::BackupVault': 'not applied: AWS Backup snapshots the volumes from outside the instances; no node calls it or reads what it makes',
+  'AWS::Backup::BackupPlan': 'not applied: as the vault',
+  'AWS::Backup::BackupSelection': 'not applied: as the vault',
+};
+
+/** Refuses a template with a resource type the applier neither creates nor argues away. */
+function checkResourceTypes(resources: Record<string, any>): void {
+  const unknown = Object.entries(resources).filter(([, r]) => RESOURCE_TYPES[r.Type] === undefined).map(([id, r]) => `${id} (${r.Type})`);
+  if (unknown.length > 0) throw new Error(`the applier does not know what to do with: ${unknown.join(', ')} (see RESOURCE_TYPES in support/aws-instance.ts)`);
 }
 
 export interface Slot {
@@ -133,9 +186,18 @@ export class BootedFleet {
   private registered?: Set<string>;
   private readonly outdir: string;
   private readonly subnetCidr: string;
+  /** The stack's name in the account. */
+  public readonly stackName: string;
+  private readonly sharedAccount?: BootedFleet;
 
   constructor(public readonly label: string, build: (stack: Stack, vpc: ec2.IVpc) => void, options: BootedFleetOptions = {}) {
-    this.subnetCidr = options.subnetCidr ?? '127.0.0.0/24';
+    this.sharedAccount = options.sameAccountAs;
+    if (this.sharedAccount && options.subnetCidr !== undefined && options.subnetCidr !== this.sharedAccount.subnetCidr) {
+      throw new Error(`a fleet in another fleet's account uses its subnet (${this.sharedAccount.subnetCidr}), not ${options.subnetCidr}`);
+    }
+    this.subnetCidr = this.sharedAccount?.subnetCidr ?? options.subnetCidr ?? '127.0.0.0/24';
+    this.stackName = options.stackName ?? STACK;
+    if (this.sharedAccount?.stackName === this.stackName) throw new Error(`two fleets in one account need two stack names, not ${this.stackName} twice`);
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `cachefleet-aws-${label}-`));
     this.standin = path.join(this.dir, 'standin');
     for (const sub of ['bin', 'volumes']) fs.mkdirSync(path.join(this.standin, sub), { recursive: true });
@@ -143,7 +205,8 @@ export class BootedFleet {
     fs.writeFileSync(path.join(this.standin, 'calls.log'), '');
     for (const image of PUBLISHED_IMAGES) this.publishImage(image);
     this.outdir = path.join(this.dir, 'cdk.out');
-    this.resources = synth(build, this.outdir, this.subnetCidr);
+    this.resources = synth(build, this.outdir, this.subnetCidr, this.stackName);
+    checkResourceTypes(this.resources);
   }
 
   /**
@@ -170,9 +233,14 @@ export class BootedFleet {
    * instance-metadata stand-in. The slots are known from here on.
    */
   public async start(): Promise<void> {
-    this.aws = await AwsEmulator.start(path.join(this.dir, 'aws'));
+    const shared = this.sharedAccount;
+    if (shared && !shared.aws) throw new Error(`${shared.label} is not started: its account is not there yet`);
+    this.aws = shared ? shared.aws : await AwsEmulator.start(path.join(this.dir, 'aws'));
+    // In a shared account each fleet acts on its own instances' devices.
+    const others = this.aws.events;
     this.aws.events = {
-      volumeAttached: (volume, instance) => {
+      volumeAttached: (volume, instance, device) => {
+        others.volumeAttached?.(volume, instance, device);
         const slot = this.slots.find((s) => s.instanceId === instance);
         if (!slot) return;
         // The NVMe device the volume appears as on a Nitro instance, named by the volume's id.
@@ -181,6 +249,7 @@ export class BootedFleet {
         fs.writeFileSync(path.join(byId, `nvme-Amazon_Elastic_Block_Store_${volume.replace(/-/g, '')}`), `${volume}\n`);
       },
       volumeDetached: (volume, instance) => {
+        others.volumeDetached?.(volume, instance);
         const slot = this.slots.find((s) => s.instanceId === instance);
         if (slot) fs.rmSync(path.join(slot.root, `dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${volume.replace(/-/g, '')}`), { force: true });
       },
@@ -203,8 +272,9 @@ export class BootedFleet {
   /** What CloudFormation creates for the stack, in moto (the interfaces through the strict layer, which refuses an address in use). */
   private async deploy(): Promise<void> {
     const aws = this.aws;
-    const vpc = (await aws.api('ec2', 'create_vpc', { CidrBlock: '127.0.0.0/16' })).Vpc.VpcId;
-    const subnet = (await aws.api('ec2', 'create_subnet', { VpcId: vpc, CidrBlock: this.subnetCidr, AvailabilityZone: `${REGION}a` })).Subnet.SubnetId;
+    const shared = this.sharedAccount;
+    const vpc = shared ? shared.literals.get('vpc-0test')! : (await aws.api('ec2', 'create_vpc', { CidrBlock: '127.0.0.0/16' })).Vpc.VpcId;
+    const subnet = shared ? shared.literals.get('subnet-0test')! : (await aws.api('ec2', 'create_subnet', { VpcId: vpc, CidrBlock: this.subnetCidr, AvailabilityZone: `${REGION}a` })).Subnet.SubnetId;
     this.literals.set('vpc-0test', vpc).set('subnet-0test', subnet);
     const resolver = this.resolver(this.resources);
     const of = (type: string) => Object.entries(this.resources).filter(([, r]) => r.Type === type);
@@ -218,13 +288,59 @@ export class BootedFleet {
       });
       this.physical.set(id, zone.HostedZone.Id.replace(/^\/hostedzone\//, ''));
     }
+    await this.createBackupResources(this.resources, new Set(Object.keys(this.resources)));
     await this.createNodeResources(this.resources, new Set(Object.keys(this.resources)));
     await this.publishBundle(this.resources, this.outdir, resolver);
     const image = (await aws.api('ec2', 'describe_images', {})).Images[0].ImageId;
-    await aws.api('ec2', 'create_launch_template', { LaunchTemplateName: `${STACK}-nodes`, LaunchTemplateData: { ImageId: image, InstanceType: 't3.micro' } });
+    await aws.api('ec2', 'create_launch_template', { LaunchTemplateName: `${this.stackName}-nodes`, LaunchTemplateData: { ImageId: image, InstanceType: 't3.micro' } });
     await this.createGroups(this.resources, new Set(Object.keys(this.resources)));
     const lt = Object.values(this.resources).find((r: any) => r.Type === 'AWS::EC2::LaunchTemplate');
     this.userData = resolver.resolve(lt.Properties.LaunchTemplateData.UserData) as string;
+  }
+
+  /**
+   * The buckets and documents of `resources` whose logical ids are in `ids`, before the groups (the
+   * nodes' tags name the bucket). A bucket without `BucketName` gets the name CloudFormation
+   * generates (the stack's name, the logical id and a random suffix, lower-case, at most 63
+   * characters), with the template's versioning, default encryption and public access block. Its
+   * lifecycle rules are not applied: they act after days, and moto expires nothing. A document gets
+   * a generated name and its content as the template resolves it.
+   */
+  private async createBackupResources(resources: Record<string, any>, ids: Set<string>): Promise<void> {
+    const aws = this.aws;
+    const resolver = this.resolver(resources);
+    const of = (type: string) => Object.entries(resources).filter(([id, r]) => r.Type === type && ids.has(id));
+    for (const [id, r] of of('AWS::S3::Bucket')) {
+      const props = r.Properties ?? {};
+      const name = props.BucketName !== undefined ? String(resolver.resolve(props.BucketName)) : generatedName(this.stackName, id, 63).toLowerCase();
+      await aws.api('s3', 'create_bucket', { Bucket: name, CreateBucketConfiguration: { LocationConstraint: REGION } });
+      if (props.VersioningConfiguration) {
+        await aws.api('s3', 'put_bucket_versioning', { Bucket: name, VersioningConfiguration: { Status: resolver.resolve(props.VersioningConfiguration.Status) } });
+      }
+      if (props.BucketEncryption) {
+        const rules = resolver.resolve(props.BucketEncryption.ServerSideEncryptionConfiguration) as any[];
+        await aws.api('s3', 'put_bucket_encryption', {
+          Bucket: name,
+          ServerSideEncryptionConfiguration: {
+            Rules: rules.map((rule) => ({
+              ApplyServerSideEncryptionByDefault: rule.ServerSideEncryptionByDefault, BucketKeyEnabled: rule.BucketKeyEnabled,
+            })),
+          },
+        });
+      }
+      if (props.PublicAccessBlockConfiguration) {
+        await aws.api('s3', 'put_public_access_block', { Bucket: name, PublicAccessBlockConfiguration: resolver.resolve(props.PublicAccessBlockConfiguration) });
+      }
+      this.physical.set(id, name);
+    }
+    for (const [id, r] of of('AWS::SSM::Document')) {
+      const props = resolver.resolve(r.Properties);
+      const name = props.Name ?? generatedName(this.stackName, id, 128);
+      await aws.api('ssm', 'create_document', {
+        Name: name, Content: JSON.stringify(props.Content), DocumentType: props.DocumentType, DocumentFormat: 'JSON', ...(props.Tags ? { Tags: props.Tags } : {}),
+      });
+      this.physical.set(id, name);
+    }
   }
 
   /** The volumes, interfaces and records of `resources` whose logical ids are in `ids` (a record already there is replaced: UPSERT). */
@@ -261,11 +377,11 @@ export class BootedFleet {
   private async createGroups(resources: Record<string, any>, ids: Set<string>): Promise<Slot[]> {
     const aws = this.aws;
     const resolver = this.resolver(resources);
-    const template = (await aws.api('ec2', 'describe_launch_templates', { LaunchTemplateNames: [`${STACK}-nodes`] })).LaunchTemplates[0];
+    const template = (await aws.api('ec2', 'describe_launch_templates', { LaunchTemplateNames: [`${this.stackName}-nodes`] })).LaunchTemplates[0];
     const groups = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::AutoScaling::AutoScalingGroup');
     const created = groups.filter(([id]) => ids.has(id));
     for (const [id, r] of created) {
-      const name = `${STACK}-${id}`;
+      const name = `${this.stackName}-${id}`;
       await aws.api('autoscaling', 'create_auto_scaling_group', {
         AutoScalingGroupName: name,
         MinSize: 0,
@@ -286,10 +402,10 @@ export class BootedFleet {
       this.physical.set(id, name);
     }
     // CloudFormation waits for each new group's signals (its creation policy) until they come.
-    aws.registerStack(STACK, new Set([...(this.registered ?? []), ...Object.keys(resources)]));
+    aws.registerStack(this.stackName, new Set([...(this.registered ?? []), ...Object.keys(resources)]));
     this.registered = new Set([...(this.registered ?? []), ...Object.keys(resources)]);
     for (const [id, r] of created) {
-      if (r.CreationPolicy?.ResourceSignal) aws.expectSignals(STACK, id, Number(r.CreationPolicy.ResourceSignal.Count ?? 1));
+      if (r.CreationPolicy?.ResourceSignal) aws.expectSignals(this.stackName, id, Number(r.CreationPolicy.ResourceSignal.Count ?? 1));
     }
     const ordered: Array<[string, any]> = [];
     while (ordered.length < groups.length) {
@@ -319,13 +435,15 @@ export class BootedFleet {
    */
   public async update(build: (stack: Stack, vpc: ec2.IVpc) => void, outdirName: string) {
     const outdir = path.join(this.dir, outdirName);
-    const resources = synth(build, outdir, this.subnetCidr);
+    const resources = synth(build, outdir, this.subnetCidr, this.stackName);
+    checkResourceTypes(resources);
     const lt = Object.values(resources).find((r: any) => r.Type === 'AWS::EC2::LaunchTemplate');
     const userData = this.resolver(resources).resolve(lt.Properties.LaunchTemplateData.UserData) as string;
     if (userData !== this.userData) throw new Error('the update changes the launch template\'s user data: every instance would be replaced, which this applier does not model');
     const changedRecords = Object.entries(resources).filter(([id, r]) => r.Type === 'AWS::Route53::RecordSet' && this.resources[id]
       && JSON.stringify(r.Properties) !== JSON.stringify(this.resources[id].Properties)).map(([id]) => id);
     const added = new Set(Object.keys(resources).filter((id) => !this.resources[id]));
+    await this.createBackupResources(resources, added);
     await this.createNodeResources(resources, new Set([...added, ...changedRecords]));
     const resolver = this.resolver(resources);
     await this.publishBundle(resources, outdir, resolver);
@@ -362,7 +480,7 @@ export class BootedFleet {
       const id = this.physical.get(logicalId);
       if (!id) throw new Error(`the strict resolver has no physical id for ${type} (${logicalId}): the applier did not create it`);
       return id;
-    });
+    }, this.stackName);
   }
 
   /**
@@ -374,15 +492,17 @@ export class BootedFleet {
     for (const [id, r] of Object.entries(resources)) {
       if (r.Type !== 'AWS::SSM::Parameter') continue;
       const url = resolver.resolve(r.Properties.Value) as string;
-      const name = this.physical.get(id) ?? `CFN-${id}`;
+      // The template's name, else the one CloudFormation generates.
+      const name = r.Properties.Name !== undefined ? String(resolver.resolve(r.Properties.Name)) : this.physical.get(id) ?? `CFN-${id}`;
       if (this.parameterValues.get(id) !== url) {
         await this.aws.api('ssm', 'put_parameter', { Name: name, Value: url, Type: 'String', Overwrite: true });
         this.parameterValues.set(id, url);
       }
       this.physical.set(id, name);
-      if (!url.startsWith('s3://')) continue;
-      const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(url)!;
-      const hash = /([0-9a-f]{64})\.zip$/.exec(url)![1];
+      // The bundle's parameter names its asset, a zip named by its hash, which the deploy uploads.
+      const asset = /^s3:\/\/([^/]+)\/(.*?([0-9a-f]{64})\.zip)$/.exec(url);
+      if (!asset) continue;
+      const [, bucket, key, hash] = asset;
       const zipFile = path.join(this.dir, `${hash}.zip`);
       const zip = spawnSync('python3', ['-m', 'zipfile', '-c', zipFile, ...fs.readdirSync(path.join(outdir, `asset.${hash}`)).map((f) => path.join(outdir, `asset.${hash}`, f))]);
       if (zip.status !== 0) throw new Error(`zip: ${zip.stderr}`);
@@ -402,7 +522,8 @@ export class BootedFleet {
    */
   public async synthesize(build: (stack: Stack, vpc: ec2.IVpc) => void, outdirName: string) {
     const outdir = path.join(this.dir, outdirName);
-    const resources = synth(build, outdir, this.subnetCidr);
+    const resources = synth(build, outdir, this.subnetCidr, this.stackName);
+    checkResourceTypes(resources);
     const resolver = this.resolver(resources);
     await this.publishBundle(resources, outdir, resolver);
     return { resources, resolver };
@@ -417,6 +538,43 @@ export class BootedFleet {
     const commands = (resolver.resolve(association.Properties.Parameters.commands) as string[]).join('\n');
     return runCommand('sh', ['-c', commands.replace(/\/usr\/local\/sbin\//g, `${slot.root}/usr/local/sbin/`)], {
       env: { ...this.instanceEnv(slot), CACHEFLEET_RETRY_DELAY: '1' },
+      timeoutMs,
+    });
+  }
+
+  /**
+   * Sends the stack's SSM Command document to one slot's instance, as Run Command does: the document
+   * as the account holds it, its parameters checked as SSM checks them (each one declared, matching
+   * its `allowedPattern`, the required ones given), `{{ Name }}` replaced, and each
+   * `aws:runShellScript` step's commands run as one root shell script (the instance's files are under
+   * the slot's root). Another action is not modelled: refused.
+   */
+  public async runDocument(slot: Slot, parameters: Record<string, string>, timeoutMs = 300_000) {
+    const documents = Object.entries(this.resources).filter(([, r]) => r.Type === 'AWS::SSM::Document');
+    if (documents.length !== 1) throw new Error(`the stack has ${documents.length} SSM documents, not one`);
+    const name = this.physical.get(documents[0][0])!;
+    const content = JSON.parse((await this.aws.api('ssm', 'get_document', { Name: name })).Content);
+    const declared: Record<string, { allowedPattern?: string; default?: string }> = content.parameters ?? {};
+    for (const [key, value] of Object.entries(parameters)) {
+      if (!declared[key]) throw new Error(`InvalidParameters: ${name} has no parameter ${key}`);
+      const pattern = declared[key].allowedPattern;
+      if (pattern !== undefined && !new RegExp(pattern).test(value)) throw new Error(`InvalidParameters: ${key} '${value}' does not match ${pattern}`);
+    }
+    const values: Record<string, string> = {};
+    for (const [key, spec] of Object.entries(declared)) {
+      const value = parameters[key] ?? spec.default;
+      if (value === undefined) throw new Error(`InvalidParameters: ${name} requires ${key}`);
+      values[key] = value;
+    }
+    const commands = (content.mainSteps as any[]).flatMap((step) => {
+      if (step.action !== 'aws:runShellScript') throw new Error(`${name}: the action ${step.action} is not modelled`);
+      return step.inputs.runCommand as string[];
+    }).join('\n').replace(/\{\{\s*(\w+)\s*\}\}/g, (_m, key: string) => {
+      if (values[key] === undefined) throw new Error(`${name} names {{ ${key} }}, which it does not declare`);
+      return values[key];
+    });
+    return runCommand('sh', ['-c', commands.split(`${INSTALLED_BUNDLE}/`).join(`${slot.root}${INSTALLED_BUNDLE}/`)], {
+      env: this.instanceEnv(slot),
       timeoutMs,
     });
   }
@@ -542,6 +700,15 @@ export class BootedFleet {
     fs.renameSync(`${file}.next`, file);
   }
 
+  /** The physical id the account gave the template's only resource of a type (a bucket's name, a document's name). */
+  public physicalIdOf(type: string): string {
+    const ids = Object.entries(this.resources).filter(([, r]) => r.Type === type).map(([id]) => id);
+    if (ids.length !== 1) throw new Error(`the template has ${ids.length} resources of type ${type}, not one`);
+    const physical = this.physical.get(ids[0]);
+    if (!physical) throw new Error(`the applier did not create ${ids[0]} (${type})`);
+    return physical;
+  }
+
   public slot(name: string): Slot {
     return this.slots.find((s) => s.name === name)!;
   }
@@ -595,7 +762,7 @@ export class BootedFleet {
 
   /** The signals CloudFormation received for a slot's group, accepted or refused. */
   public signals(slot: Slot) {
-    return this.aws.signals.filter((signal) => signal.stackName === STACK && signal.logicalResourceId === slot.groupId);
+    return this.aws.signals.filter((signal) => signal.stackName === this.stackName && signal.logicalResourceId === slot.groupId);
   }
 
   /** The group's view of an instance's health (`Healthy` / `Unhealthy`). */
@@ -664,7 +831,8 @@ export class BootedFleet {
   public async dispose(): Promise<void> {
     for (const slot of this.slots) await this.terminate(slot, undefined, 'running');
     await new Promise((resolve) => (this.server ? this.server.close(resolve) : resolve(undefined)));
-    await this.aws?.stop();
+    // A shared account's emulator is stopped by the fleet that started it.
+    if (!this.sharedAccount) await this.aws?.stop();
     await sleep(200);
     if (process.env.CACHEFLEET_KEEP_INTEG !== '1') fs.rmSync(this.dir, { recursive: true, force: true });
   }
@@ -678,15 +846,21 @@ export class BootedFleet {
 }
 
 /** Synthesizes the app into `outdir` (the VPC imported: one subnet, `subnetCidr`) and returns the template's resources. */
-function synth(build: (stack: Stack, vpc: ec2.IVpc) => void, outdir: string, subnetCidr: string): Record<string, any> {
+function synth(build: (stack: Stack, vpc: ec2.IVpc) => void, outdir: string, subnetCidr: string, stackName: string): Record<string, any> {
   const app = new App({ outdir });
-  const stack = new Stack(app, STACK);
+  const stack = new Stack(app, stackName);
   const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
     vpcId: 'vpc-0test', availabilityZones: [`${REGION}a`], privateSubnetIds: ['subnet-0test'], privateSubnetIpv4CidrBlocks: [subnetCidr],
   });
   build(stack, vpc);
   app.synth();
-  return JSON.parse(fs.readFileSync(path.join(outdir, `${STACK}.template.json`), 'utf8')).Resources;
+  return JSON.parse(fs.readFileSync(path.join(outdir, `${stackName}.template.json`), 'utf8')).Resources;
+}
+
+/** The name CloudFormation gives a resource without one: `<stack>-<logical id>-<random>`, at most `max` characters. */
+function generatedName(stackName: string, logicalId: string, max: number): string {
+  const suffix = randomBytes(8).toString('hex').slice(0, 13);
+  return `${`${stackName}-${logicalId}`.slice(0, max - suffix.length - 1)}-${suffix}`;
 }
 
 /** The cloud-config parsed by PyYAML, the parser cloud-init itself uses (the system python3 that runs cloud-init). */
