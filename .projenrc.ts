@@ -66,14 +66,15 @@ main.exec('ts-node --project ../tsconfig.json summary.ts', { cwd: 'examples/dock
 // Reliability and performance: fault runs and benchmarks on real servers (not part of `build`);
 // each writes its JSON under results/, from which `results` renders the README's tables and chart.
 const tsNode = 'ts-node --project test/tsconfig.json';
-// `npm run faults -- cluster` / `npm run bench -- cluster` run the cluster-mode part alone.
+// `npm run faults -- cluster` / `npm run bench -- cluster` run the cluster-mode part alone, and
+// `npm run bench -- backup` the backups' part.
 project.addTask('faults', {
   description: 'Runs the fault suite on fleets started from the synthesized output; writes results/faults.json and results/cluster-faults.json (`-- cluster`: the cluster-mode checks alone)',
   exec: `${tsNode} test/faults/run.ts`,
   receiveArgs: true,
 });
 project.addTask('bench', {
-  description: 'Runs the benchmarks; writes results/bench.json (`-- cluster`: the cluster-mode throughput alone, merged into it)',
+  description: 'Runs the benchmarks; writes results/bench.json (`-- cluster`: the cluster-mode throughput alone, `-- backup`: the backups alone, each merged into it)',
   exec: `${tsNode} test/bench/run.ts`,
   receiveArgs: true,
 });

@@ -25,7 +25,7 @@ export class CacheFleetsStack extends TerraformStack {
     new DockerProvider(this, 'docker');
 
     const redis = CacheEngine.redis({ version: props.redisVersion ?? RedisEngineVersion.VER_7_2 });
-    // A primary and two replicas, three sentinels (quorum 2), AOF every second, on the /24 of
+    // A primary and two replicas, three sentinels (quorum 2), AOF every second, daily backups, on the /24 of
     // 172.16.0.0/16 that a hash of its construct path picks.
     // The AUTH token comes from the sensitive variable `sessions_auth_token` (TF_VAR_sessions_auth_token).
     this.sessions = new cache.ReplicationGroup(this, 'Sessions', {
@@ -37,6 +37,10 @@ export class CacheFleetsStack extends TerraformStack {
       }),
       memoryLimitMiB: 256,
       hostPortBase: 16379,
+      // One backup set a day between 03:00 and 04:00 UTC, the last 7 kept, in a folder of the host;
+      // `docker exec sessions-node-0 cachefleet-launch backup <name>` takes one on demand.
+      snapshotRetentionLimit: 7,
+      backupPath: '/var/backups/cachefleet/sessions',
     });
 
     // Three Memcached nodes on a subnet of their own, published on 127.0.0.1:11300-11302 (the

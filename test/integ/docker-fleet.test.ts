@@ -1,5 +1,6 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdktf';
 import Redis from 'ioredis';
@@ -30,7 +31,9 @@ describeInteg('the Docker example run from its cdk.tf.json', () => {
 
   let fleet: TerraformContainers;
   let outputs: Record<string, { value: unknown; sensitive: boolean }>;
-  const inputs = { variables: { sessions_auth_token: TOKEN, sessions_admin_token: ADMIN_TOKEN } };
+  // The example's backup folder on the Docker host stands at a directory of the test's.
+  const backups = fs.mkdtempSync(path.join(os.tmpdir(), 'cachefleet-example-backups-'));
+  const inputs = { variables: { sessions_auth_token: TOKEN, sessions_admin_token: ADMIN_TOKEN }, hostPaths: { '/var/backups/cachefleet/sessions': backups } };
   const app = { username: 'app', password: TOKEN };
   const admin = { username: 'cachefleet-admin', password: ADMIN_TOKEN };
 
@@ -55,6 +58,7 @@ describeInteg('the Docker example run from its cdk.tf.json', () => {
 
   afterAll(async () => {
     await fleet?.dispose();
+    fs.rmSync(backups, { recursive: true, force: true });
   });
 
   const sessions = () => nodeContainers(fleet, 'sessions');
