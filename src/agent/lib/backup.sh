@@ -223,8 +223,14 @@ stream_shard() { # <shard> <file>
   printf '%s %s %s\n' "$ss_source" "$ss_keys" "$ss_slots"
 }
 
+# The hex SHA-256 of a file: OpenSSL's where it is installed (it uses the CPU's SHA instructions:
+# 0.8 s for 1 GB here, against 2.9 s for sha256sum), else coreutils'.
 sha256_of() { # <file>
-  sha256sum "$1" | cut -d' ' -f1
+  if command -v openssl >/dev/null 2>&1; then
+    openssl dgst -sha256 -r "$1" | cut -d' ' -f1
+  else
+    sha256sum "$1" | cut -d' ' -f1
+  fi
 }
 
 # The manifest of one shard's RDB: what a restore checks, and what a reader needs to know of it.
@@ -273,15 +279,29 @@ backup_take() { # <location> <set>
   esac
   for bt_word in $(backup_shards); do
     bt_shard=${bt_word%%:*}
-    bt_rdb=$TMP_ROOT/$(backup_rdb_name "$bt_shard")
-    bt_taken=$(stream_shard "$bt_shard" "$bt_rdb") || die "backup: $1/$2 failed at shard $bt_shard"
+    bt_name=$(backup_rdb_name "$bt_shard")
+    # A directory location takes the stream itself (renamed once complete): no second copy of the
+    # RDB is written. An S3 location gets it from the temporary directory.
+    case $1 in
+      /*) bt_rdb=$1/$2/$bt_name.part ;;
+      *) bt_rdb=$TMP_ROOT/$bt_name ;;
+    esac
+    bt_taken=$(stream_shard "$bt_shard" "$bt_rdb") || {
+      rm -f "$bt_rdb"
+      die "backup: $1/$2 failed at shard $bt_shard"
+    }
     read -r bt_source bt_role bt_keys bt_slots <<TAKEN
 $bt_taken
 TAKEN
     write_manifest "$TMP_ROOT/manifest" "$2" "$bt_shard" "$bt_rdb" "$bt_source" "$bt_role" "$bt_keys" "$bt_slots"
-    store_put "$1" "$bt_rdb" "$2/$(backup_rdb_name "$bt_shard")" || die "backup: cannot write $1/$2/$(backup_rdb_name "$bt_shard")"
+    case $1 in
+      /*) mv -f "$bt_rdb" "$1/$2/$bt_name" || die "backup: cannot write $1/$2/$bt_name" ;;
+      *)
+        store_put "$1" "$bt_rdb" "$2/$bt_name" || die "backup: cannot write $1/$2/$bt_name"
+        rm -f "$bt_rdb"
+        ;;
+    esac
     store_put "$1" "$TMP_ROOT/manifest" "$2/$(backup_manifest_name "$bt_shard")" || die "backup: cannot write $1/$2/$(backup_manifest_name "$bt_shard")"
-    rm -f "$bt_rdb"
   done
   log "backup: $1/$2 taken"
   printf '%s/%s\n' "$1" "$2"
