@@ -18,9 +18,9 @@ import { CacheEngine, ValkeyEngineVersion } from '../../src/core/engine';
  * ReplicationGroup with a retention backs up to the bucket the template creates when its on-demand
  * document runs on its instances; a second group whose `restoreFrom` names that set (the bucket
  * imported by name) boots with every key; a restore from a set that does not exist fails the boot.
- * Subnet 127.0.10.0/24: the source group from host 100 (node-0 .100, node-1 .101, sentinel-0 .102),
- * the restored group from host 110, the failing node on .120; moto gives the instances' own
- * addresses from .4 up.
+ * Subnet 127.0.10.0/24: the source group from host 100 (node-0 .100, node-1 .101, sentinel-0 .106),
+ * the restored group from host 110 (the same layout), the failing node on .120; moto gives the
+ * instances' own addresses from .4 up.
  */
 
 const SUBNET = '127.0.10.0/24';
