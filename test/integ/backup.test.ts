@@ -68,7 +68,7 @@ async function refusedStart(fleet: Fleet, slot: string): Promise<{ code: number 
 }
 
 describeInteg('backups and restore (a directory location)', () => {
-  needsBinaries(['redis-server', 'redis-cli', 'redis-check-rdb', 'valkey-server', 'valkey-cli', 'sha256sum', 'aws', 'moto_server']);
+  needsBinaries(['redis-server', 'redis-cli', 'redis-check-rdb', 'valkey-server', 'valkey-cli', 'valkey-check-rdb', 'sha256sum', 'aws', 'moto_server']);
   const location = fs.mkdtempSync(path.join(os.tmpdir(), 'cachefleet-backups-'));
   const fleets: Fleet[] = [];
   const processes: ManagedProcess[] = [];
@@ -319,6 +319,8 @@ describeInteg('backups and restore (a directory location)', () => {
       for (let shard = 0; shard < 3; shard++) {
         const range = restoredRange(plan, shard);
         expect(manifest(location, 'cluster-1', shard)).toEqual(expect.objectContaining({ shards: 3, shard, slots: range, sourceRole: 'replica', keys: shardsBefore[shard].size }));
+        const check = await runCommand('valkey-check-rdb', [path.join(location, 'cluster-1', `shard-${shard}.rdb`)], { timeoutMs: 60_000 });
+        expect({ shard, code: check.code, ok: /RDB looks OK/.test(check.stdout + check.stderr) }).toEqual({ shard, code: 0, ok: true });
       }
       await fleet.dispose();
 

@@ -6,7 +6,7 @@ import { describeInteg, needsBinaries } from './support/binaries';
 import { connect, Credentials, withClient } from './support/clients';
 import { datasetDifferences, KeyState, readDataset, writeDataset } from './support/dataset';
 import { allHealthy, primaryBySentinels, sentinelsSettled } from './support/docker-group';
-import { waitFor } from './support/processes';
+import { runCommand, waitFor } from './support/processes';
 import { TerraformContainers } from './support/terraform-json';
 import { CacheEngine, RedisEngineVersion } from '../../src/core/engine';
 import { ReplicationGroup } from '../../src/docker';
@@ -64,7 +64,7 @@ async function datasetOf(address: string, credentials: Credentials): Promise<Map
 }
 
 describeInteg('Docker flavor: backups to a host folder, and a fleet restored from one', () => {
-  needsBinaries(['redis-server', 'redis-cli', 'sha256sum']);
+  needsBinaries(['redis-server', 'redis-cli', 'redis-check-rdb', 'sha256sum']);
   const app = { username: 'app', password: TOKEN.app };
   let secrets: string;
   let backups: string;
@@ -116,6 +116,8 @@ describeInteg('Docker flavor: backups to a host folder, and a fleet restored fro
     const manifest = JSON.parse(fs.readFileSync(path.join(backups, 'docker-1', 'shard-0.json'), 'utf8'));
     expect(manifest).toEqual(expect.objectContaining({ fleet: 'orders', shards: 1, keys: KEYS, sourceRole: 'replica' }));
     expect(fs.statSync(path.join(backups, 'docker-1', 'shard-0.rdb')).size).toBe(manifest.size);
+    const check = await runCommand('redis-check-rdb', [path.join(backups, 'docker-1', 'shard-0.rdb')], { timeoutMs: 60_000 });
+    expect({ code: check.code, ok: /RDB looks OK/.test(check.stdout + check.stderr) }).toEqual({ code: 0, ok: true });
     await source.dispose();
 
     const setOnHost = `${BACKUPS}/docker-1`;

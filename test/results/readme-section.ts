@@ -275,7 +275,8 @@ function backupLines(backup: BackupCostResults): string[] {
       `\`cachefleet-node backup <name>\` into a directory against a plain \`redis-cli --rdb <file>\` from the same replica, ${b.rounds} alternated rounds: ` +
       `median ${seconds(b.agentMedianSeconds)} (${list(b.agent.map((t) => t.seconds))}) against ${seconds(b.plainMedianSeconds)} (${list(b.plainSeconds)}), ${b.ratio.toFixed(2)}×. ` +
       'Both wait the replica\'s `repl-diskless-sync-delay` (5 s) before its fork streams. ' +
-      `After the stream the agent reads the whole RDB once more for the manifest's SHA-256 and copies it from its temporary directory into the location: on their own, \`sha256sum\` of that RDB took ${seconds(b.sha256sumSeconds)} and \`cp\` ${seconds(b.cpSeconds)}.`,
+      'The agent streams the RDB into the folder itself, then reads it once more for the manifest\'s SHA-256 (OpenSSL where installed, else `sha256sum`): ' +
+      `on their own, \`sha256sum\` of that RDB took ${seconds(b.sha256sumSeconds)} and a \`cp\` of it ${seconds(b.cpSeconds)}.`,
     '',
     `**Restore**: a new single node started with \`CACHEFLEET_RESTORE_FROM\` (${r.restoredNode}) served every key after a median ${seconds(r.medianKeysServedSeconds)} ` +
       `and was ready after ${seconds(r.medianReadySeconds)} (${list(restored.map((t) => t.readySeconds))}), fetching and checking the set included; ` +
