@@ -7,7 +7,7 @@ import { REGION } from './support/aws-emulator';
 import { APP_TOKEN, boot, BootedFleet, Slot, withUnitLogs } from './support/aws-instance';
 import { describeInteg, needsBinaries } from './support/binaries';
 import { connect, Credentials } from './support/clients';
-import { datasetDifferences, KeyState, readDataset, writeDataset } from './support/dataset';
+import { datasetDifferences, datasetOf, KeyState, writeDataset } from './support/dataset';
 import { runCommand, waitFor } from './support/processes';
 import { BackupSource, CacheCluster, ReplicationGroup } from '../../src/aws';
 import { CacheEngine, ValkeyEngineVersion } from '../../src/core/engine';
@@ -34,16 +34,6 @@ const APP: Credentials = { username: 'app', password: APP_TOKEN };
 async function addressOf(fleet: BootedFleet, slot: Slot): Promise<string> {
   const eni = (await fleet.aws.api('ec2', 'describe_network_interfaces', { NetworkInterfaceIds: [slot.tags['cachefleet:interface-id']] })).NetworkInterfaces[0];
   return eni.PrivateIpAddress;
-}
-
-async function datasetOf(address: string): Promise<Map<string, KeyState>> {
-  const client = await connect(address, PORT, APP, 2_000);
-  client.options.commandTimeout = 60_000;
-  try {
-    return await readDataset(client);
-  } finally {
-    client.disconnect();
-  }
 }
 
 /** `s3://<bucket>/<key>` split. */
@@ -93,7 +83,7 @@ describeInteg('AWS flavor: backups to the fleet\'s bucket and a restore from the
     } finally {
       client.disconnect();
     }
-    before = await datasetOf(primary);
+    before = await datasetOf(primary, PORT, APP);
     expect(before.size).toBe(KEYS);
   }, 900_000);
 
@@ -156,7 +146,7 @@ describeInteg('AWS flavor: backups to the fleet\'s bucket and a restore from the
 
     const primary = await addressOf(restored, restored.slot('node-0'));
     expect(primary).toBe('127.0.10.110');
-    expect(datasetDifferences(before, await datasetOf(primary), 2_000)).toEqual([]);
+    expect(datasetDifferences(before, await datasetOf(primary, PORT, APP), 2_000)).toEqual([]);
     const replica = await addressOf(restored, restored.slot('node-1'));
     await withUnitLogs(restored, () => waitFor(`${replica} holds the ${KEYS} keys`, async () => {
       const client = await connect(replica, PORT, APP, 2_000);
@@ -166,7 +156,7 @@ describeInteg('AWS flavor: backups to the fleet\'s bucket and a restore from the
         client.disconnect();
       }
     }, { timeoutMs: 60_000, intervalMs: 500 }));
-    expect(datasetDifferences(before, await datasetOf(replica), 2_000)).toEqual([]);
+    expect(datasetDifferences(before, await datasetOf(replica, PORT, APP), 2_000)).toEqual([]);
   }, 900_000);
 
   test('a restore from a set that does not exist fails the boot: a FAILURE signal, the instance Unhealthy, the object named, no engine serving', async () => {

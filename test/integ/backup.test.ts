@@ -5,8 +5,8 @@ import * as path from 'path';
 import { Cluster } from 'ioredis';
 import { AwsEmulator } from './support/aws-emulator';
 import { describeInteg, needsBinaries } from './support/binaries';
-import { connect, Credentials, withClient } from './support/clients';
-import { datasetDifferences, KeyState, readDataset, writeDataset } from './support/dataset';
+import { Credentials, withClient } from './support/clients';
+import { datasetDifferences, datasetOf, KeyState, writeDataset } from './support/dataset';
 import { Fleet } from './support/fleet';
 import { runCommand, startProcess, waitFor, ManagedProcess } from './support/processes';
 import { CacheEngine, RedisEngineVersion, ValkeyEngineVersion } from '../../src/core/engine';
@@ -50,20 +50,12 @@ function manifest(location: string, set: string, shard = 0): Record<string, unkn
   return JSON.parse(fs.readFileSync(path.join(location, set, `shard-${shard}.json`), 'utf8'));
 }
 
-async function datasetOf(address: string, credentials: Credentials): Promise<Map<string, KeyState>> {
-  const client = await connect(address, PORT, credentials, 2_000);
-  client.options.commandTimeout = 60_000;
-  try {
-    return await readDataset(client);
-  } finally {
-    client.disconnect();
-  }
-}
-
 /** Starts a node and waits for its agent to end: a start refused before the engine runs. */
 async function refusedStart(fleet: Fleet, slot: string): Promise<{ code: number | null; log: string }> {
   const started = fleet.start(slot, 'redis');
-  const status = await Promise.race([started.exited, new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 60_000))]);
+  let timer: NodeJS.Timeout | undefined;
+  const status = await Promise.race([started.exited, new Promise<'running'>((resolve) => { timer = setTimeout(() => resolve('running'), 60_000); })]);
+  clearTimeout(timer);
   return { code: status === 'running' || typeof status !== 'number' ? null : status, log: started.log() };
 }
 
@@ -99,7 +91,7 @@ describeInteg('backups and restore (a directory location)', () => {
         await writeDataset(client, 100_000);
         expect(await client.call('WAIT', 2, 30_000)).toBe(2);
       });
-      before = await datasetOf('127.0.9.10', app);
+      before = await datasetOf('127.0.9.10', PORT, app);
     }, 240_000);
 
     test('a backup streams a replica\'s RDB, with a manifest that matches it; the RDB is standard', async () => {
@@ -129,7 +121,7 @@ describeInteg('backups and restore (a directory location)', () => {
       const stock = startProcess('stock', 'redis-server', ['--bind', '127.0.9.60', '--port', String(PORT), '--dir', dir, '--save', '', '--appendonly', 'no'], process.env, path.join(dir, 'log'));
       processes.push(stock);
       await waitFor('the stock server', async () => withClient('127.0.9.60', PORT, {}, async (c) => (await c.dbsize()) === 100_000 || undefined), { timeoutMs: 60_000 });
-      expect(datasetDifferences(before, await datasetOf('127.0.9.60', {}), 2_000)).toEqual([]);
+      expect(datasetDifferences(before, await datasetOf('127.0.9.60', PORT, {}), 2_000)).toEqual([]);
       await stock.stop('SIGTERM', 5_000);
       fs.rmSync(dir, { recursive: true, force: true });
     }, 300_000);
@@ -148,7 +140,7 @@ describeInteg('backups and restore (a directory location)', () => {
       restored.startAll();
       await restored.withLogs(() => restored.waitAllReady(120));
       const restoredApp = { username: restoredPlan.users.application, password: restored.appPassword };
-      expect(datasetDifferences(before, await datasetOf('127.0.9.20', restoredApp), 2_000)).toEqual([]);
+      expect(datasetDifferences(before, await datasetOf('127.0.9.20', PORT, restoredApp), 2_000)).toEqual([]);
       for (const replica of ['127.0.9.21', '127.0.9.22']) {
         await waitFor(`${replica} in sync`, async () => withClient(replica, PORT, restoredApp, async (c) => (await c.dbsize()) === 100_000 || undefined), { timeoutMs: 60_000 });
       }
@@ -169,7 +161,7 @@ describeInteg('backups and restore (a directory location)', () => {
       await withClient('127.0.9.40', PORT, app, async (c) => {
         for (let i = 0; i < 10; i++) await c.set(`own:${i}`, `${i}`);
       });
-      const own = await datasetOf('127.0.9.40', app);
+      const own = await datasetOf('127.0.9.40', PORT, app);
       await fleet.stopAll();
 
       const again = track(Fleet.create({ plan, label: 'backup-kept-again', env: { CACHEFLEET_RESTORE_FROM: `${location}/set-1` } }));
@@ -177,7 +169,7 @@ describeInteg('backups and restore (a directory location)', () => {
       fs.cpSync(fleet.dirs('node-0').state, again.dirs('node-0').state, { recursive: true });
       again.start('node-0', 'redis');
       await again.waitReady('node-0', 'redis', 30);
-      expect(datasetDifferences(own, await datasetOf('127.0.9.40', app), 0)).toEqual([]);
+      expect(datasetDifferences(own, await datasetOf('127.0.9.40', PORT, app), 0)).toEqual([]);
       expect(again.process('node-0', 'redis').log()).toMatch(/restore: not from .*holds data already/);
       await again.stopAll();
     }, 120_000);
@@ -226,7 +218,7 @@ describeInteg('backups and restore (a directory location)', () => {
       fleet.start('node-0', 'redis');
       await fleet.waitReady('node-0', 'redis', 30);
       await withClient('127.0.9.43', PORT, app, (c) => writeDataset(c, 5_000));
-      const source = await datasetOf('127.0.9.43', app);
+      const source = await datasetOf('127.0.9.43', PORT, app);
 
       const taken = await fleet.agent('node-0', ['backup', 's3-set'], {}, 120_000);
       expect({ code: taken.code, out: taken.stdout.trim() }).toEqual({ code: 0, out: 's3://fleet-backups/carts/s3-set' });
@@ -239,7 +231,7 @@ describeInteg('backups and restore (a directory location)', () => {
       const restored = track(Fleet.create({ plan: restoredPlan, label: 'backup-s3-restored', env: { ...env, CACHEFLEET_RESTORE_FROM: 's3://fleet-backups/carts/s3-set' } }));
       restored.start('node-0', 'redis');
       await restored.waitReady('node-0', 'redis', 60);
-      expect(datasetDifferences(source, await datasetOf('127.0.9.44', { username: restoredPlan.users.application, password: restored.appPassword }), 2_000)).toEqual([]);
+      expect(datasetDifferences(source, await datasetOf('127.0.9.44', PORT, { username: restoredPlan.users.application, password: restored.appPassword }), 2_000)).toEqual([]);
 
       const missing = track(Fleet.create({ plan: singlePlan('carts', '127.0.9.45'), label: 'backup-s3-missing', env: { ...env, CACHEFLEET_RESTORE_FROM: 's3://fleet-backups/carts/no-such-set' } }));
       const { code, log } = await refusedStart(missing, 'node-0');
@@ -311,7 +303,7 @@ describeInteg('backups and restore (a directory location)', () => {
         client.disconnect();
       }
       for (const primary of primaries) await withClient(primary, PORT, app, (c) => c.call('WAIT', 1, 30_000));
-      const shardsBefore = await Promise.all(primaries.map((primary) => datasetOf(primary, app)));
+      const shardsBefore = await Promise.all(primaries.map((primary) => datasetOf(primary, PORT, app)));
       expect(shardsBefore.reduce((n, s) => n + s.size, 0)).toBe(30_000);
 
       const result = await fleet.agent('node-0', ['backup', 'cluster-1'], {}, 180_000);
@@ -331,7 +323,7 @@ describeInteg('backups and restore (a directory location)', () => {
       await restored.withLogs(() => restored.waitAllReady(180));
       const restoredPrimaries = restoredPlan.slots.filter((s) => s.role === 'primary').map((s) => s.address);
       for (let shard = 0; shard < 3; shard++) {
-        expect(datasetDifferences(shardsBefore[shard], await datasetOf(restoredPrimaries[shard], restoredApp), 2_000)).toEqual([]);
+        expect(datasetDifferences(shardsBefore[shard], await datasetOf(restoredPrimaries[shard], PORT, restoredApp), 2_000)).toEqual([]);
       }
       const info = await withClient(restoredPrimaries[0], PORT, restoredApp, (c) => c.call('CLUSTER', 'INFO')) as string;
       expect(info).toMatch(/cluster_state:ok/);

@@ -3,8 +3,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdktf';
 import { describeInteg, needsBinaries } from './support/binaries';
-import { connect, Credentials, withClient } from './support/clients';
-import { datasetDifferences, KeyState, readDataset, writeDataset } from './support/dataset';
+import { withClient } from './support/clients';
+import { datasetDifferences, datasetOf, writeDataset } from './support/dataset';
 import { allHealthy, primaryBySentinels, sentinelsSettled } from './support/docker-group';
 import { runCommand, waitFor } from './support/processes';
 import { TerraformContainers } from './support/terraform-json';
@@ -53,16 +53,6 @@ function addresses(first: number): string[] {
   return Array.from({ length: 5 }, (_, i) => `127.0.11.${first + i}`);
 }
 
-async function datasetOf(address: string, credentials: Credentials): Promise<Map<string, KeyState>> {
-  const client = await connect(address, 6379, credentials, 2_000);
-  client.options.commandTimeout = 60_000;
-  try {
-    return await readDataset(client);
-  } finally {
-    client.disconnect();
-  }
-}
-
 describeInteg('Docker flavor: backups to a host folder, and a fleet restored from one', () => {
   needsBinaries(['redis-server', 'redis-cli', 'redis-check-rdb', 'sha256sum']);
   const app = { username: 'app', password: TOKEN.app };
@@ -100,7 +90,7 @@ describeInteg('Docker flavor: backups to a host folder, and a fleet restored fro
       await writeDataset(client, KEYS);
       expect(await client.call('WAIT', 1, 30_000)).toBe(1);
     });
-    const before = await datasetOf(primary.split(':')[0], app);
+    const before = await datasetOf(primary.split(':')[0], 6379, app);
 
     // Both data nodes look for today's scheduled backup beside their engine: one takes it.
     const scheduled = await waitFor('the scheduled backup', () => {
@@ -123,6 +113,6 @@ describeInteg('Docker flavor: backups to a host folder, and a fleet restored fro
     const setOnHost = `${BACKUPS}/docker-1`;
     const restored = await run(synthesize(setOnHost), { [SECRETS]: secrets, [BACKUPS]: backups, [setOnHost]: path.join(backups, 'docker-1') }, 20, 'docker-restored');
     const restoredPrimary = (await primaryBySentinels(restored, 'orders', TOKEN.app)).split(':')[0];
-    expect(datasetDifferences(before, await datasetOf(restoredPrimary, app), 2_000)).toEqual([]);
+    expect(datasetDifferences(before, await datasetOf(restoredPrimary, 6379, app), 2_000)).toEqual([]);
   });
 });

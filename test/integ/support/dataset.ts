@@ -1,4 +1,5 @@
 import Redis, { Cluster } from 'ioredis';
+import { connect, Credentials } from './clients';
 
 /**
  * A dataset of the five core types with expiries, written through any client, and read back key by
@@ -107,4 +108,15 @@ export function datasetDifferences(before: Map<string, KeyState>, after: Map<str
     if (!before.has(key)) differences.push(`${key}: not in the source`);
   }
   return differences;
+}
+
+/** Every key of the node at <address>:<port> with its state, on a connection of its own. */
+export async function datasetOf(address: string, port: number, credentials: Credentials): Promise<Map<string, KeyState>> {
+  const client = await connect(address, port, credentials, 2_000);
+  client.options.commandTimeout = 60_000;
+  try {
+    return await readDataset(client);
+  } finally {
+    client.disconnect();
+  }
 }
