@@ -85,7 +85,7 @@ export class FleetBackups {
     const { props, plan, fleetId } = options;
     this.prefix = plan.name;
     this.restoreFrom = props.restoreFrom;
-    const retentionDays = props.snapshotRetentionLimit ?? 0;
+    const retentionDays = plan.backup?.retentionDays ?? 0;
     // Backups outlive the fleet unless the user asked for everything to go.
     const removalPolicy = props.removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
@@ -243,7 +243,8 @@ export class FleetBackups {
       backupPlanRules: [new backup.BackupPlanRule({
         ruleName: 'daily',
         scheduleExpression: events.Schedule.cron({ minute: String(window.startMinute % 60), hour: String(Math.floor(window.startMinute / 60)) }),
-        startWindow: Duration.minutes(Math.max(BACKUP_LIMITS.minWindowMinutes, window.minutes)),
+        // Core's window is at least BACKUP_LIMITS.minWindowMinutes long.
+        startWindow: Duration.minutes(window.minutes),
         completionWindow: BACKUP_DEFAULTS.volumeCompletionWindow,
         deleteAfter: Duration.days(retentionDays > 0 ? retentionDays : BACKUP_DEFAULTS.volumeRetentionDays),
       })],
