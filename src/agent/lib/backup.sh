@@ -350,17 +350,19 @@ data_dir_holds_data() { # <directory>
 }
 
 # Whether another node of the fleet already serves data: then this node's empty directory is a lost
-# state to be healed from its peers, never a backup to go back to.
+# state to be healed from its peers, never a backup to go back to. In cluster mode, a formed cluster
+# (cluster_exists): another shard's primary restored a moment earlier serves the slots of its keys
+# alone, and is no reason to start empty.
 fleet_serves_elsewhere() {
+  if [ "$CF_KIND" = cluster ]; then
+    cluster_exists
+    return
+  fi
   for fs_node in $CF_DATA_NODES; do
     [ "$fs_node" != "$CF_ADDRESS:$CF_PORT" ] || continue
-    if [ "$CF_KIND" = cluster ]; then
-      view_has_slots "$(cluster_view "${fs_node%:*}" "${fs_node##*:}")" && return 0
-    else
-      fs_info=$(data_cli "${fs_node%:*}" "${fs_node##*:}" INFO replication 2>/dev/null) || continue
-      [ "$(reply_field "$fs_info" role)" = master ] && return 0
-      [ "$(reply_field "$fs_info" master_link_status)" = up ] && return 0
-    fi
+    fs_info=$(data_cli "${fs_node%:*}" "${fs_node##*:}" INFO replication 2>/dev/null) || continue
+    [ "$(reply_field "$fs_info" role)" = master ] && return 0
+    [ "$(reply_field "$fs_info" master_link_status)" = up ] && return 0
   done
   return 1
 }
