@@ -169,8 +169,8 @@ describeInteg('backups and restore (a directory location)', () => {
       fs.cpSync(fleet.dirs('node-0').state, again.dirs('node-0').state, { recursive: true });
       again.start('node-0', 'redis');
       await again.waitReady('node-0', 'redis', 30);
+      // Exactly its own 10 keys, unchanged: none of set-1's 100,000 keys was added.
       expect(datasetDifferences(own, await datasetOf('127.0.9.40', PORT, app), 0)).toEqual([]);
-      expect(again.process('node-0', 'redis').log()).toMatch(/restore: not from .*holds data already/);
       await again.stopAll();
     }, 120_000);
 
